@@ -1,0 +1,40 @@
+# The two set-up commands: `make run` and `make test`. Everything installs into .venv.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+
+.PHONY: install install-dev run test lint migrate seed clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo
+
+run: seed
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+test: install-dev
+	$(PY) -m pytest -q
+	if [ -n "$$TEST_DATABASE_URL" ]; then $(PY) -m pytest -q --db=postgres; fi
+
+lint: install-dev
+	$(VENV)/bin/ruff check marketplace tests migrations wsgi.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,81 @@
+"""Command-line tools: `flask db upgrade`, `flask create-admin`, `flask seed-demo`."""
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from peewee_migrate import Router
+
+from marketplace.config import PROJECT_ROOT
+from marketplace.db import db
+
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+db_cli = AppGroup("db", help="Database schema migrations.")
+
+
+def migration_router() -> Router:
+    return Router(db.obj, migrate_dir=str(MIGRATIONS_DIR), ignore=["basemodel"])
+
+
+def upgrade() -> list[str]:
+    router = migration_router()
+    pending = router.diff
+    router.run()
+    return pending
+
+
+@db_cli.command("upgrade")
+def upgrade_command():
+    """Apply every migration not yet applied."""
+    applied = upgrade()
+    click.echo(f"Applied {len(applied)} migration(s)." if applied else "The database is up to date.")
+
+
+@db_cli.command("create")
+@click.argument("name")
+def create_command(name):
+    """Write a new migration for the difference between the models and the migrations."""
+    from marketplace.schema import ALL_MODELS
+
+    router = migration_router()
+    created = router.create(name, auto=ALL_MODELS)
+    click.echo(f"Created {created}. Add CHECK constraints by hand: peewee-migrate leaves them out.")
+
+
+@click.command("create-admin")
+@click.option("--phone", prompt=True, help="Mainland mobile number used to log in.")
+@click.option("--name", prompt=True, help="Display name.")
+@click.password_option()
+def create_admin_command(phone, name, password):
+    """Make an administrator (the first account of a new deployment)."""
+    from marketplace.errors import DomainError
+    from marketplace.users import services
+    from marketplace.users.models import User
+
+    try:
+        user = services.sign_up(phone, name, password)
+    except DomainError as error:
+        existing = User.get_or_none(User.phone == phone.strip())
+        if existing is None:
+            raise click.ClickException(error.message) from None
+        user = existing
+    services.grant_role(None, user, "admin")
+    click.echo(f"{user.phone} is an administrator.")
+
+
+@click.command("seed-demo")
+def seed_demo_command():
+    """Load the demo community (idempotent): map, menu, partners and one account per role."""
+    from marketplace.demo import DEMO_PASSWORD, load_demo
+
+    logins = load_demo()
+    click.echo(f"Demo community loaded for {current_app.config['COMMUNITY_NAME']}. Logins (password {DEMO_PASSWORD}):")
+    for phone, name, role in logins:
+        click.echo(f"  {phone}  {role:<17} {name}")
+
+
+def init_app(app) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(create_admin_command)
+    app.cli.add_command(seed_demo_command)
+

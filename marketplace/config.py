@@ -1,0 +1,69 @@
+"""Configuration from environment variables, with defaults that need no external service.
+
+Everything an operator may change is read here and only here; the rest of the code reads
+`current_app.config`.
+"""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+SUPPORTED_LOCALES = ("zh_Hans", "en")
+
+
+def _instance_path() -> Path:
+    return Path(os.environ.get("MARKETPLACE_INSTANCE_PATH", DEFAULT_INSTANCE))
+
+
+def _load_or_create_secret_key(instance: Path) -> str:
+    """A random key made on first run and kept in instance/, so restarts keep sessions valid."""
+    key_file = instance / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Create with 0600 so other local users cannot read it.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def from_environment() -> dict:
+    instance = _instance_path()
+    production = os.environ.get("MARKETPLACE_ENV", "development") == "production"
+    return {
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'marketplace.db'}"),
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or _load_or_create_secret_key(instance),
+        "COMMUNITY_NAME": os.environ.get("COMMUNITY_NAME", "北苑街道"),
+        "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LANGUAGE", "zh_Hans"),
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT", "10 per hour"),
+        "PROXY_FIX_HOPS": int(os.environ.get("PROXY_FIX_HOPS", "0")),
+        # Cookies: never readable from JavaScript, not sent on cross-site POSTs,
+        # and Secure whenever the site is served over HTTPS.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+    }

@@ -1,0 +1,99 @@
+"""The demo community: Beiyuan Street's map, the menu, partners and one account for every role.
+
+Loading is idempotent: what exists is kept as it is (passwords included), what is missing is added.
+"""
+
+from marketplace.db import db
+from marketplace.menu.models import Category
+from marketplace.menu.services import load_menu
+from marketplace.partners.models import PartnerEnterprise
+from marketplace.places.models import Building, Community, Grid, Household
+from marketplace.places.services import load_map
+from marketplace.users import passwords
+from marketplace.users.models import ResidencyApplication, RoleGrant, User, VolunteerApplication, VolunteerSkill
+
+DEMO_PASSWORD = "beiyuan-demo-2026"
+
+PARTNERS = [
+    ("北苑五金维修店", "家电、水电和门锁维修 / Appliance, plumbing and lock repairs", "010-84801234", "北苑路12号"),
+    ("洁家家政服务公司", "家庭保洁与深度清洁 / Household and deep cleaning", "010-84805678", "北苑路36号"),
+    ("邻里生鲜便利店", "生鲜与日用品 / Groceries and daily goods", "010-84809012", "北苑家园底商3号"),
+]
+
+# (phone, name, role, scope kind, scope code)
+PEOPLE = [
+    ("13800000001", "系统管理员", "admin", None, None),
+    ("13800000002", "刘主任", "community_admin", "community", "beiyuan_jiayuan"),
+    ("13800000003", "赵网格员", "grid_admin", "grid", "bj_g1"),
+    ("13800000004", "孙楼长", "building_head", "building", "bj_b1"),
+    ("13800000005", "周科员", "street_officer", "department", "民政科"),
+    ("13900000001", "张阿姨", "resident", "household", ("bj_b1", 0)),
+    ("13900000002", "李大爷", "resident", "household", ("bj_b3", 0)),
+    ("13900000003", "王小明", "volunteer", "household", ("bj_b2", 0)),
+    ("13700000001", "钱师傅", "partner_staff", "partner", "北苑五金维修店"),
+    ("13700000002", "吴阿姨", "partner_staff", "partner", "洁家家政服务公司"),
+    ("13900000004", "陈奶奶", "pending_resident", "household", ("bj_b1", 1)),
+]
+
+
+def _household(building_code: str, index: int) -> Household:
+    building = Building.get(Building.code == building_code)
+    return building.households.order_by(Household.id)[index]
+
+
+def _user(phone: str, name: str) -> User:
+    user = User.get_or_none(User.phone == phone)
+    if user is None:
+        user = User.create(phone=phone, display_name=name, password_hash=passwords.hash_password(DEMO_PASSWORD))
+    return user
+
+
+def _grant(user: User, role: str, **scope) -> None:
+    query = RoleGrant.select().where(RoleGrant.user == user.id, RoleGrant.role == role)
+    if not query.exists():
+        RoleGrant.create(user=user, role=role, **scope)
+
+
+def _residency(user: User, household: Household, status: str) -> None:
+    if not ResidencyApplication.select().where(ResidencyApplication.user == user.id).exists():
+        ResidencyApplication.create(user=user, household=household, status=status)
+    if status == "verified":
+        _grant(user, "resident", household=household)
+
+
+def load_demo() -> list[tuple[str, str, str]]:
+    load_map()
+    load_menu()
+    with db.atomic():
+        community = Community.get(Community.code == "beiyuan_jiayuan")
+        for name, business, phone, address in PARTNERS:
+            PartnerEnterprise.get_or_create(
+                name=name,
+                defaults={"community": community, "business": business, "contact_phone": phone, "address": address},
+            )
+        logins = []
+        for phone, name, role, kind, code in PEOPLE:
+            user = _user(phone, name)
+            logins.append((phone, name, role))
+            if kind == "household":
+                household = _household(*code)
+                _residency(user, household, "pending" if role == "pending_resident" else "verified")
+                if role == "volunteer":
+                    if not VolunteerApplication.select().where(VolunteerApplication.user == user.id).exists():
+                        VolunteerApplication.create(user=user, community=community, availability="周末全天 / weekends", status="verified")
+                    for category in Category.select().where(Category.code.in_(["digital_help", "elderly_care", "errands"])):
+                        VolunteerSkill.insert(user=user, category=category).on_conflict_ignore().execute()
+                    _grant(user, "volunteer", community=community)
+            elif kind == "community":
+                _grant(user, role, community=Community.get(Community.code == code))
+            elif kind == "grid":
+                _grant(user, role, grid=Grid.get(Grid.code == code))
+            elif kind == "building":
+                _grant(user, role, building=Building.get(Building.code == code))
+            elif kind == "department":
+                _grant(user, role, department=code)
+            elif kind == "partner":
+                _grant(user, role, partner=PartnerEnterprise.get(PartnerEnterprise.name == code))
+            else:
+                _grant(user, role)
+    return logins

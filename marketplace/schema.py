@@ -1,0 +1,33 @@
+"""Every model of the application, in dependency order: what migrations must produce."""
+
+from marketplace.audit import AuditLog
+from marketplace.menu.models import Category, ServiceItem
+from marketplace.partners.models import PartnerEnterprise
+from marketplace.places.models import Building, Community, Grid, Household
+from marketplace.users.models import (
+    LoginSession,
+    PartnerInvite,
+    ResidencyApplication,
+    RoleGrant,
+    User,
+    VolunteerApplication,
+    VolunteerSkill,
+)
+
+ALL_MODELS = [
+    Community,
+    Grid,
+    Building,
+    Household,
+    Category,
+    ServiceItem,
+    PartnerEnterprise,
+    User,
+    LoginSession,
+    RoleGrant,
+    ResidencyApplication,
+    VolunteerApplication,
+    VolunteerSkill,
+    PartnerInvite,
+    AuditLog,
+]

@@ -1,0 +1,62 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class SignUpForm(FlaskForm):
+    phone = StringField(_l("Mobile number"), validators=[InputRequired(_l("Please enter your mobile number."))])
+    display_name = StringField(
+        _l("Your name"), validators=[InputRequired(_l("Please tell us your name.")), Length(max=50)]
+    )
+    password = PasswordField(
+        _l("Password"),
+        description=_l("At least 8 characters. A short sentence you remember is best."),
+        validators=[InputRequired(_l("Please choose a password."))],
+    )
+
+
+class LoginForm(FlaskForm):
+    phone = StringField(_l("Mobile number"), validators=[InputRequired(_l("Please enter your mobile number."))])
+    password = PasswordField(_l("Password"), validators=[InputRequired(_l("Please enter your password."))])
+    remember = BooleanField(_l("Keep me signed in on this device (30 days)"))
+    next = HiddenField()
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[InputRequired(_l("Please enter your current password."))]
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        description=_l("At least 8 characters. A short sentence you remember is best."),
+        validators=[InputRequired(_l("Please choose a new password."))],
+    )
+
+
+class HouseholdForm(FlaskForm):
+    household = HiddenField(validators=[InputRequired(_l("Please choose your home from the list."))])
+
+
+class VolunteerForm(FlaskForm):
+    skills = SelectMultipleField(
+        _l("What can you help with?"),
+        coerce=int,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validators=[InputRequired(_l("Please choose at least one kind of help you can offer."))],
+    )
+    availability = TextAreaField(
+        _l("When are you usually free?"),
+        description=_l("For example: weekday evenings, Saturday mornings."),
+        validators=[InputRequired(_l("Please tell us when you are usually free.")), Length(max=200)],
+    )
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[Length(max=200)])
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that POST."""

@@ -1,0 +1,228 @@
+"""Pages for one's own account: sign up, log in and out, password, household, volunteering."""
+
+from urllib.parse import urlparse
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from marketplace import access
+from marketplace.access import PUBLIC, SIGNED_IN, allow
+from marketplace.errors import DomainError
+from marketplace.extensions import limiter, phone_in_form
+from marketplace.i18n import normalize
+from marketplace.menu.models import Category
+from marketplace.places.models import Building, Community, Grid, Household
+from marketplace.users import services
+from marketplace.users.forms import (
+    EmptyForm,
+    HouseholdForm,
+    LoginForm,
+    PasswordChangeForm,
+    SignUpForm,
+    VolunteerForm,
+)
+
+bp = Blueprint("users", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths, so a login link cannot send people to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlparse(target).netloc:
+        return target
+    return url_for("public.home")
+
+
+def _form_error(form, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def _sign_in(user, remember: bool) -> None:
+    session.clear()  # a fresh session at login: nothing from before survives
+    services.start_session(user, request.headers.get("User-Agent", ""))
+    login_user(user, remember=remember)
+    session.permanent = True
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@allow(PUBLIC)
+@limiter.limit(lambda: current_app.config["SIGNUP_RATE_LIMIT"], methods=["POST"])
+def signup():
+    if current_user.is_authenticated:
+        return redirect(url_for("public.home"))
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            user = services.sign_up(
+                form.phone.data, form.display_name.data, form.password.data, locale=normalize(session.get("lang"))
+            )
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            _sign_in(user, remember=False)
+            flash(_("Welcome! Now tell us where you live, so the community can verify you."), "success")
+            return redirect(url_for("users.household"))
+    return render_template("users/signup.html", form=form), 422 if form.errors else 200
+
+
+def render_login(form=None, error=None, status=200):
+    form = form or LoginForm(formdata=None, next=request.values.get("next", ""))
+    if error:
+        form.form_errors.append(error)
+    return render_template("users/login.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@allow(PUBLIC)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=phone_in_form)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("public.home"))
+    form = LoginForm()
+    if not form.is_submitted():
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.phone.data, form.password.data)
+        except DomainError as error:
+            return render_login(form, error.message, 401)
+        _sign_in(user, remember=form.remember.data)
+        if user.locale:
+            session["lang"] = user.locale
+        return redirect(_safe_next(form.next.data))
+    return render_login(form, status=422 if form.errors else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+@allow(PUBLIC)
+def logout():
+    if current_user.is_authenticated:
+        services.end_session(current_user.get_id())
+        logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("public.home"))
+
+
+@bp.route("/account/logout-everywhere", methods=["POST"])
+@allow(SIGNED_IN)
+def logout_everywhere():
+    services.end_all_sessions(current_user)
+    logout_user()
+    session.clear()
+    flash(_("You have been logged out on all devices."), "info")
+    return redirect(url_for("users.login"))
+
+
+@bp.route("/language", methods=["POST"])
+@allow(PUBLIC)
+def set_language():
+    lang = normalize(request.form.get("lang"))
+    if lang is None:
+        abort(400)
+    session["lang"] = lang
+    if current_user.is_authenticated:
+        services.set_locale(current_user, lang)
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/account")
+@allow(SIGNED_IN)
+def account():
+    grants = access.grants(current_user)
+    return render_template(
+        "users/account.html",
+        grants=grants,
+        residency=services.current_residency(current_user),
+        volunteering=services.current_volunteer_application(current_user),
+        button_form=EmptyForm(),
+    )
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.new_password.data)
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            flash(_("Your password has been changed. Other devices have been logged out."), "success")
+            return redirect(url_for("users.account"))
+    return render_template("users/password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/account/household", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def household():
+    """Choose one's home in three steps (community, building, unit): big buttons, no typing."""
+    form = HouseholdForm()
+    if form.validate_on_submit():
+        try:
+            services.apply_for_residency(current_user, int(form.household.data))
+        except (DomainError, ValueError) as error:
+            flash(getattr(error, "message", _("Please choose your home from the list.")), "error")
+        else:
+            flash(_("Thank you. The community office will verify your household soon."), "success")
+            return redirect(url_for("users.account"))
+    community = Community.get_or_none(Community.id == request.args.get("community", type=int))
+    building = Building.get_or_none(Building.id == request.args.get("building", type=int))
+    if building is not None:
+        community = building.grid.community
+    context = {"form": form, "community": community, "building": building}
+    if community is None:
+        context["communities"] = Community.select().order_by(Community.id)
+    elif building is None:
+        context["buildings"] = (
+            Building.select(Building, Grid).join(Grid).where(Grid.community == community).order_by(Grid.id, Building.id)
+        )
+    else:
+        context["households"] = building.households.order_by(Household.unit)
+    context["residency"] = services.current_residency(current_user)
+    return render_template("users/household.html", **context)
+
+
+@bp.route("/account/volunteer", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def volunteer():
+    form = VolunteerForm()
+    form.skills.choices = [(c.id, c.name) for c in Category.select().order_by(Category.position)]
+    if form.validate_on_submit():
+        try:
+            services.apply_as_volunteer(current_user, form.skills.data, form.availability.data)
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            flash(_("Thank you for offering to help! The community office will answer soon."), "success")
+            return redirect(url_for("users.account"))
+    application = services.current_volunteer_application(current_user)
+    return render_template("users/volunteer.html", form=form, application=application), 422 if form.errors else 200
+
+
+@bp.route("/join/<token>", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def join_partner(token):
+    try:
+        invite = services.find_invite(token)
+    except DomainError as error:
+        return render_template("errors/error.html", code=error.status, message=error.message), error.status
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            partner = services.accept_invite(current_user, token)
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("You are now staff of %(name)s.", name=partner.name), "success")
+            return redirect(url_for("users.account"))
+    return render_template("users/join.html", invite=invite, form=form)
