@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 
-.PHONY: install install-dev run test lint migrate seed clean
+.PHONY: install install-dev run test lint migrate seed clean translations extract-translations
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,17 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install: $(VENV)/.installed translations
+install-dev: $(VENV)/.installed-dev translations
+
+# Compile the catalogues (the .mo files are build output, not kept in git).
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -q -d marketplace/translations
+
+# After changing user-visible strings: extract them and merge into every catalogue.
+extract-translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o marketplace/translations/messages.pot .
+	$(VENV)/bin/pybabel update -q -i marketplace/translations/messages.pot -d marketplace/translations
 
 migrate: install
 	$(FLASK) db upgrade
