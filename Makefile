@@ -21,12 +21,12 @@ install-dev: $(VENV)/.installed-dev translations
 
 # Compile the catalogues (the .mo files are build output, not kept in git).
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -q -d marketplace/translations
+	$(VENV)/bin/pybabel compile -d marketplace/translations
 
 # After changing user-visible strings: extract them and merge into every catalogue.
 extract-translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o marketplace/translations/messages.pot .
-	$(VENV)/bin/pybabel update -q -i marketplace/translations/messages.pot -d marketplace/translations
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o marketplace/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations
 
 migrate: install
 	$(FLASK) db upgrade
