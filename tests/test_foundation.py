@@ -48,6 +48,7 @@ def _signup(client, phone, password="a kind neighbour", name="测试"):
     return client.post(
         "/signup",
         data={"phone": phone, "password": password, "display_name": name, "csrf_token": csrf_token(client, "/signup")},
+        headers={"Accept-Language": "en"},
     )
 
 
@@ -115,7 +116,7 @@ def test_post_without_csrf_token_is_refused(client, app):
 def test_login_is_rate_limited_with_a_clear_message(client, app):
     statuses = []
     for _ in range(12):
-        r = client.post("/login", data={"phone": DEMO_PHONES["resident"], "password": "wrong password", "csrf_token": csrf_token(client)})
+        r = client.post("/login", data={"phone": DEMO_PHONES["resident"], "password": "wrong password", "csrf_token": csrf_token(client)}, headers={"Accept-Language": "en"})
         statuses.append(r.status_code)
     assert statuses[:10] == [401] * 10
     assert statuses[-1] == 429
