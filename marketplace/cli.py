@@ -75,7 +75,10 @@ def seed_demo_command():
 
 
 def init_app(app) -> None:
+    from marketplace.ledger.cli import ledger_cli
+
     app.cli.add_command(db_cli)
+    app.cli.add_command(ledger_cli)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_demo_command)
 

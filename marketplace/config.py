@@ -66,4 +66,8 @@ def from_environment() -> dict:
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        # Points: a staff adjustment above this many points waits for a second staff member.
+        "ADJUSTMENT_APPROVAL_THRESHOLD": int(os.environ.get("ADJUSTMENT_APPROVAL_THRESHOLD", "100")),
+        "VOUCHER_VALID_DAYS": int(os.environ.get("VOUCHER_VALID_DAYS", "30")),
+        "VOUCHER_SCAN_RATE_LIMIT": os.environ.get("VOUCHER_SCAN_RATE_LIMIT", "30 per minute"),
     }

@@ -96,4 +96,45 @@ def load_demo() -> list[tuple[str, str, str]]:
                 _grant(user, role, partner=PartnerEnterprise.get(PartnerEnterprise.name == code))
             else:
                 _grant(user, role)
+    _load_points_and_offers(community)
     return logins
+
+
+# Points members earned before the demo starts, and what the shops offer for them.
+# Each award has a fixed idempotency key, so loading the demo again moves nothing.
+DEMO_AWARDS = [
+    ("13900000003", 180, "earn_event", "志愿巡逻 12 小时 / 12 h of patrols"),
+    ("13900000001", 60, "earn_event", "亲子跳蚤市场帮忙 / helped at the flea market"),
+    ("13900000002", 40, "earn_event", "反诈讲座志愿者 / anti-fraud lecture volunteer"),
+]
+
+DEMO_OFFERS = [
+    # shop (partner name or None for the flea market), title, category, price, stock, per-person limit
+    ("北苑五金维修店", "免费磨刀一次 / One free knife sharpening", "services", 20, 40, 2),
+    ("北苑五金维修店", "水龙头更换工时费全免 / Tap replacement labour free", "services", 50, 10, 1),
+    ("洁家家政服务公司", "油烟机清洗八折 / 20% off a range hood clean", "services", 80, 20, 1),
+    ("邻里生鲜便利店", "新鲜鸡蛋一盒 / A box of fresh eggs", "food", 30, 50, 2),
+    ("邻里生鲜便利店", "环保购物袋 / Reusable shopping bag", "daily_goods", 10, 100, None),
+    (None, "儿童绘本（二手，九成新）/ Picture books, gently used", "culture", 15, 5, 1),
+]
+
+
+def _load_points_and_offers(community: Community) -> None:
+    from datetime import date
+
+    from marketplace.ledger import services as ledger
+    from marketplace.shop.models import Offer
+
+    admin = User.get(User.phone == PEOPLE[0][0])
+    for phone, amount, kind, memo in DEMO_AWARDS:
+        user = User.get(User.phone == phone)
+        ledger.award(admin, user, amount, kind, "demo", f"demo:award:{phone}", memo=memo)
+    for shop, title, category, price, stock, limit in DEMO_OFFERS:
+        partner = PartnerEnterprise.get(PartnerEnterprise.name == shop) if shop else None
+        if Offer.select().where(Offer.title == title).exists():
+            continue
+        Offer.create(
+            community=community, partner=partner, title=title, category=category, price=price, stock=stock,
+            per_person_limit=limit, valid_from=date(2026, 1, 1), valid_until=date(2027, 12, 31), status="active",
+            created_by=admin, description="",
+        )

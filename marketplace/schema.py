@@ -1,9 +1,11 @@
 """Every model of the application, in dependency order: what migrations must produce."""
 
 from marketplace.audit import AuditLog
+from marketplace.ledger.models import Account, Adjustment, LedgerHead, Transfer
 from marketplace.menu.models import Category, ServiceItem
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid, Household
+from marketplace.shop.models import Offer, Voucher
 from marketplace.users.models import (
     LoginSession,
     PartnerInvite,
@@ -30,4 +32,10 @@ ALL_MODELS = [
     VolunteerSkill,
     PartnerInvite,
     AuditLog,
+    Account,
+    LedgerHead,
+    Transfer,
+    Adjustment,
+    Offer,
+    Voucher,
 ]
