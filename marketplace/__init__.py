@@ -63,14 +63,17 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from marketplace.ledger.views import bp as ledger_bp
     from marketplace.menu.views import bp as menu_bp
     from marketplace.partners.views import bp as partners_bp
     from marketplace.places.views import bp as places_bp
     from marketplace.public.views import bp as public_bp
+    from marketplace.service_requests.views import bp as requests_bp
+    from marketplace.shop.views import bp as shop_bp
     from marketplace.staff.views import bp as staff_bp
     from marketplace.users.views import bp as users_bp
 
-    for blueprint in (public_bp, users_bp, menu_bp, places_bp, partners_bp, staff_bp):
+    for blueprint in (public_bp, users_bp, menu_bp, places_bp, partners_bp, staff_bp, ledger_bp, shop_bp, requests_bp):
         app.register_blueprint(blueprint)
 
     # The static files are for everyone.

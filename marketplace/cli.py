@@ -74,11 +74,23 @@ def seed_demo_command():
         click.echo(f"  {phone}  {role:<17} {name}")
 
 
+requests_cli = AppGroup("requests", help="Service requests.")
+
+
+@requests_cli.command("sweep")
+def requests_sweep_command():
+    """Confirm requests done 3 working days ago that the resident neither confirmed nor disputed."""
+    from marketplace.service_requests.services import sweep
+
+    click.echo(f"Confirmed {sweep()} request(s) automatically.")
+
+
 def init_app(app) -> None:
     from marketplace.ledger.cli import ledger_cli
 
     app.cli.add_command(db_cli)
     app.cli.add_command(ledger_cli)
+    app.cli.add_command(requests_cli)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_demo_command)
 

@@ -69,5 +69,9 @@ def from_environment() -> dict:
         # Points: a staff adjustment above this many points waits for a second staff member.
         "ADJUSTMENT_APPROVAL_THRESHOLD": int(os.environ.get("ADJUSTMENT_APPROVAL_THRESHOLD", "100")),
         "VOUCHER_VALID_DAYS": int(os.environ.get("VOUCHER_VALID_DAYS", "30")),
+        # Photos residents attach to requests: kept in instance/uploads, never served from static/.
+        "UPLOAD_FOLDER": Path(os.environ.get("UPLOAD_FOLDER", str(instance / "uploads"))),
+        "PHOTO_MAX_BYTES": int(os.environ.get("PHOTO_MAX_MB", "5")) * 1024 * 1024,
+        "ONSITE_CODE_RATE_LIMIT": os.environ.get("ONSITE_CODE_RATE_LIMIT", "10 per minute"),
         "VOUCHER_SCAN_RATE_LIMIT": os.environ.get("VOUCHER_SCAN_RATE_LIMIT", "30 per minute"),
     }

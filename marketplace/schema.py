@@ -5,6 +5,7 @@ from marketplace.ledger.models import Account, Adjustment, LedgerHead, Transfer
 from marketplace.menu.models import Category, ServiceItem
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid, Household
+from marketplace.service_requests.models import RequestEvent, ServiceRequest
 from marketplace.shop.models import Offer, Voucher
 from marketplace.users.models import (
     LoginSession,
@@ -15,6 +16,7 @@ from marketplace.users.models import (
     VolunteerApplication,
     VolunteerSkill,
 )
+from marketplace.workdays import WorkdayOverride
 
 ALL_MODELS = [
     Community,
@@ -38,4 +40,7 @@ ALL_MODELS = [
     Adjustment,
     Offer,
     Voucher,
+    WorkdayOverride,
+    ServiceRequest,
+    RequestEvent,
 ]

@@ -46,6 +46,7 @@ def app(database_url, tmp_path):
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret",
             "INSTANCE_PATH": str(tmp_path),
+            "UPLOAD_FOLDER": tmp_path / "uploads",
             "RATELIMIT_STORAGE_URI": "memory://",
         }
     )
@@ -102,10 +103,10 @@ class Auth:
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return response
 
-    def post(self, path, data=None, token_from=None):
+    def post(self, path, data=None, token_from=None, headers=None):
         data = dict(data or {})
         data["csrf_token"] = csrf_token(self.client, token_from or path)
-        return self.client.post(path, data=data)
+        return self.client.post(path, data=data, headers=headers)
 
 
 @pytest.fixture

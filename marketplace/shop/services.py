@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from peewee import JOIN
 
 from marketplace import access, audit
 from marketplace.errors import DomainError
@@ -205,7 +206,7 @@ def catalogue(shop: str | None = None, category: str | None = None):
     today = today_local()
     query = (
         Offer.select(Offer, PartnerEnterprise)
-        .join(PartnerEnterprise, join_type="LEFT OUTER", on=(Offer.partner == PartnerEnterprise.id))
+        .join(PartnerEnterprise, JOIN.LEFT_OUTER, on=(Offer.partner == PartnerEnterprise.id))
         .where(Offer.status == "active", Offer.valid_from <= today, Offer.valid_until >= today)
     )
     if shop == "flea":
@@ -393,8 +394,8 @@ def escrow_faults() -> list[str]:
 
 
 def partner_settlement(community_ids: list[int] | None):
-    """Points each shop received from vouchers, per local month: rows with partner, month,
-    vouchers and points, newest month first."""
+    """Points each shop received from vouchers, per local month: dicts with partner_id, shop,
+    month, vouchers and points, newest month first."""
     from peewee import SQL, fn
 
     from marketplace.db import is_sqlite
@@ -405,13 +406,15 @@ def partner_settlement(community_ids: list[int] | None):
     else:
         month = fn.to_char(Transfer.created_at + SQL(f"interval '{hours} hours'"), "YYYY-MM")
     query = (
-        Transfer.select(PartnerEnterprise, month.alias("month"), fn.COUNT(Transfer.id).alias("vouchers"),
+        Transfer.select(PartnerEnterprise.id.alias("partner_id"), PartnerEnterprise.name.alias("shop"),
+                        month.alias("month"), fn.COUNT(Transfer.id).alias("vouchers"),
                         fn.SUM(Transfer.amount).alias("points"))
         .join(Account, on=(Transfer.credit == Account.id))
         .join(PartnerEnterprise, on=(Account.partner == PartnerEnterprise.id))
         .where(Transfer.kind == "settle")
-        .group_by(PartnerEnterprise, month)
+        .group_by(PartnerEnterprise.id, PartnerEnterprise.name, month)
         .order_by(month.desc(), PartnerEnterprise.name)
+        .dicts()
     )
     if community_ids is not None:
         query = query.where(PartnerEnterprise.community.in_(community_ids or [0]))

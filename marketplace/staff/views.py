@@ -1,16 +1,19 @@
-"""The staff work queue: residents awaiting verification and volunteer applications, in scope."""
+"""The staff work queue (residents awaiting verification, volunteer applications) and the people
+in a staff member's scope: their roles, and switching their accounts off and on."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace import access
 from marketplace.access import STAFF, allow
 from marketplace.errors import DomainError
-from marketplace.places.models import Building, Grid, Household
+from marketplace.partners.models import PartnerEnterprise
+from marketplace.places.models import Building, Community, Grid, Household
+from marketplace.staff.forms import GrantRoleForm
 from marketplace.users import services as user_services
 from marketplace.users.forms import EmptyForm, ReasonForm
-from marketplace.users.models import ResidencyApplication, User, VolunteerApplication
+from marketplace.users.models import ResidencyApplication, RoleGrant, User, VolunteerApplication
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -88,3 +91,161 @@ def reject_volunteer(application_id):
     form = ReasonForm()
     form.validate_on_submit()
     return _decide(user_services.reject_volunteer, application_id, form.reason.data)
+
+
+# ---- people ---------------------------------------------------------------------------------
+# Any staff member may look people up; what each may change is decided by the user services
+# (roles_grantable_by, may_revoke, may_set_active), which also refuse with a message.
+
+
+@bp.route("/people")
+@allow(STAFF)
+def people():
+    text = request.args.get("q", "").strip()
+    found = user_services.search_people(current_user, text)
+    more = len(found) > user_services.PEOPLE_PAGE_SIZE
+    found = found[: user_services.PEOPLE_PAGE_SIZE]
+    return render_template(
+        "staff/people.html",
+        people=found,
+        more=more,
+        query=text,
+        roles=user_services.roles_by_person(p.id for p in found),
+        role_label=user_services.role_label,
+    )
+
+
+def _person_or_404(user_id: int) -> User:
+    try:
+        return user_services.person_in_scope(current_user, user_id)
+    except DomainError:
+        abort(404)
+
+
+def _grant_form(bound: bool = True) -> GrantRoleForm:
+    """The grant form with the roles and places the current staff member may give."""
+    form = GrantRoleForm() if bound else GrantRoleForm(formdata=None)
+    role_label = user_services.role_label
+    form.role.choices = [("", _("Choose a role"))] + [(r, role_label(r)) for r in user_services.roles_grantable_by(current_user)]
+    ids = access.community_ids_administered(current_user) or [0]
+    communities = list(Community.select().where(Community.id.in_(ids)).order_by(Community.id))
+    grids = list(Grid.select(Grid, Community).join(Community).where(Community.id.in_(ids)).order_by(Community.id, Grid.id))
+    buildings = (
+        Building.select(Building, Grid, Community).join(Grid).join(Community).where(Community.id.in_(ids)).order_by(Community.id, Grid.id, Building.id)
+    )
+    none = [("", "—")]
+    form.community.choices = none + [(c.id, c.name) for c in communities]
+    form.grid.choices = none + [(g.id, f"{g.community.name} {g.name}") for g in grids]
+    form.building.choices = none + [(b.id, f"{b.grid.community.name} {b.grid.name} {b.name}") for b in buildings]
+    if "admin" in access.roles(current_user):
+        partners = PartnerEnterprise.select().where(PartnerEnterprise.community.in_(ids)).order_by(PartnerEnterprise.name)
+        form.partner.choices = none + [(p.id, p.name) for p in partners]
+    else:
+        # Only administrators give partner staff and street officer roles.
+        del form.partner
+        del form.department
+    return form
+
+
+def _render_person(person: User, form: GrantRoleForm | None = None, error: str | None = None, status: int = 200):
+    grants = [
+        (grant, user_services.grant_scope(grant)[1], user_services.may_revoke(current_user, grant))
+        for grant in person.grants.order_by(RoleGrant.id)
+    ]
+    return render_template(
+        "staff/person.html",
+        person=person,
+        grants=grants,
+        residency=user_services.current_residency(person),
+        form=form or _grant_form(bound=False),
+        can_grant=bool(user_services.roles_grantable_by(current_user)),
+        can_set_active=user_services.may_set_active(current_user, person),
+        button_form=EmptyForm(),
+        error=error,
+        role_label=user_services.role_label,
+    ), status
+
+
+@bp.route("/people/<int:user_id>")
+@allow(STAFF)
+def person(user_id):
+    return _render_person(_person_or_404(user_id))
+
+
+@bp.route("/people/<int:user_id>/roles", methods=["POST"])
+@allow(STAFF)
+def grant_role(user_id):
+    person = _person_or_404(user_id)
+    form = _grant_form()
+    if not form.validate_on_submit():
+        return _render_person(person, form, status=422)
+
+    def field(name):  # partner and department are not on every staff member's form
+        return getattr(form, name).data if getattr(form, name, None) is not None else None
+
+    try:
+        grant = user_services.grant_role_in_scope(
+            current_user,
+            person.id,
+            form.role.data,
+            community_id=field("community"),
+            grid_id=field("grid"),
+            building_id=field("building"),
+            partner_id=field("partner"),
+            department=field("department"),
+        )
+    except DomainError as error:
+        if error.status == 404:
+            abort(404)
+        if not user_services.roles_grantable_by(current_user):  # no form on their page to show it by
+            return _render_person(person, error=error.message, status=error.status)
+        target = getattr(form, error.field, None) if error.field else None
+        (target.errors if target is not None else form.form_errors).append(error.message)
+        return _render_person(person, form, status=error.status)
+    role, scope = user_services.role_label(grant.role), user_services.grant_scope(grant)[1]
+    flash(_("%(name)s is now %(role)s: %(scope)s.", name=person.display_name, role=role, scope=scope), "success")
+    return redirect(url_for("staff.person", user_id=person.id))
+
+
+def _person_action(user_id: int, action, done_message):
+    person = _person_or_404(user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        action(person)
+    except DomainError as error:
+        if error.status == 404:
+            abort(404)
+        return _render_person(person, error=error.message, status=error.status)
+    flash(done_message(person), "success")
+    return redirect(url_for("staff.person", user_id=person.id))
+
+
+@bp.route("/people/<int:user_id>/roles/<int:grant_id>/revoke", methods=["POST"])
+@allow(STAFF)
+def revoke_role(user_id, grant_id):
+    return _person_action(
+        user_id,
+        lambda person: user_services.revoke_role(current_user, person.id, grant_id),
+        lambda person: _("The role has been taken away from %(name)s. It stops working at once.", name=person.display_name),
+    )
+
+
+@bp.route("/people/<int:user_id>/deactivate", methods=["POST"])
+@allow(STAFF)
+def deactivate(user_id):
+    return _person_action(
+        user_id,
+        lambda person: user_services.set_account_active(current_user, person.id, False),
+        lambda person: _("%(name)s's account has been switched off and signed out everywhere.", name=person.display_name),
+    )
+
+
+@bp.route("/people/<int:user_id>/reactivate", methods=["POST"])
+@allow(STAFF)
+def reactivate(user_id):
+    return _person_action(
+        user_id,
+        lambda person: user_services.set_account_active(current_user, person.id, True),
+        lambda person: _("%(name)s's account has been switched on again.", name=person.display_name),
+    )

@@ -15,6 +15,7 @@ from marketplace.menu.models import Category
 from marketplace.places.models import Building, Community, Grid, Household
 from marketplace.users import services
 from marketplace.users.forms import (
+    ConfirmPasswordForm,
     EmptyForm,
     HouseholdForm,
     LoginForm,
@@ -22,6 +23,7 @@ from marketplace.users.forms import (
     SignUpForm,
     VolunteerForm,
 )
+from marketplace.web import mark_login_fresh
 
 bp = Blueprint("users", __name__)
 
@@ -46,6 +48,7 @@ def _sign_in(user, remember: bool) -> None:
     services.start_session(user, request.headers.get("User-Agent", ""))
     login_user(user, remember=remember)
     session.permanent = True
+    mark_login_fresh()
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -110,6 +113,25 @@ def logout():
         session["lang"] = lang
     flash(_("You have logged out."), "info")
     return redirect(url_for("public.home"))
+
+
+@bp.route("/account/confirm", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def reauthenticate():
+    """Type the password again before a sensitive action (a points adjustment)."""
+    form = ConfirmPasswordForm()
+    if not form.is_submitted():
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        try:
+            services.authenticate(current_user.phone, form.password.data)
+        except DomainError:
+            form.password.errors = [_("That password is not right. Please try again.")]
+        else:
+            mark_login_fresh()
+            return redirect(_safe_next(form.next.data))
+    return render_template("users/confirm.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/account/logout-everywhere", methods=["POST"])

@@ -13,3 +13,29 @@
     });
   });
 })();
+
+// Forms marked confirm-first ask before they POST (cancelling a voucher, say).
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (form.classList && form.classList.contains("confirm-first") && !window.confirm(form.dataset.confirm || "?")) {
+    event.preventDefault();
+  }
+});
+
+// A page showing something that another person will change (a voucher the shop is about to
+// scan) asks every few seconds and reloads when it has changed.
+document.addEventListener("DOMContentLoaded", function () {
+  var box = document.querySelector("[data-poll-url]");
+  if (!box || !window.fetch) return;
+  var timer = window.setInterval(function () {
+    fetch(box.dataset.pollUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (data && data.status !== box.dataset.pollStatus) {
+          window.clearInterval(timer);
+          window.location.reload();
+        }
+      })
+      .catch(function () {});
+  }, 4000);
+});

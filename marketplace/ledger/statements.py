@@ -1,0 +1,73 @@
+"""Reading the ledger: an account's transfers with the balance after each one."""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import peewee as pw
+from flask import current_app
+
+from marketplace.ledger.models import Account, Transfer
+
+
+def _utc_start_of(day: date) -> datetime:
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def statement(account: Account, kind: str | None = None, since: date | None = None, until: date | None = None):
+    """The account's transfers, newest first, each with `signed` (+ in, - out) and
+    `running` (the balance right after it). Filters narrow the rows, never the running balance."""
+    # (amount * -1), not -amount: peewee reads unary minus as "order descending".
+    signed = pw.Case(None, [(Transfer.credit == account.id, Transfer.amount)], Transfer.amount * -1)
+    inner = (
+        Transfer.select(
+            Transfer.id, signed.alias("signed"),
+            pw.fn.SUM(signed).over(order_by=[Transfer.seq]).alias("running"),
+        )
+        .where((Transfer.debit == account.id) | (Transfer.credit == account.id))
+    )
+    running = inner.alias("r")
+    query = (
+        Transfer.select(Transfer, running.c.signed.alias("signed"), running.c.running.alias("running"))
+        .join(running, on=(running.c.id == Transfer.id))
+        .order_by(Transfer.seq.desc())
+        .objects()  # signed and running land on each Transfer
+    )
+    if kind:
+        query = query.where(Transfer.kind == kind)
+    if since:
+        query = query.where(Transfer.created_at >= _utc_start_of(since))
+    if until:
+        query = query.where(Transfer.created_at < _utc_start_of(until + timedelta(days=1)))
+    return query
+
+
+def counterparty(transfer: Transfer, account: Account) -> int:
+    return transfer.debit_id if transfer.credit_id == account.id else transfer.credit_id
+
+
+def account_labels(account_ids) -> dict[int, str]:
+    """Names to show for accounts: a member's name, a shop's name, or what a system account is."""
+    from flask_babel import gettext as _
+
+    from marketplace.partners.models import PartnerEnterprise
+    from marketplace.users.models import User
+
+    system = {"issuer": _("Community points fund"), "escrow": _("Vouchers waiting to be used"),
+              "flea_market": _("Flea market")}
+    labels = {}
+    query = (
+        Account.select(Account, User, PartnerEnterprise)
+        .join(User, pw.JOIN.LEFT_OUTER, on=(Account.user == User.id))
+        .switch(Account)
+        .join(PartnerEnterprise, pw.JOIN.LEFT_OUTER, on=(Account.partner == PartnerEnterprise.id))
+        .where(Account.id.in_(list(account_ids) or [0]))
+    )
+    for account in query:
+        if account.user_id:
+            labels[account.id] = account.user.display_name
+        elif account.partner_id:
+            labels[account.id] = account.partner.name
+        else:
+            labels[account.id] = system.get(account.kind, account.code)
+    return labels

@@ -1,0 +1,183 @@
+"""Points pages: my statement, staff views of the accounts in their scope, adjustments,
+and the partners' settlement report."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from marketplace import access
+from marketplace.access import SIGNED_IN, STAFF, allow
+from marketplace.errors import DomainError
+from marketplace.ledger import adjustments, scope, statements
+from marketplace.ledger import services as ledger
+from marketplace.ledger.forms import KIND_LABELS, AdjustmentForm, StatementFilterForm
+from marketplace.ledger.models import Account
+from marketplace.shop.services import partner_settlement
+from marketplace.users.forms import EmptyForm, ReasonForm
+from marketplace.users.models import User
+from marketplace.web import attach_error, csv_response, login_is_fresh, not_found_on_404
+
+bp = Blueprint("ledger", __name__, url_prefix="/points")
+
+PAGE_SIZE = 50
+SETTLEMENT_READERS = ("community_admin", "street_officer")
+
+
+@bp.app_context_processor
+def _ledger_helpers():
+    return {"kind_labels": KIND_LABELS}
+
+
+def _viewable_account(account_id: int) -> Account:
+    account = Account.get_or_none(Account.id == account_id)
+    if account is None or not scope.can_view(current_user, account):
+        abort(404)
+    return account
+
+
+def _statement_page(account: Account):
+    form = StatementFilterForm(request.args)
+    form.validate()
+    rows = statements.statement(account, form.kind.data or None, form.since.data, form.until.data)
+    page = max(request.args.get("page", 1, type=int), 1)
+    shown = list(rows.paginate(page, PAGE_SIZE))
+    labels = statements.account_labels({statements.counterparty(t, account) for t in shown})
+    has_more = rows.offset(page * PAGE_SIZE).limit(1).exists()
+    owner = statements.account_labels([account.id])[account.id]
+    return render_template(
+        "ledger/statement.html", account=account, owner=owner, rows=shown, labels=labels, form=form, page=page,
+        has_more=has_more, counterparty=statements.counterparty,
+        filters={k: v for k, v in request.args.items() if k != "page"},
+        can_adjust=access.has_role(current_user, *adjustments.ADJUSTERS) and account.kind in ("user", "partner")
+        and account.user_id != current_user.id,
+    )
+
+
+@bp.route("/")
+@allow(SIGNED_IN)
+def mine():
+    return _statement_page(ledger.user_account(current_user))
+
+
+@bp.route("/accounts/<int:account_id>")
+@allow(SIGNED_IN)
+def account(account_id):
+    return _statement_page(_viewable_account(account_id))
+
+
+@bp.route("/accounts/<int:account_id>/statement.csv")
+@allow(SIGNED_IN)
+def export(account_id):
+    account = _viewable_account(account_id)
+    form = StatementFilterForm(request.args)
+    form.validate()
+    rows = list(statements.statement(account, form.kind.data or None, form.since.data, form.until.data))
+    labels = statements.account_labels({statements.counterparty(t, account) for t in rows})
+    return csv_response(
+        f"points-{account.code.replace(':', '-')}.csv",
+        [_("Time"), _("Kind"), _("With"), _("Note"), _("Points"), _("Balance after")],
+        (
+            [format_datetime(t.created_at, "yyyy-MM-dd HH:mm"), str(KIND_LABELS[t.kind]),
+             labels.get(statements.counterparty(t, account), ""), t.memo, t.signed, t.running]
+            for t in rows
+        ),
+    )
+
+
+@bp.route("/accounts")
+@allow(STAFF)
+def accounts():
+    """The member and partner accounts in the staff member's scope, searchable by name or phone."""
+    query = scope.accounts_in_staff_scope(current_user).where(Account.kind.in_(("user", "partner")))
+    search = (request.args.get("q") or "").strip()
+    if search:
+        people = User.select(User.id).where(User.display_name.contains(search) | User.phone.contains(search))
+        query = query.where(Account.user.in_(people))
+    page = max(request.args.get("page", 1, type=int), 1)
+    shown = list(query.order_by(Account.balance.desc(), Account.id).paginate(page, PAGE_SIZE))
+    labels = statements.account_labels([a.id for a in shown])
+    return render_template("ledger/accounts.html", accounts=shown, labels=labels, search=search, page=page,
+                           has_more=len(shown) == PAGE_SIZE)
+
+
+def _require_fresh_login():
+    """Moving points by hand needs a recent password entry, not a month-old remembered login."""
+    if not login_is_fresh():
+        flash(_("To adjust points, please enter your password again."), "info")
+        return redirect(url_for("users.reauthenticate", next=request.full_path))
+    return None
+
+
+@bp.route("/accounts/<int:account_id>/adjust", methods=["GET", "POST"])
+@allow(adjustments.ADJUSTERS)
+def adjust(account_id):
+    account = _viewable_account(account_id)
+    if (response := _require_fresh_login()) is not None:
+        return response
+    form = AdjustmentForm()
+    if form.validate_on_submit():
+        try:
+            result = adjustments.request_adjustment(
+                current_user, account.id, form.direction.data, form.amount.data, form.reason.data
+            )
+        except DomainError as error:
+            not_found_on_404(error)
+            attach_error(form, error)
+        else:
+            if result.status == "posted":
+                flash(_("Done: the points have moved."), "success")
+            else:
+                flash(_("Saved. A second staff member must approve this before the points move."), "info")
+            return redirect(url_for("ledger.account", account_id=account.id))
+    owner = statements.account_labels([account.id])[account.id]
+    return render_template("ledger/adjust.html", account=account, owner=owner, form=form), 422 if form.errors else 200
+
+
+@bp.route("/adjustments")
+@allow(adjustments.ADJUSTERS)
+def pending_adjustments():
+    pending = list(adjustments.pending_for(current_user))
+    labels = statements.account_labels([a.account_id for a in pending])
+    return render_template("ledger/adjustments.html", adjustments=pending, labels=labels, button_form=EmptyForm(),
+                           reason_form=ReasonForm(formdata=None))
+
+
+@bp.route("/adjustments/<int:adjustment_id>/approve", methods=["POST"])
+@allow(adjustments.ADJUSTERS)
+def approve_adjustment(adjustment_id):
+    if (response := _require_fresh_login()) is not None:
+        return response
+    return _decide(lambda: adjustments.approve_adjustment(current_user, adjustment_id), _("Approved: the points have moved."))
+
+
+@bp.route("/adjustments/<int:adjustment_id>/reject", methods=["POST"])
+@allow(adjustments.ADJUSTERS)
+def reject_adjustment(adjustment_id):
+    reason = ReasonForm().reason.data or ""
+    return _decide(lambda: adjustments.reject_adjustment(current_user, adjustment_id, reason), _("Rejected."))
+
+
+def _decide(action, done_message):
+    try:
+        action()
+    except DomainError as error:
+        not_found_on_404(error)
+        flash(error.message, "error")
+    else:
+        flash(done_message, "success")
+    return redirect(url_for("ledger.pending_adjustments"))
+
+
+@bp.route("/settlement")
+@allow(SETTLEMENT_READERS)
+def settlement():
+    """Points each partner shop received from vouchers, per month, for the community's accounts."""
+    everything = access.has_role(current_user, "admin", "street_officer")
+    rows = list(partner_settlement(None if everything else access.community_ids_administered(current_user)))
+    if request.args.get("format") == "csv":
+        return csv_response(
+            "partner-settlement.csv", [_("Month"), _("Shop"), _("Vouchers used"), _("Points received")],
+            ([r["month"], r["shop"], r["vouchers"], r["points"]] for r in rows),
+        )
+    return render_template("ledger/settlement.html", rows=rows)

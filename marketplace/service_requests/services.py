@@ -1,0 +1,414 @@
+"""Rules of service requests: booking, the job board, the lifecycle of transitions.TRANSITIONS,
+on-site confirmation, automatic confirmation, rating, escalation, and paying the provider.
+
+Every state change is a conditional UPDATE ("... WHERE state = <expected>"), so of two people
+acting at once exactly one wins and the other gets a clear answer; each one is written to the
+request's history.
+"""
+
+import io
+import secrets
+from datetime import date, datetime
+
+import peewee as pw
+from flask import current_app
+from flask_babel import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+from marketplace import access, audit, workdays
+from marketplace.db import db
+from marketplace.errors import DomainError
+from marketplace.ledger import services as ledger
+from marketplace.menu.models import ServiceItem
+from marketplace.service_requests import transitions
+from marketplace.service_requests.models import PERIODS, RequestEvent, ServiceRequest
+from marketplace.timeutil import utcnow
+from marketplace.users.models import RoleGrant, VolunteerSkill
+
+AUTO_CONFIRM_WORKING_DAYS = 3
+ONSITE_CODE_ATTEMPTS = 5
+ESCALATION_FEEDBACK_DAYS = 5
+MAJOR_MATTER_EXPLANATION_DAYS = 10
+PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+PHOTO_MAX_PIXELS = 40_000_000
+
+
+# ---- who may do what -------------------------------------------------------------------------
+
+
+def _partners_of(user) -> list[int]:
+    return [g.partner_id for g in access.grants(user) if g.role == "partner_staff"]
+
+
+def provider_capacity(user, item: ServiceItem) -> tuple[bool, int | None]:
+    """Whether the user may take this item, and for which partner (None: as a volunteer)."""
+    partners = _partners_of(user)
+    if partners and item.fulfilment in ("partner", "either"):
+        return True, partners[0]
+    if access.has_role(user, "volunteer") and item.fulfilment in ("volunteer", "either"):
+        skilled = VolunteerSkill.select().where(
+            VolunteerSkill.user == user.id, VolunteerSkill.category == item.category_id
+        ).exists()
+        return skilled, None
+    return False, None
+
+
+def is_claimer(user, req: ServiceRequest) -> bool:
+    if req.claimer_partner_id is not None:
+        return req.claimer_partner_id in _partners_of(user)
+    return req.claimer_id == user.id
+
+
+def staff_covers(user, req: ServiceRequest) -> bool:
+    return access.is_staff(user) and access.covers(user, req.household)
+
+
+def may_see(user, req: ServiceRequest) -> bool:
+    """A request's address and phone: its resident, its claimer and the staff in scope only."""
+    return req.resident_id == user.id or is_claimer(user, req) or staff_covers(user, req)
+
+
+def _allowed(who: str, user, req: ServiceRequest) -> bool:
+    if who == "resident":
+        return req.resident_id == user.id
+    if who == "claimer":
+        return is_claimer(user, req)
+    if who == "staff":
+        return staff_covers(user, req)
+    if who == "provider":
+        return provider_capacity(user, req.item)[0]
+    return who == "system" and user is None
+
+
+def get_visible(user, request_id: int) -> ServiceRequest:
+    req = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
+    if req is None or not may_see(user, req):
+        raise DomainError(_("This request was not found."), status=404)
+    return auto_confirm_if_due(req)
+
+
+# ---- booking -----------------------------------------------------------------------------------
+
+
+def resident_household_id(user) -> int | None:
+    grant = RoleGrant.get_or_none((RoleGrant.user == user.id) & (RoleGrant.role == "resident"))
+    return grant.household_id if grant else None
+
+
+def _store_photo(photo: bytes) -> str:
+    if len(photo) > current_app.config["PHOTO_MAX_BYTES"]:
+        raise DomainError(
+            _("The photo is too large; please send one under %(mb)d MB.", mb=current_app.config["PHOTO_MAX_BYTES"] // 2**20),
+            field="photo", status=413,
+        )
+    try:
+        with Image.open(io.BytesIO(photo)) as image:
+            kind = image.format
+            if kind not in PHOTO_FORMATS or image.width * image.height > PHOTO_MAX_PIXELS:
+                raise UnidentifiedImageError
+            image.verify()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        raise DomainError(_("Please send a photo as a JPEG, PNG or WebP picture."), field="photo") from None
+    folder = current_app.config["UPLOAD_FOLDER"]
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(16)}.{PHOTO_FORMATS[kind]}"
+    (folder / name).write_bytes(photo)
+    return name
+
+
+def book(resident, item_id: int, description: str, preferred_date: date | None = None,
+         preferred_period: str = "any", photo: bytes | None = None) -> ServiceRequest:
+    household_id = resident_household_id(resident)
+    if household_id is None:
+        raise DomainError(_("Only verified residents can ask for a service. Please tell us where you live first."), status=403)
+    item = ServiceItem.get_or_none(ServiceItem.id == item_id)
+    if item is None or not item.active:
+        raise DomainError(_("This service is not on the menu."), status=404)
+    description = (description or "").strip()
+    if len(description) < 4:
+        raise DomainError(_("Please say in a few words what you need."), field="description")
+    if len(description) > 1000:
+        raise DomainError(_("Please keep the description under 1000 characters."), field="description")
+    if preferred_period not in PERIODS:
+        raise DomainError(_("Please choose a time of day."), field="preferred_period")
+    if preferred_date is not None and preferred_date < workdays_today():
+        raise DomainError(_("The preferred day cannot be in the past."), field="preferred_date")
+    photo_name = _store_photo(photo) if photo else None
+    now = utcnow()
+    with db.atomic():
+        req = ServiceRequest.create(
+            resident=resident, household=household_id, item=item, description=description,
+            preferred_date=preferred_date, preferred_period=preferred_period, photo=photo_name,
+            points=item.points, created_at=now, due_at=workdays.add_working_days(now, item.deadline_days),
+            onsite_code=f"{secrets.randbelow(10**6):06d}",
+        )
+        RequestEvent.create(request=req, actor=resident, action="book", from_state="", to_state="open", created_at=now)
+    return req
+
+
+def workdays_today() -> date:
+    return datetime.now(workdays.local_zone()).date()
+
+
+# ---- the job board -----------------------------------------------------------------------------
+
+
+def job_board(user, category_id: int | None = None, grid_id: int | None = None):
+    """Open requests this volunteer or partner may take, soonest deadline first."""
+    from marketplace.menu.models import Category
+    from marketplace.places.models import Building, Household
+
+    fulfilments, skills = [], None
+    if _partners_of(user):
+        fulfilments += ["partner", "either"]
+    if access.has_role(user, "volunteer"):
+        fulfilments += ["volunteer", "either"]
+        skills = VolunteerSkill.select(VolunteerSkill.category).where(VolunteerSkill.user == user.id)
+    query = (
+        ServiceRequest.select(ServiceRequest, ServiceItem, Category, Household, Building)
+        .join(ServiceItem).join(Category).switch(ServiceRequest)
+        .join(Household).join(Building)
+        .where(ServiceRequest.state == "open", ServiceItem.fulfilment.in_(fulfilments or ["none"]),
+               ServiceRequest.resident != user.id)
+    )
+    if skills is not None and not _partners_of(user):
+        query = query.where(ServiceItem.category.in_(skills))
+    if category_id:
+        query = query.where(ServiceItem.category == category_id)
+    if grid_id:
+        query = query.where(Building.grid == grid_id)
+    return query.order_by(ServiceRequest.due_at, ServiceRequest.id)
+
+
+def my_jobs(user):
+    partners = _partners_of(user)
+    mine = ServiceRequest.claimer == user.id
+    if partners:
+        mine = mine | ServiceRequest.claimer_partner.in_(partners)
+    return ServiceRequest.select().where(mine).order_by(ServiceRequest.state != "claimed", ServiceRequest.due_at.desc())
+
+
+# ---- transitions -------------------------------------------------------------------------------
+
+
+def _refuse_state(req: ServiceRequest):
+    if req.state == "claimed":
+        return DomainError(_("Sorry, someone else just took this job."), status=409)
+    return DomainError(_("This request has moved on (it is now: %(state)s); please look again.",
+                         state=state_label(req.state)), status=409)
+
+
+def state_label(state: str) -> str:
+    return {
+        "open": _("waiting for a helper"), "claimed": _("taken, help is on the way"),
+        "done": _("done, waiting for your confirmation"), "confirmed": _("finished"),
+        "cancelled": _("cancelled"), "disputed": _("disputed, the community is looking into it"),
+    }[state]
+
+
+def _transition(req: ServiceRequest, action: str, actor, note: str = "", **changes) -> ServiceRequest:
+    """Move the request by one row of the table, or refuse clearly. Caller holds a transaction."""
+    found = transitions.find(req.state, action)
+    if found is None:
+        raise _refuse_state(req)
+    to_state, who = found
+    if not _allowed(who, actor, req):
+        raise DomainError(_("You cannot do this with this request."), status=403)
+    now = utcnow()
+    updated = (
+        ServiceRequest.update(state=to_state, **changes)
+        .where(ServiceRequest.id == req.id, ServiceRequest.state == req.state)
+        .execute()
+    )
+    if updated != 1:
+        raise _refuse_state(ServiceRequest.get_by_id(req.id))
+    RequestEvent.create(request=req.id, actor=actor, action=action, from_state=req.state, to_state=to_state,
+                        note=note, created_at=now)
+    if who == "staff":
+        audit.record(actor, f"requests.{action}", req, note=note)
+    fresh = ServiceRequest.get_by_id(req.id)
+    if to_state == "confirmed":
+        _pay_provider(fresh, actor)
+    return fresh
+
+
+def _pay_provider(req: ServiceRequest, actor) -> None:
+    account = (
+        ledger.partner_account(req.claimer_partner) if req.claimer_partner_id else ledger.user_account(req.claimer)
+    )
+    transfer = ledger.post_transfer(
+        ledger.system_account("issuer"), account, req.points, "earn_request", f"request:{req.id}",
+        f"request:{req.id}:payout", actor, memo=req.item.name_zh,
+    )
+    ServiceRequest.update(payout=transfer, confirmed_at=transfer.created_at).where(ServiceRequest.id == req.id).execute()
+
+
+def _act(user, request_id: int, action: str, note: str = "", **changes) -> ServiceRequest:
+    with ledger.ledger_transaction():
+        req = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
+        if req is None or not (may_see(user, req) or action == "claim"):
+            raise DomainError(_("This request was not found."), status=404)
+        return _transition(req, action, user, note, **changes)
+
+
+def claim(user, request_id: int) -> ServiceRequest:
+    with ledger.ledger_transaction():
+        req = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
+        if req is None:
+            raise DomainError(_("This request was not found."), status=404)
+        if req.resident_id == user.id:
+            raise DomainError(_("You cannot take your own request."), status=409)
+        able, partner_id = provider_capacity(user, req.item)
+        if not able and req.state == "open":
+            raise DomainError(_("This job needs a helper with other skills."), status=403)
+        return _transition(req, "claim", user, claimer=user.id, claimer_partner=partner_id, claimed_at=utcnow())
+
+
+def release(user, request_id: int, reason: str) -> ServiceRequest:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Please say why you are giving the job back."), field="reason")
+    return _act(user, request_id, "release", reason, claimer=None, claimer_partner=None, claimed_at=None)
+
+
+def cancel(user, request_id: int, reason: str = "") -> ServiceRequest:
+    return _act(user, request_id, "cancel", (reason or "").strip())
+
+
+def mark_done(user, request_id: int, note: str = "") -> ServiceRequest:
+    return _act(user, request_id, "mark_done", (note or "").strip(), done_at=utcnow())
+
+
+def finish_on_site(user, request_id: int, code: str) -> ServiceRequest:
+    """The provider types (or scans) the resident's one-time code at the door: confirmed on site.
+    Wrong codes are counted, and after ONSITE_CODE_ATTEMPTS the code stops working."""
+    code = "".join(ch for ch in (code or "") if ch.isdigit())
+    with ledger.ledger_transaction():
+        req = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
+        if req is None or not is_claimer(user, req):
+            raise DomainError(_("This request was not found."), status=404)
+        if req.state != "claimed":
+            raise _refuse_state(req)
+        if req.onsite_failures >= ONSITE_CODE_ATTEMPTS:
+            raise DomainError(_("Too many wrong codes. Mark the job done instead, and the resident will confirm it."),
+                              field="code", status=429)
+        if not secrets.compare_digest(code, req.onsite_code):
+            ServiceRequest.update(onsite_failures=ServiceRequest.onsite_failures + 1).where(
+                ServiceRequest.id == req.id).execute()
+            left = ONSITE_CODE_ATTEMPTS - req.onsite_failures - 1
+            wrong = DomainError(_("That code is not right. %(left)d tries left.", left=left), field="code")
+        else:
+            now = utcnow()
+            return _transition(req, "finish_on_site", user, done_at=now, confirmed_on_site_at=now)
+    raise wrong  # after the transaction commits, so the failed try is counted
+
+
+def confirm(user, request_id: int) -> ServiceRequest:
+    return _act(user, request_id, "confirm")
+
+
+def dispute(user, request_id: int, reason: str) -> ServiceRequest:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Please tell us what went wrong."), field="reason")
+    return _act(user, request_id, "dispute", reason)
+
+
+def resolve(staff, request_id: int, outcome: str, note: str) -> ServiceRequest:
+    note = (note or "").strip()
+    if outcome not in ("resolve_confirm", "resolve_redo", "resolve_cancel"):
+        raise DomainError(_("Please choose how the dispute ends."), field="outcome")
+    if not note:
+        raise DomainError(_("Please write down how it was settled."), field="note")
+    return _act(staff, request_id, outcome, note)
+
+
+def rate(user, request_id: int, rating: int, comment: str = "") -> ServiceRequest:
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise DomainError(_("Please give 1 to 5 stars."), field="rating")
+    with db.atomic():
+        req = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
+        if req is None or req.resident_id != user.id:
+            raise DomainError(_("This request was not found."), status=404)
+        if req.state != "confirmed":
+            raise DomainError(_("You can rate the service once it is finished."), status=409)
+        rated = (
+            ServiceRequest.update(rating=rating, rating_comment=(comment or "").strip()[:1000], rated_at=utcnow())
+            .where(ServiceRequest.id == req.id, ServiceRequest.rating.is_null())
+            .execute()
+        )
+        if rated != 1:
+            raise DomainError(_("You have already rated this service. Thank you!"), status=409)
+        RequestEvent.create(request=req.id, actor=user, action="rate", from_state=req.state, to_state=req.state,
+                            note=f"{rating}/5")
+    return ServiceRequest.get_by_id(req.id)
+
+
+def escalate(staff, request_id: int, department: str, major: bool, note: str) -> ServiceRequest:
+    """Pass a matter up to a street department: the resident gets feedback within 5 working days;
+    a major matter that cannot be solved gets its reasons explained within 10."""
+    department, note = (department or "").strip(), (note or "").strip()
+    if not department:
+        raise DomainError(_("Please name the department."), field="department")
+    with db.atomic():
+        req = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
+        if req is None or not staff_covers(staff, req):
+            raise DomainError(_("This request was not found."), status=404)
+        if req.state in ("confirmed", "cancelled"):
+            raise _refuse_state(req)
+        now = utcnow()
+        ServiceRequest.update(
+            escalated_at=now, escalated_to=department[:100],
+            feedback_due_at=workdays.add_working_days(now, ESCALATION_FEEDBACK_DAYS),
+            explanation_due_at=workdays.add_working_days(now, MAJOR_MATTER_EXPLANATION_DAYS) if major else None,
+        ).where(ServiceRequest.id == req.id).execute()
+        RequestEvent.create(request=req.id, actor=staff, action="escalate", from_state=req.state, to_state=req.state,
+                            note=f"{department}: {note}" if note else department, created_at=now)
+        audit.record(staff, "requests.escalated", req, department=department, major=major, note=note)
+    return ServiceRequest.get_by_id(req.id)
+
+
+# ---- automatic confirmation --------------------------------------------------------------------
+
+
+def auto_confirm_if_due(req: ServiceRequest) -> ServiceRequest:
+    """Done and not confirmed nor disputed for 3 working days: confirmed for the resident."""
+    if req.state != "done" or req.done_at is None:
+        return req
+    if workdays.working_days_between(req.done_at, utcnow()) < AUTO_CONFIRM_WORKING_DAYS:
+        return req
+    try:
+        with ledger.ledger_transaction():
+            fresh = ServiceRequest.get_by_id(req.id)
+            if fresh.state != "done":
+                return fresh
+            result = _transition(fresh, "auto_confirm", None, auto_confirmed=True)
+    except DomainError:
+        return ServiceRequest.get_by_id(req.id)  # someone acted a moment before us
+    return result
+
+
+def sweep() -> int:
+    """`flask requests sweep`: auto-confirm every request that is due. Returns how many."""
+    count = 0
+    for req in ServiceRequest.select().where(ServiceRequest.state == "done").iterator():
+        if auto_confirm_if_due(req).state == "confirmed":
+            count += 1
+    return count
+
+
+# ---- ratings -----------------------------------------------------------------------------------
+
+
+def provider_rating(user=None, partner_id: int | None = None) -> tuple[float | None, int]:
+    """(average stars, number of ratings) for a volunteer or a partner."""
+    where = (ServiceRequest.claimer_partner == partner_id) if partner_id else (
+        (ServiceRequest.claimer == user.id) & ServiceRequest.claimer_partner.is_null()
+    )
+    row = (
+        ServiceRequest.select(pw.fn.AVG(ServiceRequest.rating).alias("avg"), pw.fn.COUNT(ServiceRequest.rating).alias("n"))
+        .where(where, ServiceRequest.rating.is_null(False))
+        .dicts()
+        .get()
+    )
+    return (round(float(row["avg"]), 1) if row["avg"] is not None else None), row["n"]

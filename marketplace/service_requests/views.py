@@ -1,0 +1,284 @@
+"""Service request pages: booking and following a request (residents), the job board and
+on-site finishing (volunteers and partners), and the staff's overview in their scope."""
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from marketplace import access
+from marketplace.access import SIGNED_IN, STAFF, allow
+from marketplace.errors import DomainError
+from marketplace.extensions import limiter
+from marketplace.menu.models import Category, ServiceItem
+from marketplace.places.models import Grid
+from marketplace.qr import qr_svg
+from marketplace.service_requests import services
+from marketplace.service_requests.forms import (
+    PERIOD_LABELS,
+    BookingForm,
+    CodeForm,
+    EscalateForm,
+    JobFilterForm,
+    NoteForm,
+    RatingForm,
+    ResolveForm,
+)
+from marketplace.service_requests.models import RequestEvent, ServiceRequest
+from marketplace.timeutil import utcnow
+from marketplace.users.forms import EmptyForm, ReasonForm
+from marketplace.web import attach_error, not_found_on_404
+
+bp = Blueprint("service_requests", __name__)
+
+PROVIDERS = ("volunteer", "partner_staff")
+
+
+def _action_labels() -> dict:
+    return {
+        "book": _("Asked for help"), "claim": _("Taken"), "release": _("Given back"), "cancel": _("Cancelled"),
+        "finish_on_site": _("Confirmed on site with the resident's code"), "mark_done": _("Marked as done"),
+        "confirm": _("Confirmed by the resident"), "dispute": _("Problem reported"),
+        "auto_confirm": _("Confirmed automatically after 3 working days"), "resolve_confirm": _("Dispute settled: done"),
+        "resolve_redo": _("Dispute settled: the helper comes back"), "resolve_cancel": _("Dispute settled: cancelled"),
+        "rate": _("Rated"), "escalate": _("Escalated to the street"),
+    }
+
+
+@bp.app_context_processor
+def _request_helpers():
+    return {"state_label": services.state_label, "period_labels": PERIOD_LABELS, "now_utc": utcnow,
+            "action_labels": _action_labels()}
+
+
+# ---- residents -------------------------------------------------------------------------------
+
+
+@bp.route("/requests/")
+@allow(SIGNED_IN)
+def mine():
+    own = [
+        services.auto_confirm_if_due(r)
+        for r in ServiceRequest.select().where(ServiceRequest.resident == current_user.id).order_by(ServiceRequest.id.desc())
+    ]
+    return render_template("service_requests/mine.html", requests=own,
+                           verified=services.resident_household_id(current_user) is not None)
+
+
+@bp.route("/requests/new/<item_code>", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def book(item_code):
+    item = ServiceItem.get_or_none((ServiceItem.code == item_code) & ServiceItem.active)
+    if item is None:
+        abort(404)
+    if services.resident_household_id(current_user) is None:
+        flash(_("Only verified residents can ask for a service. Please tell us where you live first."), "info")
+        return redirect(url_for("users.household"))
+    form = BookingForm()
+    if form.validate_on_submit():
+        upload = form.photo.data
+        photo = upload.read() if upload and getattr(upload, "filename", "") else None
+        try:
+            req = services.book(current_user, item.id, form.description.data, form.preferred_date.data,
+                                form.preferred_period.data, photo)
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash(_("Your request is in. We will find a helper; you can follow it here."), "success")
+            return redirect(url_for("service_requests.show", request_id=req.id))
+    return render_template("service_requests/book.html", form=form, item=item), 422 if form.errors else 200
+
+
+def _visible(request_id: int) -> ServiceRequest:
+    try:
+        return services.get_visible(current_user, request_id)
+    except DomainError:
+        abort(404)
+
+
+@bp.route("/requests/<int:request_id>")
+@allow(SIGNED_IN)
+def show(request_id):
+    req = _visible(request_id)
+    events = RequestEvent.select().where(RequestEvent.request == req.id).order_by(RequestEvent.id)
+    is_resident = req.resident_id == current_user.id
+    finish_url = url_for("service_requests.finish", request_id=req.id, code=req.onsite_code, _external=True)
+    return render_template(
+        "service_requests/show.html", req=req, events=events, is_resident=is_resident,
+        is_claimer=services.is_claimer(current_user, req), staff=services.staff_covers(current_user, req),
+        code_qr=qr_svg(finish_url, _("On-site confirmation code")) if is_resident and req.state == "claimed" else None,
+        rating=services.provider_rating(req.claimer, req.claimer_partner_id) if req.claimer_id else (None, 0),
+        button_form=EmptyForm(), reason_form=ReasonForm(formdata=None), rating_form=RatingForm(formdata=None),
+        note_form=NoteForm(formdata=None), code_form=CodeForm(formdata=None),
+        escalate_form=EscalateForm(formdata=None), resolve_form=ResolveForm(formdata=None),
+    )
+
+
+@bp.route("/requests/<int:request_id>/photo")
+@allow(SIGNED_IN)
+def photo(request_id):
+    req = _visible(request_id)
+    if not req.photo:
+        abort(404)
+    return send_from_directory(current_app.config["UPLOAD_FOLDER"], req.photo, max_age=0)
+
+
+def _do(request_id, action, success_message):
+    """Run one state change from a button; the request page shows the outcome."""
+    try:
+        action()
+    except DomainError as error:
+        not_found_on_404(error)
+        flash(error.message, "error")
+    else:
+        flash(success_message, "success")
+    return redirect(url_for("service_requests.show", request_id=request_id))
+
+
+@bp.route("/requests/<int:request_id>/cancel", methods=["POST"])
+@allow(SIGNED_IN)
+def cancel(request_id):
+    reason = ReasonForm().reason.data
+    return _do(request_id, lambda: services.cancel(current_user, request_id, reason), _("The request is cancelled."))
+
+
+@bp.route("/requests/<int:request_id>/confirm", methods=["POST"])
+@allow(SIGNED_IN)
+def confirm(request_id):
+    return _do(request_id, lambda: services.confirm(current_user, request_id),
+               _("Thank you for confirming. Please rate the service below."))
+
+
+@bp.route("/requests/<int:request_id>/dispute", methods=["POST"])
+@allow(SIGNED_IN)
+def dispute(request_id):
+    reason = ReasonForm().reason.data
+    return _do(request_id, lambda: services.dispute(current_user, request_id, reason),
+               _("We are sorry. The community staff will look into it."))
+
+
+@bp.route("/requests/<int:request_id>/rate", methods=["POST"])
+@allow(SIGNED_IN)
+def rate(request_id):
+    form = RatingForm()
+    stars = int(form.rating.data) if (form.rating.data or "").isdigit() else 0
+    return _do(request_id, lambda: services.rate(current_user, request_id, stars, form.comment.data),
+               _("Thank you for your rating."))
+
+
+# ---- volunteers and partners -------------------------------------------------------------------
+
+
+@bp.route("/jobs/")
+@allow(PROVIDERS)
+def board():
+    form = JobFilterForm(request.args)
+    form.category.choices = [(0, _("All categories"))] + [(c.id, c.name) for c in Category.select().order_by(Category.position)]
+    form.grid.choices = [(0, _("All grids"))] + [(g.id, g.name) for g in Grid.select().order_by(Grid.id)]
+    form.validate()
+    jobs = services.job_board(current_user, form.category.data or None, form.grid.data or None)
+    partners = [g.partner_id for g in access.grants(current_user) if g.role == "partner_staff"]
+    stars = services.provider_rating(current_user, partners[0] if partners else None)
+    return render_template("service_requests/board.html", jobs=jobs, form=form, button_form=EmptyForm(), stars=stars)
+
+
+@bp.route("/jobs/mine")
+@allow(PROVIDERS)
+def my_jobs():
+    return render_template("service_requests/my_jobs.html", jobs=services.my_jobs(current_user))
+
+
+@bp.route("/jobs/<int:request_id>/claim", methods=["POST"])
+@allow(PROVIDERS)
+def claim(request_id):
+    try:
+        services.claim(current_user, request_id)
+    except DomainError as error:
+        not_found_on_404(error)
+        flash(error.message, "error")
+        return redirect(url_for("service_requests.board"))
+    flash(_("The job is yours. The resident's address and phone are below."), "success")
+    return redirect(url_for("service_requests.show", request_id=request_id))
+
+
+@bp.route("/jobs/<int:request_id>/release", methods=["POST"])
+@allow(PROVIDERS)
+def release(request_id):
+    reason = ReasonForm().reason.data
+    return _do(request_id, lambda: services.release(current_user, request_id, reason),
+               _("The job is back on the board for someone else."))
+
+
+@bp.route("/jobs/<int:request_id>/done", methods=["POST"])
+@allow(PROVIDERS)
+def mark_done(request_id):
+    note = NoteForm().note.data
+    return _do(request_id, lambda: services.mark_done(current_user, request_id, note),
+               _("Marked as done. The resident will be asked to confirm."))
+
+
+@bp.route("/jobs/<int:request_id>/finish", methods=["GET", "POST"])
+@allow(PROVIDERS)
+@limiter.limit(lambda: current_app.config["ONSITE_CODE_RATE_LIMIT"], methods=["POST"])
+def finish(request_id):
+    """At the door: type the resident's code, or scan its QR with the phone's camera, which opens
+    this page with the code filled in."""
+    req = _visible(request_id)
+    form = CodeForm()
+    if not form.is_submitted() and request.args.get("code"):
+        form.code.data = request.args["code"][:20]
+    if form.validate_on_submit():
+        try:
+            services.finish_on_site(current_user, request_id, form.code.data)
+        except DomainError as error:
+            not_found_on_404(error)
+            attach_error(form, error)
+        else:
+            flash(_("Confirmed on site. Thank you! The points are on their way."), "success")
+            return redirect(url_for("service_requests.show", request_id=request_id))
+    status = 200 if not form.errors else 422
+    return render_template("service_requests/finish.html", req=req, form=form), status
+
+
+# ---- staff ---------------------------------------------------------------------------------------
+
+
+@bp.route("/requests/overview")
+@allow(STAFF)
+def overview():
+    show_only = request.args.get("show", "open")
+    query = ServiceRequest.select().where(ServiceRequest.household.in_(access.household_ids_in_scope(current_user)))
+    now = utcnow()
+    filters = {
+        "open": ServiceRequest.state.in_(("open", "claimed", "done", "disputed")),
+        "overdue": ServiceRequest.state.in_(("open", "claimed", "disputed")) & (ServiceRequest.due_at < now),
+        "disputed": ServiceRequest.state == "disputed",
+        "escalated": ServiceRequest.escalated_at.is_null(False),
+        "all": None,
+    }
+    if show_only not in filters:
+        show_only = "open"
+    if filters[show_only] is not None:
+        query = query.where(filters[show_only])
+    return render_template("service_requests/overview.html", requests=query.order_by(ServiceRequest.due_at).limit(200),
+                           show=show_only)
+
+
+@bp.route("/requests/<int:request_id>/escalate", methods=["POST"])
+@allow(STAFF)
+def escalate(request_id):
+    form = EscalateForm()
+    if not form.validate():
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("service_requests.show", request_id=request_id))
+    return _do(request_id, lambda: services.escalate(current_user, request_id, form.department.data, form.major.data,
+                                                     form.note.data), _("Escalated. The new deadlines are shown below."))
+
+
+@bp.route("/requests/<int:request_id>/resolve", methods=["POST"])
+@allow(STAFF)
+def resolve(request_id):
+    form = ResolveForm()
+    return _do(request_id, lambda: services.resolve(current_user, request_id, form.outcome.data, form.note.data or ""),
+               _("The dispute is settled."))
+
+

@@ -1,0 +1,66 @@
+"""Small helpers the HTML views share."""
+
+import csv
+import io
+import secrets
+import time
+
+from flask import Response, abort, session
+
+from marketplace.errors import DomainError
+
+
+def attach_error(form, error: DomainError) -> None:
+    """Show a service's refusal next to the field it is about, or above the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def not_found_on_404(error: DomainError) -> None:
+    """Out-of-scope objects answer 404 like missing ones, so nothing leaks about them."""
+    if error.status == 404:
+        abort(404)
+
+
+def new_form_key() -> str:
+    """An idempotency key rendered into a form: a double click or a resent POST reuses it."""
+    return secrets.token_urlsafe(16)
+
+
+def csv_response(filename: str, header: list[str], rows) -> Response:
+    """CSV that Excel opens with Chinese intact: UTF-8 with a byte-order mark, CRLF line ends.
+    Cells starting with = + - @ are prefixed so a spreadsheet never runs them as formulas."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_safe_cell(value) for value in row])
+    body = "\ufeff" + buffer.getvalue()
+    return Response(
+        body.encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )
+
+
+def _safe_cell(value):
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+FRESH_FOR_SECONDS = 15 * 60
+
+
+def mark_login_fresh() -> None:
+    """Called when the person has just typed their password."""
+    session["fresh_at"] = int(time.time())
+
+
+def login_is_fresh() -> bool:
+    """Sensitive actions (moving points by hand) need a password typed in the last 15 minutes,
+    not a login remembered for a month."""
+    return time.time() - session.get("fresh_at", 0) < FRESH_FOR_SECONDS

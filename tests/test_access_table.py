@@ -1,0 +1,279 @@
+"""Who may use which page: one row per route, stating what each kind of person gets.
+
+A GET is tried on every route that has one; a POST-only route gets a POST carrying a valid CSRF
+token and nothing else, so that the answer shows whether the person was let in (302/400 from the
+view itself) or refused (403, or the login page for anonymous visitors). A route with no row here,
+or a row for a route that no longer exists, fails the test: adding a route means deciding who may
+use it. To add a row: `"blueprint.endpoint": ("/path/{demo_id}", roles("community_admin")),` and,
+if the path needs a new demo id, one line in `demo_ids()`.
+"""
+
+import hashlib
+from datetime import timedelta
+from urllib.parse import urlparse
+
+import pytest
+
+from marketplace.menu.models import ServiceItem
+from marketplace.partners.models import PartnerEnterprise
+from marketplace.places.models import Grid
+from marketplace.timeutil import utcnow
+from marketplace.users.models import (
+    STAFF_ROLES,
+    PartnerInvite,
+    ResidencyApplication,
+    RoleGrant,
+    User,
+    VolunteerApplication,
+)
+
+from .conftest import DEMO_PHONES, csrf_token
+
+IDENTITIES = (
+    "anonymous",
+    "resident",
+    "volunteer",
+    "partner_staff",
+    "building_head",
+    "grid_admin",
+    "community_admin",
+    "street_officer",
+    "admin",
+)
+LOGIN = "login page"  # 302 to /login?next=...: the anonymous visitor is asked to log in
+INVITE_TOKEN = "access-table-invitation"
+
+
+# ---- who gets what --------------------------------------------------------------------------
+
+
+def everyone(status):
+    return {who: status for who in IDENTITIES}
+
+
+def anonymous_only(status=200, signed_in=302):
+    """Pages for visitors (log in, sign up): signed-in people are sent on."""
+    return {**everyone(signed_in), "anonymous": status}
+
+
+def signed_in_only(status=200):
+    return {**everyone(status), "anonymous": LOGIN}
+
+
+def roles(*allowed, ok=200, refused=403):
+    """The roles named (and admin, who may do everything) get `ok`; other signed-in people `refused`."""
+    return {who: LOGIN if who == "anonymous" else ok if who in allowed or who == "admin" else refused for who in IDENTITIES}
+
+
+def staff_only(ok=200):
+    return roles(*STAFF_ROLES, ok=ok)
+
+
+VERIFIERS = ("building_head", "grid_admin", "community_admin")
+
+
+def in_residents_scope(status):
+    """张阿姨's own things: she and the staff covering her home get `status`; other people 404."""
+    return {**signed_in_only(404), "resident": status, **{who: status for who in STAFF_ROLES}}
+
+
+def holder_only(status):
+    """The resident's voucher: only its holder sees it; to anyone else it does not exist."""
+    return {**signed_in_only(404), "resident": status}
+
+
+# endpoint: (path, what each identity gets). Paths name demo ids in braces (see demo_ids).
+ROUTES = {
+    "public.home": ("/", everyone(200)),
+    "users.signup": ("/signup", anonymous_only(200)),
+    "users.login": ("/login", anonymous_only(200)),
+    "users.logout": ("/logout", everyone(302)),
+    "users.logout_everywhere": ("/account/logout-everywhere", signed_in_only(302)),
+    "users.set_language": ("/language", everyone(400)),  # no language chosen
+    "users.account": ("/account", signed_in_only(200)),
+    "users.change_password": ("/account/password", signed_in_only(200)),
+    "users.household": ("/account/household", signed_in_only(200)),
+    "users.volunteer": ("/account/volunteer", signed_in_only(200)),
+    "users.join_partner": ("/join/{invite}", signed_in_only(200)),
+    "users.reauthenticate": ("/account/confirm", signed_in_only(200)),
+    "menu.index": ("/menu/", everyone(200)),
+    "menu.manage": ("/menu/manage", roles("community_admin")),
+    "menu.new_item": ("/menu/items/new", roles("community_admin")),
+    "menu.edit_item": ("/menu/items/{item}/edit", roles("community_admin")),
+    "menu.retire_item": ("/menu/items/{item}/retire", roles("community_admin", ok=302)),
+    "menu.restore_item": ("/menu/items/{item}/restore", roles("community_admin", ok=302)),
+    "places.index": ("/places/", roles("community_admin")),
+    "places.add_grid": ("/places/grids", roles("community_admin", ok=302)),  # form refused, flashed
+    "places.add_building": ("/places/buildings", roles("community_admin", ok=302)),
+    "places.add_households": ("/places/households", roles("community_admin", ok=302)),
+    "places.rename": ("/places/grid/{grid}/rename", roles("community_admin", ok=302)),
+    "partners.index": ("/partners/", roles("community_admin")),
+    "partners.new": ("/partners/new", roles("community_admin")),
+    "partners.show": ("/partners/{partner}", roles("community_admin")),
+    "staff.queue": ("/staff/", staff_only(200)),
+    "staff.verify_residency": ("/staff/residency/{pending_residency}/verify", roles(*VERIFIERS, ok=302)),
+    "staff.reject_residency": ("/staff/residency/{pending_residency}/reject", roles(*VERIFIERS, ok=302)),
+    "staff.approve_volunteer": ("/staff/volunteers/{volunteer_application}/approve", roles("community_admin", ok=302)),
+    "staff.reject_volunteer": ("/staff/volunteers/{volunteer_application}/reject", roles("community_admin", ok=302)),
+    "staff.people": ("/staff/people", staff_only(200)),
+    "staff.person": ("/staff/people/{resident}", staff_only(200)),  # 张阿姨 is in every staff member's scope
+    "staff.grant_role": ("/staff/people/{resident}/roles", roles("community_admin", ok=400)),  # "Please choose a role."
+    # 王小明 lives in building 2: outside the building head's scope, so not even found there.
+    "staff.revoke_role": ("/staff/people/{volunteer}/roles/{volunteer_grant}/revoke", roles("community_admin", ok=302) | {"building_head": 404}),
+    "staff.deactivate": ("/staff/people/{resident}/deactivate", roles("community_admin", ok=302)),
+    "staff.reactivate": ("/staff/people/{resident}/reactivate", roles("community_admin", ok=302)),
+    # Points: one's own statement; staff see the accounts of the people in their scope.
+    "ledger.mine": ("/points/", signed_in_only(200)),
+    "ledger.account": ("/points/accounts/{resident_account}", in_residents_scope(200)),
+    "ledger.export": ("/points/accounts/{resident_account}/statement.csv", in_residents_scope(200)),
+    "ledger.accounts": ("/points/accounts", staff_only(200)),
+    "ledger.adjust": ("/points/accounts/{resident_account}/adjust", roles("community_admin")),
+    "ledger.pending_adjustments": ("/points/adjustments", roles("community_admin")),
+    "ledger.approve_adjustment": ("/points/adjustments/{adjustment}/approve", roles("community_admin", ok=302)),
+    "ledger.reject_adjustment": ("/points/adjustments/{adjustment}/reject", roles("community_admin", ok=302)),
+    "ledger.settlement": ("/points/settlement", roles("community_admin", "street_officer")),
+    # The points mall: anyone may look; redeeming needs an account; the counter needs a shop or stall.
+    "shop.catalogue": ("/shop/", everyone(200)),
+    "shop.offer": ("/shop/offers/{offer}", everyone(200)),
+    "shop.redeem": ("/shop/offers/{offer}/redeem", signed_in_only(400)),  # no form key: refused
+    "shop.vouchers": ("/shop/vouchers", signed_in_only(200)),
+    "shop.voucher": ("/shop/vouchers/{voucher}", holder_only(200)),
+    "shop.voucher_status": ("/shop/vouchers/{voucher}/status", holder_only(200)),
+    "shop.cancel_voucher": ("/shop/vouchers/{voucher}/cancel", holder_only(302)),
+    "shop.scan": ("/shop/scan", signed_in_only(200)),
+    "shop.manage": ("/shop/manage", roles("partner_staff", "community_admin")),
+    "shop.withdraw": ("/shop/offers/{offer}/withdraw", {**signed_in_only(404), "partner_staff": 302, "admin": 302}),
+    "shop.sell": ("/shop/sell", roles("resident", "volunteer")),  # the volunteer is a resident too
+    "shop.review": ("/shop/review", roles(*VERIFIERS)),
+    "shop.approve_listing": ("/shop/review/{listing}/approve", roles(*VERIFIERS, ok=302)),
+    "shop.reject_listing": ("/shop/review/{listing}/reject", roles(*VERIFIERS, ok=302)),
+    # Service requests: 张阿姨's open plumbing request (a partner's job) with a photo.
+    "service_requests.mine": ("/requests/", signed_in_only(200)),
+    "service_requests.book": ("/requests/new/plumbing_electrical",
+                              {**signed_in_only(302), "resident": 200, "volunteer": 200}),  # others: verify first
+    "service_requests.show": ("/requests/{service_request}", in_residents_scope(200)),
+    "service_requests.photo": ("/requests/{service_request}/photo", in_residents_scope(200)),
+    "service_requests.overview": ("/requests/overview", staff_only(200)),
+    "service_requests.board": ("/jobs/", roles("volunteer", "partner_staff")),
+    "service_requests.my_jobs": ("/jobs/mine", roles("volunteer", "partner_staff")),
+    "service_requests.claim": ("/jobs/{service_request}/claim", roles("volunteer", "partner_staff", ok=302)),
+    "service_requests.finish": ("/jobs/{service_request}/finish", roles("volunteer", "partner_staff", ok=404)
+                                | {"partner_staff": 200, "admin": 200}),  # the claimer (and staff) only
+    "service_requests.release": ("/jobs/{service_request}/release", roles("volunteer", "partner_staff", ok=302)),
+    "service_requests.mark_done": ("/jobs/{service_request}/done", roles("volunteer", "partner_staff", ok=302)
+                                   | {"volunteer": 404}),
+    # Buttons on the request page: let in, then the rules of the lifecycle answer with a message.
+    # (The partner's staff member took the job above, so sees it now.)
+    "service_requests.confirm": ("/requests/{service_request}/confirm", in_residents_scope(302) | {"partner_staff": 302}),
+    "service_requests.dispute": ("/requests/{service_request}/dispute", signed_in_only(302)),  # "say what went wrong"
+    "service_requests.rate": ("/requests/{service_request}/rate", signed_in_only(302)),  # "give 1 to 5 stars"
+    "service_requests.cancel": ("/requests/{service_request}/cancel", in_residents_scope(302) | {"partner_staff": 302}),
+    "service_requests.escalate": ("/requests/{service_request}/escalate", staff_only(302)),
+    "service_requests.resolve": ("/requests/{service_request}/resolve", staff_only(302)),
+}
+
+# These end the session, so they run last, each from a fresh login.
+SIGNS_OUT = ("users.logout_everywhere", "users.logout")
+
+
+def demo_ids(app) -> dict:
+    def user(role):
+        return User.get(User.phone == DEMO_PHONES[role]).id
+
+    with app.app_context():
+        partner = PartnerEnterprise.get(PartnerEnterprise.name == "北苑五金维修店")
+        PartnerInvite.create(
+            partner=partner,
+            token_hash=hashlib.sha256(INVITE_TOKEN.encode()).hexdigest(),
+            expires_at=utcnow() + timedelta(days=1),
+        )
+        return {
+            "invite": INVITE_TOKEN,
+            "item": ServiceItem.select().order_by(ServiceItem.id).first().id,
+            "grid": Grid.get(Grid.code == "bj_g1").id,
+            "partner": partner.id,
+            "pending_residency": ResidencyApplication.get(ResidencyApplication.status == "pending").id,
+            "volunteer_application": VolunteerApplication.get(VolunteerApplication.user == user("volunteer")).id,
+            "resident": user("resident"),
+            "volunteer": user("volunteer"),
+            "volunteer_grant": RoleGrant.get(RoleGrant.user == user("volunteer"), RoleGrant.role == "volunteer").id,
+            **_points_and_requests(app, user),
+        }
+
+
+def _points_and_requests(app, user) -> dict:
+    """A voucher, a pending adjustment and listing, and an open request with a photo, all 张阿姨's."""
+    import io
+
+    from PIL import Image
+
+    from marketplace.ledger import adjustments
+    from marketplace.ledger import services as ledger
+    from marketplace.service_requests import services as requests
+    from marketplace.shop import services as shop
+    from marketplace.shop.models import Offer
+
+    resident = User.get_by_id(user("resident"))
+    with app.test_request_context():
+        app.config["ADJUSTMENT_APPROVAL_THRESHOLD"] = 0  # so it waits for a second approval
+        account = ledger.user_account(resident)
+        offer = Offer.get(Offer.title.startswith("免费磨刀"))
+        photo = io.BytesIO()
+        Image.new("RGB", (8, 8), "green").save(photo, "PNG")
+        listing = shop.list_second_hand_item(resident, {
+            "title": "旧台灯", "price": 5, "stock": 1, "valid_from": shop.today_local(),
+            "valid_until": shop.today_local() + timedelta(days=7)})
+        return {
+            "resident_account": account.id,
+            "offer": offer.id,
+            "voucher": shop.redeem(resident, offer.id, "access-table").id,
+            "adjustment": adjustments.request_adjustment(
+                User.get(User.phone == DEMO_PHONES["community_admin"]), account.id, "credit", 5, "table").id,
+            "listing": listing.id,
+            "service_request": requests.book(
+                resident, ServiceItem.get(ServiceItem.code == "plumbing_electrical").id, "水管漏水", photo=photo.getvalue()).id,
+        }
+
+
+# ---- the test ---------------------------------------------------------------------------------
+
+
+def _outcome(response):
+    if response.status_code == 302:
+        target = urlparse(response.location)
+        if target.path == "/login" and "next=" in target.query:
+            return LOGIN
+    return response.status_code
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_every_route_answers_every_identity_as_the_table_says(app, client, auth, identity):
+    methods = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint != "static":
+            methods.setdefault(rule.endpoint, set()).update(rule.methods)
+    no_row = sorted(methods.keys() - ROUTES.keys())
+    no_route = sorted(ROUTES.keys() - methods.keys())
+
+    ids = demo_ids(app)
+    if identity != "anonymous":
+        auth.login_as(identity)
+    wrong = {}
+    for endpoint in sorted(ROUTES.keys() & methods.keys(), key=lambda e: (e in SIGNS_OUT, list(ROUTES).index(e))):
+        template, expected = ROUTES[endpoint]
+        path = template.format(**ids)
+        if endpoint in SIGNS_OUT and identity != "anonymous":
+            client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+            auth.login_as(identity)
+        if "GET" in methods[endpoint]:
+            method, response = "GET", client.get(path)
+        else:
+            method, response = "POST", client.post(path, data={"csrf_token": csrf_token(client, "/")})
+        got = _outcome(response)
+        if got != expected[identity]:
+            wrong[endpoint] = f"{method} {path}: expected {expected[identity]}, got {got}"
+    # All at once, so a missing row does not hide a wrong answer.
+    problems = [f"no row in ROUTES for the route {e}" for e in no_row]
+    problems += [f"a row in ROUTES for {e}, which is no longer a route" for e in no_route]
+    problems += [f"{identity}: {e}: {message}" for e, message in wrong.items()]
+    assert not problems, "\n".join(problems)
