@@ -94,8 +94,17 @@ def test_a_request_is_private_to_its_people(app, client, auth):
         assert client.get(request_path).status_code == 404
         assert client.get(request_path + "/photo").status_code == 404
         _logout(client)
+    client.post("/login", data={"phone": "13900000002", "password": "beiyuan-demo-2026",
+                                "csrf_token": csrf_token(client, "/login")})  # 李大爷, another resident
+    assert client.get("/requests/").status_code == 200
+    assert client.get(request_path).status_code == 404
+    assert request_path not in client.get("/requests/").get_data(as_text=True)
+    _logout(client)
     auth.login_as("building_head")  # 1号楼's head covers 张阿姨's home
     assert client.get(request_path).status_code == 200
+    from marketplace.audit import AuditLog
+    seen = _read(app, lambda: AuditLog.select().where(AuditLog.action == "requests.personal_data.viewed").count())
+    assert seen == 1  # staff looking at a resident's address and phone is on record
 
 
 def test_bad_booking_shows_a_clear_message_and_stores_nothing(app, client, auth):
@@ -141,3 +150,17 @@ def test_menu_page_offers_to_ask_for_each_item(app, client):
     page = client.get("/menu/").get_data(as_text=True)
     codes = _read(app, lambda: [i.code for i in ServiceItem.select().where(ServiceItem.active)])
     assert all(f"/requests/new/{code}" in page for code in codes)
+
+
+def test_a_volunteer_sees_address_and_phone_only_after_claiming(app, client, auth):
+    auth.login_as("resident")
+    request_path = _book(client, code="smartphone_basics", description="想学用手机挂号").location
+    request_id = int(request_path.rsplit("/", 1)[1])
+    _logout(client)
+    auth.login_as("volunteer")
+    board = client.get("/jobs/", headers=EN).get_data(as_text=True)
+    assert "想学用手机挂号" in board and "13900000001" not in board and "1-101" not in board
+    assert client.get(request_path).status_code == 404
+    auth.post(f"/jobs/{request_id}/claim", {}, token_from="/jobs/")
+    page = client.get(request_path, headers=EN).get_data(as_text=True)
+    assert "13900000001" in page and "1-101" in page

@@ -159,6 +159,8 @@ def test_on_site_code_confirms_and_pays_the_partner_and_wrong_codes_run_out(ctx)
     assert ServiceRequest.get_by_id(req.id).onsite_failures == 1  # counted although refused
     done = services.finish_on_site(p["partner_staff"], req.id, f"{req.onsite_code[:3]} {req.onsite_code[3:]}")
     assert done.state == "confirmed" and done.confirmed_on_site_at is not None
+    with pytest.raises(DomainError, match="moved on"):  # the code is used up
+        services.finish_on_site(p["partner_staff"], req.id, req.onsite_code)
     from marketplace.partners.models import PartnerEnterprise
     shop = PartnerEnterprise.get(PartnerEnterprise.name == "北苑五金维修店")
     assert balance(shop) == item("plumbing_electrical").points
@@ -258,6 +260,8 @@ def test_deadlines_count_official_working_days_and_staff_corrections(ctx):
     # Booked Tue 29 Sep 2026, 10:00 in Beijing: National Day week is off, Sat 10 Oct is a make-up day.
     booked = datetime(2026, 9, 29, 2, 0)
     assert add_working_days(booked, 5) == datetime(2026, 10, 12, 16, 0)  # end of Mon 12 Oct, Beijing
+    # Across a weekend: asked Friday 4 Dec 2026 at 18:00, five working days end Friday 11 Dec.
+    assert add_working_days(datetime(2026, 12, 4, 10, 0), 5) == datetime(2026, 12, 11, 16, 0)
     # 2027 is beyond the calendar package: Monday to Friday, until staff enter the holidays.
     new_year_eve = datetime(2026, 12, 31, 2, 0)
     assert add_working_days(new_year_eve, 1) == datetime(2027, 1, 1, 16, 0)

@@ -1,11 +1,14 @@
 """Service request pages: booking and following a request (residents), the job board and
 on-site finishing (volunteers and partners), and the staff's overview in their scope."""
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from marketplace import access
+from marketplace import access, audit
 from marketplace.access import SIGNED_IN, STAFF, allow
 from marketplace.errors import DomainError
 from marketplace.extensions import limiter
@@ -42,6 +45,15 @@ def _action_labels() -> dict:
         "resolve_redo": _("Dispute settled: the helper comes back"), "resolve_cancel": _("Dispute settled: cancelled"),
         "rate": _("Rated"), "escalate": _("Escalated to the street"),
     }
+
+
+@bp.app_template_filter("deadline")
+def deadline(moment):
+    """Deadlines are stored as the end of their last working day (next midnight, local); people
+    read them as that day."""
+    if moment is None:
+        return ""
+    return format_date(moment - timedelta(seconds=1), "medium")
 
 
 @bp.app_context_processor
@@ -101,6 +113,9 @@ def show(request_id):
     req = _visible(request_id)
     events = RequestEvent.select().where(RequestEvent.request == req.id).order_by(RequestEvent.id)
     is_resident = req.resident_id == current_user.id
+    if not is_resident and not services.is_claimer(current_user, req):
+        # Staff saw a resident's address and phone: kept in the audit log (PIPL).
+        audit.record(current_user, "requests.personal_data.viewed", req)
     finish_url = url_for("service_requests.finish", request_id=req.id, code=req.onsite_code, _external=True)
     return render_template(
         "service_requests/show.html", req=req, events=events, is_resident=is_resident,
