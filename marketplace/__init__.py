@@ -2,6 +2,7 @@
 
 import logging
 
+import peewee as pw
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -63,6 +64,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from marketplace.events.views import bp as events_bp
     from marketplace.ledger.views import bp as ledger_bp
     from marketplace.menu.views import bp as menu_bp
     from marketplace.partners.views import bp as partners_bp
@@ -75,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (public_bp, users_bp, menu_bp, places_bp, partners_bp, staff_bp, ledger_bp, shop_bp, requests_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(events_bp)
 
     # The static files are for everyone.
     app.view_functions["static"].allowed = frozenset({access.PUBLIC})
@@ -120,11 +123,35 @@ def _register_error_pages(app: Flask) -> None:
         message = messages.get(error.code, _("Something went wrong."))
         return render_template("errors/error.html", code=error.code, message=message), error.code
 
+    @app.errorhandler(pw.OperationalError)
+    @app.errorhandler(pw.InternalError)
+    def _database_busy(error):
+        if not _is_busy(error):
+            return _unexpected(error)
+        log.warning("Database busy on %s %s: %s", request.method, request.path, type(error).__name__)
+        message = _("Many people are using the system right now. Please try again in a moment.")
+        response = app.make_response((render_template("errors/error.html", code=503, message=message), 503))
+        response.headers["Retry-After"] = "2"
+        return response
+
     @app.errorhandler(Exception)
     def _unexpected(error):
         log.exception("Unhandled error on %s %s", request.method, request.path)
         message = _("Something went wrong on our side. Please try again in a moment.")
         return render_template("errors/error.html", code=500, message=message), 500
+
+
+# SQLSTATEs for "try again": lock timeout, deadlock, serialization failure, too many connections.
+BUSY_SQLSTATES = {"55P03", "40P01", "40001", "53300"}
+
+
+def _is_busy(error) -> bool:
+    """A database that is momentarily busy (SQLite locked, PostgreSQL lock or pool pressure)."""
+    cause = getattr(error, "orig", None) or error.__cause__ or error
+    if getattr(cause, "pgcode", None) in BUSY_SQLSTATES:
+        return True
+    text = str(error).lower()
+    return "database is locked" in text or "database is busy" in text or "too many connections" in text
 
 
 def _register_security_headers(app: Flask) -> None:
@@ -138,6 +165,9 @@ def _register_security_headers(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         from flask_login import current_user
 
-        if current_user and current_user.is_authenticated and response.mimetype == "text/html":
+        if current_user and current_user.is_authenticated:
+            # Personal data (pages, CSV statements, photos) must not stay in shared caches.
             response.headers["Cache-Control"] = "no-store"
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

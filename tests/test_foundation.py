@@ -160,3 +160,32 @@ def test_staff_retire_an_item_and_it_leaves_the_public_menu(client, auth, app):
 def test_upgrade_twice_is_harmless(app):
     with app.app_context():
         assert upgrade() == []
+
+
+def test_a_busy_database_answers_503_please_try_again_not_500(app, client, monkeypatch):
+    import peewee as pw
+
+    from marketplace.menu import services as menu_services
+
+    def locked(*args, **kwargs):
+        raise pw.OperationalError("database is locked")
+
+    monkeypatch.setattr(menu_services, "menu_by_category", locked)
+    response = client.get("/menu/", headers={"Accept-Language": "en"})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "2"
+    page = response.get_data(as_text=True)
+    assert "Please try again in a moment" in page and "Traceback" not in page and "locked" not in page
+
+
+def test_an_unexpected_error_shows_no_stack_trace_or_sql(app, client, monkeypatch):
+    import peewee as pw
+
+    from marketplace.menu import services as menu_services
+
+    def broken(*args, **kwargs):
+        raise pw.ProgrammingError('relation "service_item" does not exist SELECT * FROM service_item')
+
+    monkeypatch.setattr(menu_services, "menu_by_category", broken)
+    response = client.get("/menu/", headers={"Accept-Language": "en"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500 and "SELECT" not in page and "Traceback" not in page
