@@ -1,0 +1,158 @@
+"""Whole journeys in a real browser, at phone size, in Chinese and in English.
+
+Each step is saved as a screenshot (test-artifacts/screenshots/) for a person to look at.
+QR codes are read the way a phone camera would: decoded (zxing-cpp) from a screenshot.
+"""
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from marketplace.db import db
+from marketplace.demo import DEMO_PASSWORD
+from marketplace.ledger.models import Account
+from marketplace.partners.models import PartnerEnterprise
+from marketplace.service_requests.models import ServiceRequest
+from marketplace.shop.models import Offer
+from marketplace.timeutil import utcnow
+from tests.conftest import DEMO_PHONES
+
+LANGS = ["zh", "en"]
+WORDS = {
+    "zh": {"finished": "已完成", "accepted": "已收下", "passed_to": "转交至"},
+    "en": {"finished": "finished", "accepted": "Accepted", "passed_to": "Passed to"},
+}
+HARDWARE = "北苑五金维修店"
+
+
+def log_in(page, role_or_phone):
+    page.goto("/login")
+    page.fill("#phone", DEMO_PHONES.get(role_or_phone, role_or_phone))
+    page.fill("#password", DEMO_PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state("load")
+    assert "/login" not in page.url, page.content()[:500]
+
+
+def read_qr(page, selector) -> str:
+    """What a phone camera would read from the QR code on the screen."""
+    picture = Image.open(io.BytesIO(page.locator(selector).screenshot()))
+    found = zxingcpp.read_barcodes(picture)
+    assert found, f"no QR code could be read from {selector}"
+    return found[0].text
+
+
+def db_read(app, fn):
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        return fn()
+
+
+def balance_of(app, partner=None, phone=None):
+    def read():
+        if partner:
+            owner = PartnerEnterprise.get(PartnerEnterprise.name == partner)
+            return Account.get(Account.partner == owner.id).balance
+        from marketplace.users.models import User
+
+        return Account.get(Account.user == User.get(User.phone == phone).id).balance
+    return db_read(app, read)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_repair_from_booking_to_the_partners_points(app, phone_page, screenshot, lang):
+    resident, partner = phone_page(lang), phone_page(lang)
+    log_in(resident, "resident")
+    resident.goto("/menu/")
+    resident.locator("a[href='/requests/new/plumbing_electrical']").click()
+    resident.fill("#description", "厨房水龙头一直滴水，关不紧" if lang == "zh" else "The kitchen tap drips and won't close")
+    screenshot(resident, lang, "1-resident-books")
+    resident.locator("main form button[type=submit]").click()
+    request_path = re.sub(r"^https?://[^/]+", "", resident.url)
+    assert re.fullmatch(r"/requests/\d+", request_path)
+    screenshot(resident, lang, "2-resident-request-open")
+
+    log_in(partner, "partner_staff")
+    partner.goto("/jobs/")
+    screenshot(partner, lang, "3-partner-job-board")
+    partner.locator(f"form[action='/jobs/{request_path.rsplit('/', 1)[1]}/claim'] button").click()
+    assert partner.url.endswith(request_path)
+    screenshot(partner, lang, "4-partner-claimed")
+
+    resident.reload()
+    screenshot(resident, lang, "5-resident-shows-code")
+    finish_url = read_qr(resident, ".qr-box svg")  # the partner scans the resident's phone
+    assert "/finish?code=" in finish_url
+    partner.goto(finish_url)
+    screenshot(partner, lang, "6-partner-code-filled-in")
+    partner.locator("main form button[type=submit]").click()
+    assert partner.url.endswith(request_path)
+
+    resident.reload()
+    assert WORDS[lang]["finished"] in resident.locator(".status-line").inner_text()
+    resident.locator("input[name=rating][value='5']").check()
+    resident.fill("textarea[name=comment]", "师傅很耐心")
+    resident.locator("form[action$='/rate'] button[type=submit]").click()
+    screenshot(resident, lang, "7-resident-rated")
+    assert db_read(app, lambda: ServiceRequest.select().where(ServiceRequest.rating == 5).count()) == 1
+
+    partner.goto("/shop/manage")
+    partner.locator("a[href^='/points/accounts/']").click()
+    assert "20" in partner.locator(".balance-big strong").inner_text()
+    screenshot(partner, lang, "8-partner-points")
+    assert balance_of(app, partner=HARDWARE) == 20
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_voucher_redeemed_and_typed_in_at_the_counter(app, phone_page, screenshot, lang):
+    member, clerk = phone_page(lang), phone_page(lang)
+    offer_id = db_read(app, lambda: Offer.get(Offer.title.startswith("免费磨刀")).id)
+    log_in(member, "resident")
+    member.goto(f"/shop/offers/{offer_id}")
+    screenshot(member, lang, "1-offer")
+    member.locator(f"form[action='/shop/offers/{offer_id}/redeem'] button").click()
+    code = member.locator(".voucher-code").inner_text().strip()
+    assert re.fullmatch(r"[A-Z0-9]{5}-[A-Z0-9]{5}", code)
+    screenshot(member, lang, "2-voucher-on-the-phone")
+
+    log_in(clerk, "partner_staff")
+    clerk.goto("/shop/scan")
+    clerk.fill("#code", code.replace("-", " ").lower())  # read out and typed as heard
+    clerk.locator("main form button[type=submit]").click()
+    assert WORDS[lang]["accepted"] in clerk.locator(".flash.success").inner_text()
+    screenshot(clerk, lang, "3-counter-accepted")
+
+    member.locator(".qr-box").wait_for(state="detached", timeout=15_000)  # the member's page updates itself
+    screenshot(member, lang, "4-voucher-used")
+    member.goto("/points/")
+    assert member.locator(".balance-big strong").inner_text().strip() == "40"
+    assert balance_of(app, partner=HARDWARE) == 20
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_staff_escalate_an_overdue_request_and_the_resident_sees_the_new_deadline(app, phone_page, screenshot, lang):
+    resident, staff = phone_page(lang), phone_page(lang)
+    log_in(resident, "resident")
+    resident.goto("/requests/new/plumbing_electrical")
+    resident.fill("#description", "楼道水管漏水")
+    resident.locator("main form button[type=submit]").click()
+    request_path = re.sub(r"^https?://[^/]+", "", resident.url)
+    db_read(app, lambda: ServiceRequest.update(due_at=utcnow() - timedelta(days=2)).execute())
+
+    log_in(staff, "grid_admin")
+    staff.goto("/requests/overview?show=overdue")
+    screenshot(staff, lang, "1-staff-overdue-list")
+    staff.locator(f"a[href='{request_path}']").first.click()
+    staff.fill("form[action$='/escalate'] input[name=department]", "城管科")
+    staff.locator("form[action$='/escalate'] button[type=submit]").click()
+    screenshot(staff, lang, "2-staff-escalated")
+
+    resident.reload()
+    facts = resident.locator("dl.facts").inner_text()
+    assert WORDS[lang]["passed_to"] in facts and "城管科" in facts
+    assert re.search(r"\d", facts.split(WORDS[lang]["passed_to"])[1])
+    screenshot(resident, lang, "3-resident-sees-new-deadline")
