@@ -4,6 +4,7 @@ Loading is idempotent: what exists is kept as it is (passwords included), what i
 """
 
 from marketplace.db import db
+from marketplace.ledger import services as ledger
 from marketplace.menu.models import Category
 from marketplace.menu.services import load_menu
 from marketplace.partners.models import PartnerEnterprise
@@ -45,6 +46,7 @@ def _user(phone: str, name: str) -> User:
     user = User.get_or_none(User.phone == phone)
     if user is None:
         user = User.create(phone=phone, display_name=name, password_hash=passwords.hash_password(DEMO_PASSWORD))
+    ledger.user_account(user)
     return user
 
 
@@ -67,10 +69,11 @@ def load_demo() -> list[tuple[str, str, str]]:
     with db.atomic():
         community = Community.get(Community.code == "beiyuan_jiayuan")
         for name, business, phone, address in PARTNERS:
-            PartnerEnterprise.get_or_create(
+            partner, _created = PartnerEnterprise.get_or_create(
                 name=name,
                 defaults={"community": community, "business": business, "contact_phone": phone, "address": address},
             )
+            ledger.partner_account(partner)
         logins = []
         for phone, name, role, kind, code in PEOPLE:
             user = _user(phone, name)
@@ -122,7 +125,6 @@ DEMO_OFFERS = [
 def _load_points_and_offers(community: Community) -> None:
     from datetime import date
 
-    from marketplace.ledger import services as ledger
     from marketplace.shop.models import Offer
 
     admin = User.get(User.phone == PEOPLE[0][0])

@@ -99,6 +99,20 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
 
     # The hash chain's one head row, which every posting locks.
     migrator.sql("INSERT INTO ledger_head (id, last_seq, last_hash) VALUES (1, 0, '')")
+    # Every member and partner has an account from the start, and so do the system accounts.
+    migrator.sql(
+        "INSERT INTO account (code, kind, balance, created_at) VALUES "
+        "('issuer', 'issuer', 0, CURRENT_TIMESTAMP), ('escrow', 'escrow', 0, CURRENT_TIMESTAMP), "
+        "('flea_market', 'flea_market', 0, CURRENT_TIMESTAMP)"
+    )
+    migrator.sql(
+        "INSERT INTO account (code, kind, user_id, balance, created_at) "
+        "SELECT 'user:' || id, 'user', id, 0, CURRENT_TIMESTAMP FROM \"user\""
+    )
+    migrator.sql(
+        "INSERT INTO account (code, kind, partner_id, balance, created_at) "
+        "SELECT 'partner:' || id, 'partner', id, 0, CURRENT_TIMESTAMP FROM partner_enterprise"
+    )
 
     @migrator.create_model
     class Offer(pw.Model):

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from marketplace import access, audit
 from marketplace.db import db
 from marketplace.errors import DomainError
+from marketplace.ledger import services as ledger
 from marketplace.partners.models import PartnerEnterprise
 
 
@@ -24,6 +25,7 @@ def create_partner(staff, community_id: int, name: str, business: str, contact_p
                 contact_phone=(contact_phone or "").strip(),
                 address=(address or "").strip(),
             )
+            ledger.partner_account(partner)  # ready to receive points from vouchers and jobs
             audit.record(staff, "partners.partner.created", partner, name=name)
             return partner
     except pw.IntegrityError:

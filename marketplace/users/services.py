@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace import access, audit
 from marketplace.db import db
 from marketplace.errors import DomainError
+from marketplace.ledger import services as ledger
 from marketplace.menu.models import Category
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid, Household
@@ -66,9 +67,11 @@ def sign_up(phone: str, display_name: str, password: str, locale: str | None = N
     passwords.check_policy(password, phone)
     try:
         with db.atomic():
-            return User.create(
+            user = User.create(
                 phone=phone, display_name=display_name, password_hash=passwords.hash_password(password), locale=locale
             )
+            ledger.user_account(user)  # every member has a points account from the start
+            return user
     except pw.IntegrityError:
         raise DomainError(_("This phone number is already registered. Please log in instead."), "phone") from None
 
