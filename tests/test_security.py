@@ -91,3 +91,32 @@ def test_session_and_remember_cookies_are_httponly_samesite_and_remembered_at_mo
     from email.utils import parsedate_to_datetime
 
     assert parsedate_to_datetime(expires[len("Expires="):]) <= datetime.now(UTC) + timedelta(days=30, minutes=1)
+
+
+@pytest.mark.parametrize("identity", ["resident", "volunteer", "partner_staff"])
+def test_walking_object_ids_never_shows_another_persons_phone(app, client, auth, identity):
+    """Each person tries ids 1-12 on every route that takes an id: no page answers with someone
+    else's full phone number (the people here claimed nothing, so they may see only their own)."""
+    from marketplace.menu.models import ServiceItem
+    from marketplace.service_requests import services as requests
+    from marketplace.users.models import User
+    from tests.conftest import DEMO_PHONES
+
+    with app.test_request_context():
+        for phone in ("13900000001", "13900000002"):  # two residents ask for help
+            requests.book(User.get(User.phone == phone), ServiceItem.get(ServiceItem.code == "smartphone_basics").id,
+                          "想学用手机挂号")
+    own = DEMO_PHONES[identity]
+    others = [p for p in ("13900000001", "13900000002", "13900000003", "13900000004") if p != own]
+    auth.login_as(identity)
+    leaks = []
+    for rule in app.url_map.iter_rules():
+        params = [name for name, conv in rule._converters.items() if type(conv).__name__ == "IntegerConverter"]
+        if not params or "GET" not in rule.methods:
+            continue
+        for number in range(1, 13):
+            path = rule.build({name: number for name in rule.arguments} | {name: number for name in params},
+                              append_unknown=False)[1]
+            body = client.get(path).get_data(as_text=True)
+            leaks += [f"{path} shows {phone}" for phone in others if phone in body]
+    assert not leaks, "\n".join(leaks[:20])
