@@ -74,6 +74,22 @@ def seed_demo_command():
         click.echo(f"  {phone}  {role:<17} {name}")
 
 
+audit_cli = AppGroup("audit", help="The audit log.")
+
+
+@audit_cli.command("verify")
+def audit_verify_command():
+    """Check that no audit entry was edited or removed behind the app's back."""
+    from marketplace.audit import verify
+
+    report = verify()
+    click.echo(f"{report.entries} audit entries.")
+    if report.faults:
+        click.echo(f"AUDIT LOG FAULT: {report.faults[0]}", err=True)
+        raise SystemExit(1)
+    click.echo("Audit log OK: the chain is intact.")
+
+
 requests_cli = AppGroup("requests", help="Service requests.")
 
 
@@ -91,6 +107,7 @@ def init_app(app) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(ledger_cli)
     app.cli.add_command(requests_cli)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_demo_command)
 

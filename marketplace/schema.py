@@ -1,6 +1,6 @@
 """Every model of the application, in dependency order: what migrations must produce."""
 
-from marketplace.audit import AuditLog
+from marketplace.audit import AuditHead, AuditLog
 from marketplace.ledger.models import Account, Adjustment, LedgerHead, Transfer
 from marketplace.menu.models import Category, ServiceItem
 from marketplace.partners.models import PartnerEnterprise
@@ -34,6 +34,7 @@ ALL_MODELS = [
     VolunteerSkill,
     PartnerInvite,
     AuditLog,
+    AuditHead,
     Account,
     LedgerHead,
     Transfer,
