@@ -102,10 +102,12 @@ def requests_sweep_command():
 
 
 def init_app(app) -> None:
+    from marketplace.events.cli import events_cli
     from marketplace.ledger.cli import ledger_cli
 
     app.cli.add_command(db_cli)
     app.cli.add_command(ledger_cli)
+    app.cli.add_command(events_cli)
     app.cli.add_command(requests_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(create_admin_command)

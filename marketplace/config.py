@@ -78,4 +78,14 @@ def from_environment() -> dict:
         "PHOTO_MAX_BYTES": int(os.environ.get("PHOTO_MAX_MB", "5")) * 1024 * 1024,
         "ONSITE_CODE_RATE_LIMIT": os.environ.get("ONSITE_CODE_RATE_LIMIT", "10 per minute"),
         "VOUCHER_SCAN_RATE_LIMIT": os.environ.get("VOUCHER_SCAN_RATE_LIMIT", "30 per minute"),
+        # Events: volunteers' star levels by cumulative hours (1 to 5 stars), when check-in opens
+        # before the start, how long after the end one may still check out, and how old a scan
+        # queued on an offline scanner may be when it finally arrives.
+        "VOLUNTEER_STAR_HOURS": tuple(
+            int(h) for h in os.environ.get("VOLUNTEER_STAR_HOURS", "100,300,600,1000,1500").split(",")
+        ),
+        "EVENT_CHECKIN_OPENS_MINUTES": int(os.environ.get("EVENT_CHECKIN_OPENS_MINUTES", "30")),
+        "EVENT_CHECKOUT_GRACE_MINUTES": int(os.environ.get("EVENT_CHECKOUT_GRACE_MINUTES", "60")),
+        "EVENT_OFFLINE_SCAN_MAX_HOURS": int(os.environ.get("EVENT_OFFLINE_SCAN_MAX_HOURS", "24")),
+        "EVENT_CODE_RATE_LIMIT": os.environ.get("EVENT_CODE_RATE_LIMIT", "10 per minute"),
     }

@@ -4,6 +4,7 @@ Loading is idempotent: what exists is kept as it is (passwords included), what i
 """
 
 from marketplace.db import db
+from marketplace.events.demo import load_demo_events
 from marketplace.ledger import services as ledger
 from marketplace.menu.models import Category
 from marketplace.menu.services import load_menu
@@ -100,6 +101,7 @@ def load_demo() -> list[tuple[str, str, str]]:
             else:
                 _grant(user, role)
     _load_points_and_offers(community)
+    load_demo_events()
     return logins
 
 

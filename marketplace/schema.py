@@ -1,6 +1,7 @@
 """Every model of the application, in dependency order: what migrations must produce."""
 
 from marketplace.audit import AuditHead, AuditLog
+from marketplace.events.models import Attendance, Badge, Event, Scan, Signup
 from marketplace.ledger.models import Account, Adjustment, LedgerHead, Transfer
 from marketplace.menu.models import Category, ServiceItem
 from marketplace.partners.models import PartnerEnterprise
@@ -44,4 +45,9 @@ ALL_MODELS = [
     WorkdayOverride,
     ServiceRequest,
     RequestEvent,
+    Event,
+    Signup,
+    Attendance,
+    Scan,
+    Badge,
 ]
