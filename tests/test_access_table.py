@@ -170,6 +170,38 @@ ROUTES = {
     "service_requests.cancel": ("/requests/{service_request}/cancel", in_residents_scope(302) | {"partner_staff": 302}),
     "service_requests.escalate": ("/requests/{service_request}/escalate", staff_only(302)),
     "service_requests.resolve": ("/requests/{service_request}/resolve", staff_only(302)),
+    # Events: anyone may look; signing up and the door need an account; running them is staff work.
+    "events.index": ("/events/", everyone(200)),
+    "events.show": ("/events/{service_day}", everyone(200)),
+    "events.sign_up": ("/events/{service_day}/signup", signed_in_only(302)),  # refusals are flashed
+    "events.cancel_signup": ("/events/{service_day}/signup/cancel", signed_in_only(302)),
+    "events.type_code": ("/events/{service_day}/code", signed_in_only(302)),
+    "events.kiosk_door": ("/events/k/{kiosk}", signed_in_only(200)),
+    "events.poster_door": ("/events/p/{poster}", signed_in_only(200)),
+    "events.manage": ("/events/manage", staff_only(200)),
+    "events.new": ("/events/new", staff_only(200)),
+    "events.edit": ("/events/{service_day}/edit", staff_only(200)),
+    "events.publish": ("/events/{service_day}/publish", staff_only(302)),
+    "events.kiosk": ("/events/{service_day}/kiosk", staff_only(200)),
+    "events.kiosk_code": ("/events/{service_day}/kiosk/code", staff_only(200)),
+    "events.poster": ("/events/{service_day}/poster", staff_only(200)),
+    "events.reissue_poster": ("/events/{service_day}/poster/reissue", staff_only(302)),
+    "events.scanner": ("/events/{service_day}/scanner", staff_only(200)),
+    "events.scans": ("/events/{service_day}/scans", staff_only(400)),  # a form post, not the scanner's JSON
+    "events.service_worker": ("/events/sw.js", everyone(200)),
+    "events.roster": ("/events/{service_day}/roster", staff_only(200)),
+    "events.roster_csv": ("/events/{service_day}/roster.csv", staff_only(200)),
+    "events.check_in_by_hand": ("/events/{service_day}/attendance", staff_only(302)),
+    "events.check_out_by_hand": ("/events/attendance/{attendance}/out", staff_only(302)),
+    "events.hours": ("/events/hours", signed_in_only(200)),
+    "events.certificate": ("/events/certificate", signed_in_only(200)),
+    "events.badge": ("/events/badge", signed_in_only(200)),
+    "events.badge_door": ("/events/b/{badge}", signed_in_only(200)),
+    "events.volunteer": ("/events/volunteers/{volunteer}", staff_only(200)),
+    "events.volunteer_certificate": ("/events/volunteers/{volunteer}/certificate", staff_only(200)),
+    "events.replace_badge": ("/events/badge/replace", signed_in_only(302)),
+    "events.revoke_badge": ("/events/volunteers/{volunteer}/badge/replace", staff_only(302)),
+    "events.cancel": ("/events/{service_day}/cancel", staff_only(302)),  # last: it ends the event
 }
 
 # These end the session, so they run last, each from a fresh login.
@@ -198,6 +230,30 @@ def demo_ids(app) -> dict:
             "volunteer": user("volunteer"),
             "volunteer_grant": RoleGrant.get(RoleGrant.user == user("volunteer"), RoleGrant.role == "volunteer").id,
             **_points_and_requests(app, user),
+            **_events(app),
+        }
+
+
+def _events(app) -> dict:
+    """The demo service day under way, its kiosk and poster codes, an attendance and a badge."""
+    from marketplace.events import services as events
+    from marketplace.events import tokens
+    from marketplace.events.models import Attendance, Event
+    from tests.test_events_pages import SERVICE_DAY
+
+    with app.test_request_context():
+        event = Event.get(Event.title == SERVICE_DAY)
+        volunteer = User.get(User.phone == DEMO_PHONES["volunteer"])
+        # On another demo event, so that the API rows can still cancel the volunteer's sign-up here.
+        other = Event.select().where(Event.id != event.id).order_by(Event.id).first()
+        attendance = Attendance.create(event=other, user=volunteer, checked_in_at=utcnow() - timedelta(hours=1),
+                                       in_method="manual")
+        return {
+            "service_day": event.id,
+            "kiosk": tokens.kiosk_token(event.id, "in"),
+            "poster": tokens.poster_token(event.id, event.poster_version),
+            "badge": events.badge_token_of(volunteer),
+            "attendance": attendance.id,
         }
 
 

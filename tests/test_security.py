@@ -4,15 +4,16 @@ the security headers on every page, for every kind of person (issue 9)."""
 import peewee as pw
 import pytest
 
-from marketplace.audit import AuditLog
+from marketplace.audit import AuditHead, AuditLog
+from marketplace.events.models import Badge
 from marketplace.schema import ALL_MODELS
 from marketplace.users.models import LoginSession
 from tests.test_access_table import IDENTITIES, ROUTES, demo_ids
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-# Rows a GET may legitimately write: the audit trail of staff looking at personal data, and the
-# "last seen" time of a login session.
-WRITTEN_BY_READING = {AuditLog, LoginSession}
+# Rows a GET may legitimately write: the audit trail of staff looking at personal data, the
+# "last seen" time of a login session, and a volunteer's badge, issued the first time they open it.
+WRITTEN_BY_READING = {AuditLog, AuditHead, LoginSession, Badge}
 
 
 def _rules(app):
