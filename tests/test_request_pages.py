@@ -128,7 +128,6 @@ def test_bad_booking_shows_a_clear_message_and_stores_nothing(app, client, auth)
 def test_staff_escalate_an_overdue_request_and_the_resident_sees_the_new_deadline(app, client, auth):
     auth.login_as("resident")
     request_path = _book(client).location
-    request_id = int(request_path.rsplit("/", 1)[1])
     from datetime import timedelta
 
     from marketplace.timeutil import utcnow
