@@ -64,6 +64,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from marketplace import api
     from marketplace.events.views import bp as events_bp
     from marketplace.ledger.views import bp as ledger_bp
     from marketplace.menu.views import bp as menu_bp
@@ -78,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (public_bp, users_bp, menu_bp, places_bp, partners_bp, staff_bp, ledger_bp, shop_bp, requests_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(events_bp)
+    api.init_app(app)  # the JSON API at /api/v1 and the API token pages
 
     # The static files are for everyone.
     app.view_functions["static"].allowed = frozenset({access.PUBLIC})

@@ -1,11 +1,14 @@
 """Every model of the application, in dependency order: what migrations must produce."""
 
+from marketplace.api.models import ApiToken, IdempotencyRecord
 from marketplace.audit import AuditHead, AuditLog
 from marketplace.events.models import Attendance, Badge, Event, Scan, Signup
 from marketplace.ledger.models import Account, Adjustment, LedgerHead, Transfer
 from marketplace.menu.models import Category, ServiceItem
+from marketplace.notifications.models import Notification
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid, Household
+from marketplace.public.models import FundUse
 from marketplace.service_requests.models import RequestEvent, ServiceRequest
 from marketplace.shop.models import Offer, Voucher
 from marketplace.users.models import (
@@ -50,4 +53,8 @@ ALL_MODELS = [
     Attendance,
     Scan,
     Badge,
+    FundUse,
+    ApiToken,
+    IdempotencyRecord,
+    Notification,
 ]

@@ -9,7 +9,7 @@ if the path needs a new demo id, one line in `demo_ids()`.
 """
 
 import hashlib
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import urlparse
 
 import pytest
@@ -17,6 +17,7 @@ import pytest
 from marketplace.menu.models import ServiceItem
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Grid
+from marketplace.public.models import FundUse
 from marketplace.timeutil import utcnow
 from marketplace.users.models import (
     STAFF_ROLES,
@@ -26,6 +27,7 @@ from marketplace.users.models import (
     User,
     VolunteerApplication,
 )
+from marketplace.workdays import WorkdayOverride
 
 from .conftest import DEMO_PHONES, csrf_token
 
@@ -82,9 +84,24 @@ def holder_only(status):
     return {**signed_in_only(404), "resident": status}
 
 
+def api_signed_in(status):
+    """API routes for any signed-in person: 401 (not the login page) without a session or token."""
+    return {**everyone(status), "anonymous": 401}
+
+
+def api_roles(*allowed, ok=200):
+    return {**roles(*allowed, ok=ok), "anonymous": 401}
+
+
+def api_scope(table):
+    """A page's table for the same thing, with the API's 401 for anonymous callers."""
+    return {**table, "anonymous": 401}
+
+
 # endpoint: (path, what each identity gets). Paths name demo ids in braces (see demo_ids).
 ROUTES = {
     "public.home": ("/", everyone(200)),
+    "ops.healthz": ("/healthz", everyone(200)),  # for load balancers and monitoring
     "users.signup": ("/signup", anonymous_only(200)),
     "users.login": ("/login", anonymous_only(200)),
     "users.logout": ("/logout", everyone(302)),
@@ -170,6 +187,76 @@ ROUTES = {
     "service_requests.cancel": ("/requests/{service_request}/cancel", in_residents_scope(302) | {"partner_staff": 302}),
     "service_requests.escalate": ("/requests/{service_request}/escalate", staff_only(302)),
     "service_requests.resolve": ("/requests/{service_request}/resolve", staff_only(302)),
+    # The back office: dashboards, queue exports and the working-day calendar for every staff
+    # member (each sees their own scope); the audit log for community administrators.
+    "staff.withdraw_invitation": ("/staff/invitations/{invite_id}/withdraw", roles("community_admin", ok=302)),
+    "staff.dashboard": ("/staff/dashboard", staff_only(200)),
+    "staff.dashboard_csv": ("/staff/dashboard/months.csv", staff_only(200)),
+    "staff.queue_csv": ("/staff/queue/deadlines.csv", staff_only(200)),
+    "staff.exports": ("/staff/exports", staff_only(200)),
+    "staff.export_requests": ("/staff/exports/requests-all.csv", staff_only(200)),
+    "staff.export_people": ("/staff/exports/people.csv", staff_only(200)),
+    "staff.export_accounts": ("/staff/exports/accounts.csv", staff_only(200)),
+    "staff.calendar_page": ("/staff/calendar", staff_only(200)),
+    "staff.calendar_csv": ("/staff/calendar/2027.csv", staff_only(200)),
+    "staff.add_calendar_days": ("/staff/calendar/days", roles("community_admin", "street_officer", ok=422)),  # no day given
+    "staff.import_calendar": ("/staff/calendar/import", roles("community_admin", "street_officer", ok=422)),  # no file
+    "staff.remove_calendar_day": ("/staff/calendar/days/{workday_override}/remove", roles("community_admin", "street_officer", ok=302)),
+    "staff.audit_log": ("/staff/audit", roles("community_admin")),
+    "staff.audit_csv": ("/staff/audit.csv", roles("community_admin")),
+    "staff.funds": ("/staff/funds", roles("community_admin", "street_officer")),
+    "staff.funds_csv": ("/staff/funds.csv", roles("community_admin", "street_officer")),
+    "staff.withdraw_fund_use": ("/staff/funds/{fund_use}/withdraw", roles("community_admin", "street_officer", ok=302)),  # "say why"
+    # The public disclosure board: for everyone, signed in or not.
+    "public.board": ("/board", everyone(200)),
+    "public.board_csv": ("/board.csv", everyone(200)),
+    "public.board_funds_csv": ("/board/funds.csv", everyone(200)),
+    # The JSON API (/api/v1): the browser's session is let in as a token with every scope would
+    # be; with neither, 401 in the API's error format, never the login page. The POSTs here carry
+    # a form, not JSON: 415 where the route takes a body; where it takes none, the service answers.
+    "api.not_found": ("/api/v1/nowhere", everyone(404)),
+    "api.openapi_json": ("/api/v1/openapi.json", everyone(200)),
+    "api.docs": ("/api/v1/docs", everyone(200)),
+    "api.menu": ("/api/v1/menu", everyone(200)),
+    "api.me": ("/api/v1/me", api_signed_in(200)),
+    "api.list_requests": ("/api/v1/requests", api_signed_in(200)),
+    "api.book": ("/api/v1/requests", api_signed_in(415)),
+    "api.show_request": ("/api/v1/requests/{service_request}", api_scope(in_residents_scope(200) | {"partner_staff": 200})),
+    "api.cancel_request": ("/api/v1/requests/{service_request}/cancel", api_signed_in(415)),
+    "api.confirm_request": ("/api/v1/requests/{service_request}/confirm", api_scope(in_residents_scope(409) | {"partner_staff": 403})),
+    "api.dispute_request": ("/api/v1/requests/{service_request}/dispute", api_signed_in(415)),
+    "api.rate_request": ("/api/v1/requests/{service_request}/rate", api_signed_in(415)),
+    "api.job_board": ("/api/v1/jobs", api_roles("volunteer", "partner_staff")),
+    "api.my_jobs": ("/api/v1/jobs/mine", api_roles("volunteer", "partner_staff")),
+    # Taken by the partner above: a volunteer lacks the skill (403), the partner has it already (409).
+    "api.claim": ("/api/v1/jobs/{service_request}/claim", api_roles("volunteer", "partner_staff", ok=403)
+                  | {"partner_staff": 409}),
+    "api.release": ("/api/v1/jobs/{service_request}/release", api_roles("volunteer", "partner_staff", ok=415)),
+    "api.mark_done": ("/api/v1/jobs/{service_request}/done", api_roles("volunteer", "partner_staff", ok=415)),
+    "api.finish": ("/api/v1/jobs/{service_request}/finish", api_roles("volunteer", "partner_staff", ok=415)),
+    "api.balance": ("/api/v1/points", api_signed_in(200)),
+    "api.statement": ("/api/v1/points/statement", api_signed_in(200)),
+    "api.offers": ("/api/v1/offers", everyone(200)),
+    "api.offer": ("/api/v1/offers/{offer}", everyone(200)),
+    "api.redeem": ("/api/v1/offers/{offer}/redeem", api_signed_in(400)),  # no Idempotency-Key
+    "api.vouchers": ("/api/v1/vouchers", api_signed_in(200)),
+    "api.voucher": ("/api/v1/vouchers/{voucher}", api_scope(holder_only(200))),
+    "api.cancel_voucher": ("/api/v1/vouchers/{voucher}/cancel", api_scope(holder_only(409))),  # cancelled above
+    "api.scan": ("/api/v1/vouchers/scan", api_signed_in(415)),
+    "api.list_events": ("/api/v1/events", everyone(200)),
+    "api.show_event": ("/api/v1/events/{event}", everyone(200)),
+    "api.sign_up": ("/api/v1/events/{event}/signup", api_signed_in(403) | {"volunteer": 200, "admin": 200}),
+    "api.cancel_signup": ("/api/v1/events/{event}/signup/cancel", api_signed_in(409) | {"volunteer": 200, "admin": 200}),
+    "api.kiosk_check": ("/api/v1/events/checkin", api_signed_in(415)),
+    "api.code_check": ("/api/v1/events/{event}/code", api_signed_in(415)),
+    "api.record": ("/api/v1/events/record", api_signed_in(200)),
+    "api.list_notifications": ("/api/v1/notifications", api_signed_in(200)),
+    "api.mark_read": ("/api/v1/notifications/{notification}/read", api_scope(holder_only(200))),
+    "api.mark_all_read": ("/api/v1/notifications/read-all", api_signed_in(200)),
+    # Personal API tokens on the profile: one's own only.
+    "api_tokens.index": ("/account/api-tokens/", signed_in_only(200)),
+    "api_tokens.create": ("/account/api-tokens/", signed_in_only(422)),  # no name, no scope
+    "api_tokens.revoke": ("/account/api-tokens/{api_token}/revoke", {**signed_in_only(404), "resident": 302}),
     # Events: anyone may look; signing up and the door need an account; running them is staff work.
     "events.index": ("/events/", everyone(200)),
     "events.show": ("/events/{service_day}", everyone(200)),
@@ -229,6 +316,11 @@ def demo_ids(app) -> dict:
             "resident": user("resident"),
             "volunteer": user("volunteer"),
             "volunteer_grant": RoleGrant.get(RoleGrant.user == user("volunteer"), RoleGrant.role == "volunteer").id,
+            "invite_id": PartnerInvite.get(PartnerInvite.token_hash == hashlib.sha256(INVITE_TOKEN.encode()).hexdigest()).id,
+            "workday_override": WorkdayOverride.create(day=date(2027, 1, 1), is_workday=False, note="元旦").id,
+            "fund_use": FundUse.create(community=partner.community_id, spent_on=date(2026, 11, 1), purpose="路灯维修",
+                                       amount_fen=12000, approved_by="居委会", created_by=user("admin")).id,
+            **_api_ids(app, user),
             **_points_and_requests(app, user),
             **_events(app),
         }
@@ -288,6 +380,21 @@ def _points_and_requests(app, user) -> dict:
             "listing": listing.id,
             "service_request": requests.book(
                 resident, ServiceItem.get(ServiceItem.code == "plumbing_electrical").id, "水管漏水", photo=photo.getvalue()).id,
+        }
+
+
+def _api_ids(app, user) -> dict:
+    """A published event, a notification and an API token, for the API's rows."""
+    from marketplace.api.auth import create_token
+    from marketplace.events.models import Event
+    from marketplace.notifications.services import notify
+
+    with app.test_request_context():
+        resident = User.get_by_id(user("resident"))
+        return {
+            "event": Event.select().where(Event.status == "published").order_by(Event.id.desc()).first().id,
+            "notification": notify(resident, "other", "access table").id,
+            "api_token": create_token(resident, "access table", ["read"])[0].id,
         }
 
 

@@ -1,11 +1,14 @@
-"""The home page."""
+"""The home page and the public disclosure board."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.access import PUBLIC, allow
 from marketplace.menu.models import Category, ServiceItem
+from marketplace.public import services as board_services
 from marketplace.users import services as user_services
+from marketplace.web import csv_response
 
 bp = Blueprint("public", __name__)
 
@@ -19,4 +22,64 @@ def home():
         residency=residency,
         categories=Category.select().order_by(Category.position),
         item_count=ServiceItem.select().where(ServiceItem.active == True).count(),  # noqa: E712
+    )
+
+
+# ---- the public disclosure board -------------------------------------------------------------
+
+
+def _community():
+    """The community asked for (?community=3), None for the whole street; 404 for no such one."""
+    raw = request.args.get("community", "")
+    if raw in ("", "all"):
+        return None
+    community = board_services.community_or_none(raw)
+    if community is None:
+        abort(404)
+    return community
+
+
+@bp.route("/board")
+@allow(PUBLIC)
+def board():
+    """How requests were handled, volunteer hours, events, points and funds, per month and per
+    community. Counts and sums only: never a resident's name, phone number or address."""
+    from marketplace.staff import charts
+    from marketplace.staff.reports import chart_columns, trend_charts
+
+    community = _community()
+    data = board_services.board(community.id if community else None)
+    return render_template(
+        "public/board.html", data=data, community=community, communities=board_services.communities(),
+        charts=trend_charts(data, "board", board_services.public_satisfaction),
+        columns=chart_columns(board_services.public_satisfaction), funds=list(board_services.published_fund_uses(community.id if community else None)),
+        satisfaction=board_services.public_satisfaction, min_ratings=board_services.MIN_PUBLIC_RATINGS,
+        percent=charts.percent, stars=charts.stars, number=charts.plain_number, month_title=charts.month_title,
+    )
+
+
+def _file_name(community, what: str) -> str:
+    return f"board-{community.code if community else 'all'}-{what}.csv"
+
+
+@bp.route("/board.csv")
+@allow(PUBLIC)
+def board_csv():
+    from marketplace.staff.reports import months_csv
+
+    community = _community()
+    data = board_services.board(community.id if community else None)
+    return months_csv(data, _file_name(community, "months"), satisfaction=board_services.public_satisfaction)
+
+
+@bp.route("/board/funds.csv")
+@allow(PUBLIC)
+def board_funds_csv():
+    community = _community()
+    entries = board_services.published_fund_uses(community.id if community else None)
+    return csv_response(
+        _file_name(community, "funds"),
+        [_("Date"), _("Community"), _("What it was used for"), _("Amount (yuan)"), _("Approved by")],
+        ([e.spent_on.isoformat(), e.community.name if e.community_id else _("The whole street"), e.purpose,
+          e.yuan.replace(",", ""), e.approved_by] for e in entries),
     )

@@ -1,5 +1,7 @@
-"""The staff work queue (residents awaiting verification, volunteer applications) and the people
-in a staff member's scope: their roles, and switching their accounts off and on."""
+"""The staff back office: the work queue, the people in a staff member's scope (their roles, and
+switching their accounts off and on); and, in the modules imported at the end, the dashboards,
+the working-day calendar, the audit log, the fund-use entries of the public board and the exports,
+which all hang on this blueprint."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -8,49 +10,47 @@ from flask_login import current_user
 from marketplace import access
 from marketplace.access import STAFF, allow
 from marketplace.errors import DomainError
+from marketplace.ledger import statements
 from marketplace.partners.models import PartnerEnterprise
-from marketplace.places.models import Building, Community, Grid, Household
+from marketplace.places.models import Building, Community, Grid
+from marketplace.staff import queues, workday_calendar
 from marketplace.staff.forms import GrantRoleForm
+from marketplace.timeutil import utcnow
 from marketplace.users import services as user_services
 from marketplace.users.forms import EmptyForm, ReasonForm
-from marketplace.users.models import ResidencyApplication, RoleGrant, User, VolunteerApplication
+from marketplace.users.models import RoleGrant, User
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-VERIFIERS = ("building_head", "grid_admin", "community_admin")
+VERIFIERS = queues.VERIFIERS
 
 
 @bp.route("/")
 @allow(STAFF)
 def queue():
-    residency = (
-        ResidencyApplication.select(ResidencyApplication, User, Household, Building, Grid)
-        .join(User, on=(ResidencyApplication.user == User.id))
-        .switch(ResidencyApplication)
-        .join(Household)
-        .join(Building)
-        .join(Grid)
-        .where(
-            ResidencyApplication.status == "pending",
-            ResidencyApplication.household.in_(access.household_ids_in_scope(current_user)),
-        )
-        .order_by(ResidencyApplication.created_at)
-    )
-    communities = access.community_ids_administered(current_user)
-    volunteers = (
-        VolunteerApplication.select(VolunteerApplication, User)
-        .join(User, on=(VolunteerApplication.user == User.id))
-        .where(VolunteerApplication.status == "pending", VolunteerApplication.community.in_(communities or [0]))
-        .order_by(VolunteerApplication.created_at)
-    )
-    can_verify = access.has_role(current_user, *VERIFIERS)
+    """Everything waiting for this staff member, each item with the button or link that deals with it."""
+    shown = queues.queues_for(current_user)
+    queries = {name: getattr(queues, QUEUE_QUERIES.get(name, name))(current_user) for name in shown}
+    # A long queue shows its oldest items; the rest are counted, and in its CSV.
+    items = {name: list(query.limit(QUEUE_PAGE)) for name, query in queries.items()}
+    counts = {name: (len(items[name]) if len(items[name]) < QUEUE_PAGE else query.count()) for name, query in queries.items()}
+    editor = access.has_role(current_user, *workday_calendar.EDITORS)
     return render_template(
         "staff/queue.html",
-        residency=residency if can_verify else [],
-        volunteers=volunteers,
+        shown=shown,
+        items=items,
+        counts=counts,
+        adjustment_labels=statements.account_labels([a.account_id for a in items.get("adjustments", [])]),
+        missing_year=workday_calendar.next_year_missing() if editor else None,
+        soon=queues.soon_due_cutoff(),
+        now=utcnow(),
         button_form=EmptyForm(),
         reason_form=ReasonForm(formdata=None),
     )
+
+
+QUEUE_QUERIES = {"adjustments": "pending_adjustments"}
+QUEUE_PAGE = 30
 
 
 def _decide(action, *args):
@@ -91,6 +91,22 @@ def reject_volunteer(application_id):
     form = ReasonForm()
     form.validate_on_submit()
     return _decide(user_services.reject_volunteer, application_id, form.reason.data)
+
+
+@bp.route("/invitations/<int:invite_id>/withdraw", methods=["POST"])
+@allow("community_admin")
+def withdraw_invitation(invite_id):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        invite = queues.withdraw_invitation(current_user, invite_id)
+    except DomainError as error:
+        if error.status == 404:
+            abort(404)
+        flash(error.message, "error")
+    else:
+        flash(_("The invitation link for %(partner)s no longer works.", partner=invite.partner.name), "success")
+    return redirect(url_for("staff.queue") + "#invitations")
 
 
 # ---- people ---------------------------------------------------------------------------------
@@ -249,3 +265,7 @@ def reactivate(user_id):
         lambda person: user_services.set_account_active(current_user, person.id, True),
         lambda person: _("%(name)s's account has been switched on again.", name=person.display_name),
     )
+
+
+# The rest of the back office registers its routes on `bp` when imported.
+from marketplace.staff import audit_views, calendar_views, dashboards, exports, fund_views  # noqa: E402, F401

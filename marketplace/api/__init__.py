@@ -1,0 +1,113 @@
+"""The JSON API v1 (/api/v1) for phone apps and mini-programs, and the profile pages where
+people make and revoke their API tokens.
+
+One module per resource (menu, requests, jobs, events, points, shop, notifications), each
+calling the same services as the HTML pages; registry.py declares the routes, auth.py says who
+is calling, errors.py gives every error one shape, openapi.py describes it all.
+"""
+
+from babel import Locale
+from flask import current_app, g, request
+from flask_login import current_user
+
+from marketplace.access import PUBLIC, allow
+from marketplace.api import auth, errors
+from marketplace.api.registry import bp
+from marketplace.i18n import SUPPORTED, normalize
+from marketplace.i18n import select_locale as page_locale
+
+
+def _request_language() -> str:
+    """The request's language: what the client asks for in Accept-Language, else what the
+    pages would use (the person's choice, then the default)."""
+    if request.headers.get("Accept-Language"):
+        best = request.accept_languages.best_match(["zh-CN", "zh", "zh-Hans", "zh-TW", "en", "en-US", "en-GB"])
+        if normalize(best) in SUPPORTED:
+            return normalize(best)
+    return page_locale()
+
+
+def _before_anything(endpoint, values):
+    """Runs before every other hook (rate limit, @allow): who is calling, in which language,
+    and whether a state-changing call is allowed to be made at all."""
+    from types import SimpleNamespace
+
+    auth.load_token_user(endpoint, values)
+    # Flask-Babel keeps the request's locale here; chosen before any message is translated.
+    g._flask_babel = SimpleNamespace(babel_locale=Locale.parse(_request_language()))
+    if request.method in ("GET", "HEAD", "OPTIONS") or g.api_token is not None or g.api_token_refused:
+        return
+    # A change without a token rides on the browser's session: it must prove it comes from our
+    # own pages with the CSRF header, as the pages' forms do with their hidden field (and
+    # before anything else looks at it, as for the pages). Without a session either: 401.
+    if not current_user.is_authenticated:
+        raise errors.ApiError(401, errors.http_messages()[401],
+                              headers={"WWW-Authenticate": 'Bearer realm="api"'})
+    from marketplace.extensions import csrf
+
+    csrf.protect()
+
+
+def _after_auth():
+    """After the app's hooks, so that the rate limit counted it: a refused token is a 401, even
+    on the public routes."""
+    if g.get("api_token_refused"):
+        raise errors.invalid_token()
+
+
+@bp.route("/", defaults={"path": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@bp.route("/<path:path>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@allow(PUBLIC)
+def not_found(path):
+    """Whatever under /api/v1 matches no route: 405 when the path exists for another method."""
+    from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    methods = set()
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        if method == request.method:
+            continue
+        try:
+            endpoint, _args = adapter.match(method=method)
+        except (NotFound, MethodNotAllowed):
+            continue
+        except Exception:  # a redirect for a missing slash, say: not a route of this method
+            continue
+        if endpoint != "api.not_found":
+            methods.add(method)
+    if methods:
+        raise MethodNotAllowed(valid_methods=sorted(methods))
+    raise NotFound()
+
+
+_configured = False
+
+
+def init_app(app) -> None:
+    """Register the API and the token pages (called once from create_app)."""
+    from marketplace.api import (  # noqa: F401 (each module declares its routes)
+        events,
+        jobs,
+        me,
+        menu,
+        notifications,
+        openapi,
+        points,
+        requests,
+        shop,
+    )
+    from marketplace.api.views import pages
+    from marketplace.extensions import csrf, limiter, login_manager
+
+    global _configured
+    if not _configured:  # the blueprint is module-level: set it up once, however many apps are made
+        _configured = True
+        bp.url_value_preprocessor(_before_anything)
+        bp.before_request(_after_auth)
+        errors.register(bp)
+        csrf.exempt(bp)  # checked in _after_auth instead: only for the session, never for a token
+        limiter.limit(lambda: current_app.config.get("API_RATE_LIMIT", "120 per minute"),
+                      key_func=auth.rate_limit_key)(bp)
+        login_manager.blueprint_login_views["api"] = None  # anonymous: 401, not the login page
+    app.register_blueprint(bp)
+    app.register_blueprint(pages)

@@ -1,0 +1,168 @@
+"""A resident's service requests: book, list, show, cancel, confirm, dispute, rate."""
+
+from flask_babel import lazy_gettext as _l
+
+from marketplace.access import SIGNED_IN
+from marketplace.api.pagination import paginate
+from marketplace.api.registry import component, operation, page_of
+from marketplace.api.schema import Base64, Fields, FromForm, Integer, String, iso
+from marketplace.service_requests import services
+from marketplace.service_requests.forms import BookingForm
+from marketplace.service_requests.models import PERIODS, STATES, RequestEvent, ServiceRequest
+
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+REQUEST = component("ServiceRequest", {
+    "type": "object",
+    "required": ["id", "item", "state", "state_label", "description", "preferred_date", "preferred_period", "points",
+                 "created_at", "due_at", "claimed_at", "done_at", "confirmed_at", "confirmed_on_site",
+                 "auto_confirmed", "overdue", "rating", "rating_comment", "escalated_to", "feedback_due_at",
+                 "explanation_due_at", "has_photo", "claimer", "onsite_code"],
+    "properties": {
+        "id": {"type": "integer"},
+        "item": {"type": "object", "required": ["id", "code", "name", "category"], "properties": {
+            "id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"},
+            "category": {"type": "string"}}},
+        "state": {"type": "string", "enum": list(STATES)},
+        "state_label": {"type": "string"},
+        "description": {"type": "string"},
+        "preferred_date": {"type": ["string", "null"], "format": "date"},
+        "preferred_period": {"type": "string", "enum": list(PERIODS)},
+        "points": {"type": "integer"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "due_at": {"type": "string", "format": "date-time",
+                   "description": "The end of the last working day it must be handled by."},
+        "claimed_at": NULLABLE_TIME, "done_at": NULLABLE_TIME, "confirmed_at": NULLABLE_TIME,
+        "confirmed_on_site": {"type": "boolean"},
+        "auto_confirmed": {"type": "boolean"},
+        "overdue": {"type": "boolean"},
+        "rating": {"type": ["integer", "null"], "minimum": 1, "maximum": 5},
+        "rating_comment": {"type": "string"},
+        "escalated_to": {"type": "string"},
+        "feedback_due_at": NULLABLE_TIME, "explanation_due_at": NULLABLE_TIME,
+        "has_photo": {"type": "boolean"},
+        "claimer": {"type": ["object", "null"], "required": ["name", "partner"], "properties": {
+            "name": {"type": "string"}, "partner": {"type": ["string", "null"]}}},
+        "onsite_code": {"type": ["string", "null"],
+                        "description": "Only for the resident while the job is taken: the code the helper types "
+                                       "at the door to confirm on site."},
+        "contact": {"type": "object", "required": ["name", "phone", "address"], "properties": {
+            "name": {"type": "string"}, "phone": {"type": "string"}, "address": {"type": "string"}},
+            "description": "The resident's name, phone and address: for the resident, the helper who took the "
+                           "job and the staff in scope only."},
+        "history": {"type": "array", "items": {
+            "type": "object", "required": ["action", "from_state", "to_state", "note", "at"],
+            "properties": {"action": {"type": "string"}, "from_state": {"type": "string"},
+                           "to_state": {"type": "string"}, "note": {"type": "string"},
+                           "at": {"type": "string", "format": "date-time"}}}},
+    },
+})
+REQUEST_PAGE = component("ServiceRequestPage", page_of(REQUEST))
+
+
+def request_json(req: ServiceRequest, user, detail: bool = False, contact: bool = False) -> dict:
+    claimer = None
+    if req.claimer_id is not None:
+        claimer = {"name": req.claimer.display_name,
+                   "partner": req.claimer_partner.name if req.claimer_partner_id else None}
+    data = {
+        "id": req.id,
+        "item": {"id": req.item.id, "code": req.item.code, "name": req.item.name, "category": req.item.category.name},
+        "state": req.state, "state_label": services.state_label(req.state), "description": req.description,
+        "preferred_date": req.preferred_date.isoformat() if req.preferred_date else None,
+        "preferred_period": req.preferred_period, "points": req.points, "created_at": iso(req.created_at),
+        "due_at": iso(req.due_at), "claimed_at": iso(req.claimed_at), "done_at": iso(req.done_at),
+        "confirmed_at": iso(req.confirmed_at), "confirmed_on_site": req.confirmed_on_site_at is not None,
+        "auto_confirmed": bool(req.auto_confirmed), "overdue": req.is_overdue, "rating": req.rating,
+        "rating_comment": req.rating_comment, "escalated_to": req.escalated_to,
+        "feedback_due_at": iso(req.feedback_due_at), "explanation_due_at": iso(req.explanation_due_at),
+        "has_photo": bool(req.photo), "claimer": claimer,
+        "onsite_code": req.onsite_code if user is not None and req.resident_id == user.id and req.state == "claimed"
+        else None,
+    }
+    if contact:
+        data["contact"] = {"name": req.resident.display_name, "phone": req.resident.phone,
+                           "address": req.household.address()}
+    if detail:
+        data["history"] = [
+            {"action": e.action, "from_state": e.from_state, "to_state": e.to_state, "note": e.note, "at": iso(e.created_at)}
+            for e in RequestEvent.select().where(RequestEvent.request == req.id).order_by(RequestEvent.id)
+        ]
+    return data
+
+
+def shown(user, req: ServiceRequest) -> dict:
+    """A request as the person who may see it sees it (get_visible has checked that)."""
+    return request_json(req, user, detail=True, contact=True)
+
+
+@operation("GET", "/requests", summary="My requests", tag="requests", allow=(SIGNED_IN,), scope="read",
+           response=REQUEST_PAGE, paginated=True)
+def list_requests(user, cursor, limit):
+    """The caller's own requests, newest first. Requests done 3 working days ago and not yet
+    confirmed are confirmed as they are read, as on the web page."""
+    query = ServiceRequest.select().where(ServiceRequest.resident == user.id)
+    rows, next_cursor = paginate(query, [(ServiceRequest.id, "desc")], cursor, limit)
+    return {"items": [request_json(services.auto_confirm_if_due(r), user) for r in rows], "next_cursor": next_cursor}
+
+
+BOOKING = FromForm(BookingForm, names=["description", "preferred_date", "preferred_period"], extra={
+    "item_id": Integer(_l("The menu item (see GET /menu)."), minimum=1, required=True,
+                       required_message=_l("This service is not on the menu.")),
+    "photo": Base64(_l("A JPEG, PNG or WebP picture up to 5 MB, as base64.")),
+})
+
+
+@operation("POST", "/requests", summary="Ask for a service", tag="requests", allow=(SIGNED_IN,), scope="requests",
+           response=REQUEST, status=201, body=BOOKING, errors=(403, 404))
+def book(user, item_id, description, preferred_date, preferred_period, photo):
+    """Only verified residents may ask (403 otherwise). The description, day and time of day
+    are checked by the booking page's own form and rules."""
+    req = services.book(user, item_id, description, preferred_date, preferred_period or "any", photo or None)
+    return shown(user, req)
+
+
+@operation("GET", "/requests/<int:request_id>", summary="One request", tag="requests", allow=(SIGNED_IN,),
+           scope="read", response=REQUEST)
+def show_request(user, request_id):
+    """The resident's own request, a job the caller took, or one in a staff member's scope;
+    anything else is 404, as if it did not exist."""
+    return shown(user, services.get_visible(user, request_id))
+
+
+def _act(user, request_id, action):
+    action()
+    return shown(user, services.get_visible(user, request_id))
+
+
+@operation("POST", "/requests/<int:request_id>/cancel", summary="Cancel my request", tag="requests",
+           allow=(SIGNED_IN,), scope="requests", response=REQUEST, errors=(403, 409),
+           body=Fields(reason=String(_l("Why (optional)."))))
+def cancel_request(user, request_id, reason):
+    """While it is open or taken."""
+    return _act(user, request_id, lambda: services.cancel(user, request_id, reason or ""))
+
+
+@operation("POST", "/requests/<int:request_id>/confirm", summary="Confirm the work was done", tag="requests",
+           allow=(SIGNED_IN,), scope="requests", response=REQUEST, errors=(403, 409))
+def confirm_request(user, request_id):
+    """The helper is paid the item's points at once."""
+    return _act(user, request_id, lambda: services.confirm(user, request_id))
+
+
+@operation("POST", "/requests/<int:request_id>/dispute", summary="Report a problem with the work", tag="requests",
+           allow=(SIGNED_IN,), scope="requests", response=REQUEST, errors=(403, 409),
+           body=Fields(reason=String(_l("What went wrong."), required=True,
+                                     required_message=_l("Please tell us what went wrong."))))
+def dispute_request(user, request_id, reason):
+    """Instead of confirming: the community staff look into it."""
+    return _act(user, request_id, lambda: services.dispute(user, request_id, reason))
+
+
+@operation("POST", "/requests/<int:request_id>/rate", summary="Rate the service", tag="requests",
+           allow=(SIGNED_IN,), scope="requests", response=REQUEST, errors=(409,),
+           body=Fields(rating=Integer(_l("1 to 5 stars."), minimum=None, maximum=None, required=True,
+                                      required_message=_l("Please give 1 to 5 stars.")),
+                       comment=String(_l("Anything to add (optional)."))))
+def rate_request(user, request_id, rating, comment):
+    """Once, after it is finished. Stars outside 1 to 5 are refused by the same rule as on the page."""
+    return _act(user, request_id, lambda: services.rate(user, request_id, rating, comment or ""))

@@ -1,0 +1,59 @@
+"""Sending and reading in-app notifications.
+
+`notify()` is the one way to send one. It takes the text as a lazy translation
+(`lazy_gettext`) or a plain string and stores it rendered in the *recipient's* language, since
+the person acting (a volunteer claiming a job, say) may read the site in another language
+than the resident who is told about it.
+"""
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from marketplace.db import db
+from marketplace.errors import DomainError
+from marketplace.notifications.models import KINDS, Notification
+from marketplace.timeutil import utcnow
+
+
+def notify(user, kind: str, text, link: str = "") -> Notification:
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    if link and (not link.startswith("/") or link.startswith("//")):
+        raise ValueError("a notification links to a path inside the site")
+    locale = getattr(user, "locale", None)
+    if locale:
+        with force_locale(locale):
+            rendered = str(text)
+    else:
+        rendered = str(text)
+    return Notification.create(user=user.id, kind=kind, text=rendered[:500], link=link[:300], created_at=utcnow())
+
+
+def for_user(user, unread_only: bool = False):
+    """The person's notifications, newest first."""
+    query = Notification.select().where(Notification.user == user.id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_null())
+    return query.order_by(Notification.id.desc())
+
+
+def unread_count(user) -> int:
+    return for_user(user, unread_only=True).count()
+
+
+def mark_read(user, notification_id: int) -> Notification:
+    """Reading twice is harmless: the first time read stays."""
+    with db.atomic():
+        note = Notification.get_or_none(Notification.id == notification_id, Notification.user == user.id)
+        if note is None:
+            raise DomainError(_("This notification was not found."), status=404)
+        Notification.update(read_at=utcnow()).where(
+            Notification.id == note.id, Notification.read_at.is_null()
+        ).execute()
+    return Notification.get_by_id(note.id)
+
+
+def mark_all_read(user) -> int:
+    return Notification.update(read_at=utcnow()).where(
+        Notification.user == user.id, Notification.read_at.is_null()
+    ).execute()

@@ -1,0 +1,73 @@
+"""Dashboards by scope: a building head sees their building, a grid administrator their grid, a
+community administrator their community, street officers and administrators the whole street.
+Each may narrow the view to a part of their scope; a part outside it is answered 404.
+
+Every chart's numbers are on the page (a table under it) and downloadable as CSV."""
+
+from flask import abort, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from marketplace import access
+from marketplace.access import STAFF, allow
+from marketplace.staff import charts, figures, workday_calendar
+from marketplace.staff.reports import breakdown_csv, chart_columns, months_csv, round_or_blank, trend_charts
+from marketplace.staff.views import bp
+from marketplace.web import csv_response
+
+
+def _choice() -> figures.AreaChoice:
+    choice = figures.choose_area(current_user, request.args.get("area"))
+    if choice is None:
+        abort(404)
+    return choice
+
+
+@bp.route("/dashboard")
+@allow(STAFF)
+def dashboard():
+    choice = _choice()
+    data = figures.compute(choice.area)
+    editor = access.has_role(current_user, *workday_calendar.EDITORS)
+    return render_template(
+        "staff/dashboard.html", data=data, choice=choice, choices=figures.area_choices(current_user),
+        charts=trend_charts(data), columns=chart_columns(), percent=charts.percent, stars=charts.stars, number=charts.plain_number,
+        bar_width=charts.bar_width, month_title=charts.month_title,
+        missing_year=workday_calendar.next_year_missing() if editor else None,
+    )
+
+
+@bp.route("/dashboard/<any(summary, months, categories, places):dataset>.csv")
+@allow(STAFF)
+def dashboard_csv(dataset):
+    choice = _choice()
+    data = figures.compute(choice.area)
+    name = f"dashboard-{choice.key}-{dataset}.csv"
+    if dataset == "months":
+        return months_csv(data, name)
+    if dataset == "categories":
+        return breakdown_csv(data.categories, name, _("Category"))
+    if dataset == "places":
+        return breakdown_csv(data.places, name, _("Grid") if data.place_kind == "grid" else _("Building"))
+    total, now = data.total, data.now
+    rows = [
+        (_("Area"), choice.label),
+        (_("In progress now"), now["in_progress"]),
+        (_("Late now"), now["overdue"]),
+        (_("Disputed now"), now["disputed"]),
+        (_("Waiting for the resident's confirmation"), now["waiting_for_resident"]),
+        (_("Escalated, not yet closed"), now["escalated"]),
+        (_("Escalated, feedback to the resident late"), now["feedback_late"]),
+        (_("Requests made in the last 12 months"), total.received),
+        (_("Handled"), total.handled),
+        (_("Deadline passed or handled"), total.decided),
+        (_("Handled on time"), total.on_time),
+        (_("Share on time (%)"), round_or_blank(total.on_time_share, 100)),
+        (_("Average satisfaction"), round_or_blank(total.satisfaction)),
+        (_("Ratings"), total.ratings),
+        (_("Volunteer hours"), round(total.hours, 1)),
+        (_("Points issued"), total.issued),
+        (_("Points redeemed"), total.redeemed),
+        (_("Points outstanding now"), data.outstanding),
+    ]
+    return csv_response(name, [_("Figure"), _("Value")], rows)

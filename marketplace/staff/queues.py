@@ -1,0 +1,160 @@
+"""What is waiting for a staff member, in their scope, oldest first: each queue is a query the
+work queue page shows (with the button or link that deals with each item) and its CSV exports.
+
+Who sees which queue follows who may act on it: verifying residents is for building heads, grid
+and community administrators; volunteers, partner invitations and adjustments for community
+administrators; flea-market listings for the listing reviewers; requests for every staff member
+whose scope covers the household.
+"""
+
+from datetime import timedelta
+
+from flask_babel import gettext as _
+
+from marketplace import access, audit, workdays
+from marketplace.db import db
+from marketplace.errors import DomainError
+from marketplace.ledger import adjustments
+from marketplace.menu.models import Category, ServiceItem
+from marketplace.partners.models import PartnerEnterprise
+from marketplace.places.models import Building, Grid, Household
+from marketplace.service_requests.models import ServiceRequest
+from marketplace.shop import services as shop
+from marketplace.staff.figures import CAN_BE_LATE
+from marketplace.timeutil import utcnow
+from marketplace.users.models import PartnerInvite, ResidencyApplication, User, VolunteerApplication
+
+VERIFIERS = ("building_head", "grid_admin", "community_admin")
+QUEUES = ("residents", "volunteers", "invitations", "listings", "adjustments", "deadlines", "disputes")
+# Invitations stay in the queue for a while after they lapse, so staff notice and send a new one.
+LAPSED_INVITES_SHOWN_FOR = timedelta(days=14)
+
+
+def residents(staff):
+    if not access.has_role(staff, *VERIFIERS):
+        return ResidencyApplication.select().where(ResidencyApplication.id == 0)
+    return (
+        ResidencyApplication.select(ResidencyApplication, User, Household, Building, Grid)
+        .join(User, on=(ResidencyApplication.user == User.id))
+        .switch(ResidencyApplication)
+        .join(Household).join(Building).join(Grid)
+        .where(
+            ResidencyApplication.status == "pending",
+            ResidencyApplication.household.in_(access.household_ids_in_scope(staff)),
+        )
+        .order_by(ResidencyApplication.created_at, ResidencyApplication.id)
+    )
+
+
+def volunteers(staff):
+    communities = access.community_ids_administered(staff)
+    return (
+        VolunteerApplication.select(VolunteerApplication, User)
+        .join(User, on=(VolunteerApplication.user == User.id))
+        .where(VolunteerApplication.status == "pending", VolunteerApplication.community.in_(communities or [0]))
+        .order_by(VolunteerApplication.created_at, VolunteerApplication.id)
+    )
+
+
+def invitations(staff, now=None):
+    """Partner staff invitations nobody has used yet: still open, or lapsed in the last two weeks."""
+    now = now or utcnow()
+    communities = access.community_ids_administered(staff)
+    return (
+        PartnerInvite.select(PartnerInvite, PartnerEnterprise)
+        .join(PartnerEnterprise)
+        .where(
+            PartnerInvite.used_at.is_null(),
+            PartnerInvite.revoked == False,  # noqa: E712
+            PartnerInvite.expires_at > now - LAPSED_INVITES_SHOWN_FOR,
+            PartnerEnterprise.community.in_(communities or [0]),
+        )
+        .order_by(PartnerInvite.expires_at, PartnerInvite.id)
+    )
+
+
+def listings(staff):
+    return shop.pending_listings(staff)
+
+
+def pending_adjustments(staff):
+    return adjustments.pending_for(staff)
+
+
+def requests_in_scope(staff):
+    return (
+        ServiceRequest.select(ServiceRequest, ServiceItem, Category, Household, Building, Grid)
+        .join(ServiceItem).join(Category)
+        .switch(ServiceRequest).join(Household).join(Building).join(Grid)
+        .where(ServiceRequest.household.in_(access.household_ids_in_scope(staff)))
+    )
+
+
+def soon_due_cutoff(now=None):
+    """Requests due by the end of the next working day are 'near their deadline'."""
+    return workdays.add_working_days(now or utcnow(), 1)
+
+
+def deadlines(staff, now=None):
+    """Requests still waiting for help (open, taken or disputed) that are late or due by the end
+    of the next working day, and escalated matters whose feedback to the resident is due as soon."""
+    now = now or utcnow()
+    cutoff = soon_due_cutoff(now)
+    near = ServiceRequest.state.in_(CAN_BE_LATE) & (ServiceRequest.due_at <= cutoff)
+    feedback = (
+        ServiceRequest.escalated_at.is_null(False)
+        & ServiceRequest.state.not_in(("confirmed", "cancelled"))
+        & ServiceRequest.feedback_due_at.is_null(False)
+        & (ServiceRequest.feedback_due_at <= cutoff)
+    )
+    return requests_in_scope(staff).where(near | feedback).order_by(ServiceRequest.due_at, ServiceRequest.id)
+
+
+def disputes(staff):
+    return requests_in_scope(staff).where(ServiceRequest.state == "disputed").order_by(
+        ServiceRequest.due_at, ServiceRequest.id
+    )
+
+
+def counts(staff) -> dict[str, int]:
+    return {
+        "residents": residents(staff).count(),
+        "volunteers": volunteers(staff).count(),
+        "invitations": invitations(staff).count(),
+        "listings": listings(staff).count(),
+        "adjustments": pending_adjustments(staff).count(),
+        "deadlines": deadlines(staff).count(),
+        "disputes": disputes(staff).count(),
+    }
+
+
+def queues_for(staff) -> tuple[str, ...]:
+    """The queues this staff member can act on (the others are not shown at all)."""
+    shown = ["deadlines", "disputes"]
+    if access.has_role(staff, *VERIFIERS):
+        shown.insert(0, "residents")
+    if access.community_ids_administered(staff):
+        shown[1:1] = ["volunteers", "invitations"]
+    if access.has_role(staff, *shop.LISTING_REVIEWERS):
+        shown.append("listings")
+    if access.has_role(staff, *adjustments.ADJUSTERS):
+        shown.append("adjustments")
+    return tuple(name for name in QUEUES if name in shown)
+
+
+def withdraw_invitation(staff, invite_id: int) -> PartnerInvite:
+    """An invitation sent to the wrong person (or no longer needed) stops working at once."""
+    with db.atomic():
+        invite = (
+            PartnerInvite.select(PartnerInvite, PartnerEnterprise).join(PartnerEnterprise)
+            .where(PartnerInvite.id == invite_id).first()
+        )
+        if invite is None or invite.partner.community_id not in access.community_ids_administered(staff):
+            raise DomainError(_("This invitation was not found."), status=404)
+        if invite.used_at is not None:
+            raise DomainError(_("This invitation has already been used, so it cannot be withdrawn."), status=409)
+        if invite.revoked:
+            raise DomainError(_("This invitation was already withdrawn."), status=409)
+        PartnerInvite.update(revoked=True).where(PartnerInvite.id == invite.id).execute()
+        audit.record(staff, "partners.invite.withdrawn", invite, partner=invite.partner_id, note=invite.note)
+    return invite
