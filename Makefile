@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 
-.PHONY: install install-dev run test lint migrate seed clean translations extract-translations
+.PHONY: install install-dev run test lint migrate seed clean translations extract-translations bench
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +47,13 @@ lint: install-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# The benchmark at the street's scale and at 1/100 (not part of `make test`): bench/results.md
+# and bench/results.svg. SQLite by default; DATABASE_URL=postgresql://.../bench for PostgreSQL.
+# BENCH_ARGS="--reuse" keeps the generated SQLite data sets between runs.
+$(VENV)/.installed-bench: bench/requirements.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	touch $@
+
+bench: $(VENV)/.installed-bench translations
+	$(PY) -m bench.run $(BENCH_ARGS)

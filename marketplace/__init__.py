@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from marketplace import access, config, i18n
+from marketplace import access, config, i18n, ops
 from marketplace.config import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_error_pages(app)
     _register_security_headers(app)
     access.init_app(app)
+    ops.init_app(app)  # /healthz and JSON request logs
 
     from marketplace import cli
 

@@ -104,6 +104,7 @@ def requests_sweep_command():
 def init_app(app) -> None:
     from marketplace.events.cli import events_cli
     from marketplace.ledger.cli import ledger_cli
+    from marketplace.ops.cli import COMMANDS as ops_commands
 
     app.cli.add_command(db_cli)
     app.cli.add_command(ledger_cli)
@@ -112,4 +113,6 @@ def init_app(app) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_demo_command)
+    for command in ops_commands:  # backup, restore, scheduler
+        app.cli.add_command(command)
 

@@ -1,0 +1,1 @@
+"""The benchmark (`make bench`): data generator, load generator, runner and report writer."""
