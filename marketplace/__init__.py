@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from marketplace import access, config, i18n, ops
 from marketplace.config import PROJECT_ROOT
+from marketplace.ops.logs import logged_path
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.events.views import bp as events_bp
     from marketplace.ledger.views import bp as ledger_bp
     from marketplace.menu.views import bp as menu_bp
+    from marketplace.notifications.views import bp as notifications_bp
     from marketplace.partners.views import bp as partners_bp
     from marketplace.places.views import bp as places_bp
     from marketplace.public.views import bp as public_bp
@@ -80,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (public_bp, users_bp, menu_bp, places_bp, partners_bp, staff_bp, ledger_bp, shop_bp, requests_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(events_bp)
+    app.register_blueprint(notifications_bp)
     api.init_app(app)  # the JSON API at /api/v1 and the API token pages
 
     # The static files are for everyone.
@@ -131,7 +134,7 @@ def _register_error_pages(app: Flask) -> None:
     def _database_busy(error):
         if not _is_busy(error):
             return _unexpected(error)
-        log.warning("Database busy on %s %s: %s", request.method, request.path, type(error).__name__)
+        log.warning("Database busy on %s %s: %s", request.method, logged_path(), type(error).__name__)
         message = _("Many people are using the system right now. Please try again in a moment.")
         response = app.make_response((render_template("errors/error.html", code=503, message=message), 503))
         response.headers["Retry-After"] = "2"
@@ -139,7 +142,7 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error):
-        log.exception("Unhandled error on %s %s", request.method, request.path)
+        log.exception("Unhandled error on %s %s", request.method, logged_path())
         message = _("Something went wrong on our side. Please try again in a moment.")
         return render_template("errors/error.html", code=500, message=message), 500
 

@@ -3,6 +3,8 @@
 Loading is idempotent: what exists is kept as it is (passwords included), what is missing is added.
 """
 
+from functools import lru_cache
+
 from marketplace.db import db
 from marketplace.events.demo import load_demo_events
 from marketplace.ledger import services as ledger
@@ -43,10 +45,18 @@ def _household(building_code: str, index: int) -> Household:
     return building.households.order_by(Household.id)[index]
 
 
+@lru_cache(maxsize=1)
+def _demo_password_hash() -> str:
+    # Every demo account shares the one published demo password, so one argon2 hash (salt
+    # included) serves them all: hashing is deliberately slow, and the test suite loads the demo
+    # for every test.
+    return passwords.hash_password(DEMO_PASSWORD)
+
+
 def _user(phone: str, name: str) -> User:
     user = User.get_or_none(User.phone == phone)
     if user is None:
-        user = User.create(phone=phone, display_name=name, password_hash=passwords.hash_password(DEMO_PASSWORD))
+        user = User.create(phone=phone, display_name=name, password_hash=_demo_password_hash())
     ledger.user_account(user)
     return user
 

@@ -5,7 +5,7 @@ import io
 import secrets
 import time
 
-from flask import Response, abort, session
+from flask import Response, abort, flash, redirect, request, session, url_for
 
 from marketplace.errors import DomainError
 
@@ -61,6 +61,16 @@ def mark_login_fresh() -> None:
 
 
 def login_is_fresh() -> bool:
-    """Sensitive actions (moving points by hand) need a password typed in the last 15 minutes,
-    not a login remembered for a month."""
+    """Sensitive actions (moving points by hand, changing one's password or phone) need a
+    password typed in the last 15 minutes, not a login remembered for a month."""
     return time.time() - session.get("fresh_at", 0) < FRESH_FOR_SECONDS
+
+
+def require_fresh_login(message: str, come_back_to: str | None = None):
+    """None when the login is fresh; otherwise the redirect to the password page, which then
+    returns to `come_back_to` (default: this page). A POST cannot be replayed by a redirect,
+    so views reached by POST name the page the form was on."""
+    if login_is_fresh():
+        return None
+    flash(message, "info")
+    return redirect(url_for("users.reauthenticate", next=come_back_to or request.full_path))

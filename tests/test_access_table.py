@@ -109,6 +109,10 @@ ROUTES = {
     "users.set_language": ("/language", everyone(400)),  # no language chosen
     "users.account": ("/account", signed_in_only(200)),
     "users.change_password": ("/account/password", signed_in_only(200)),
+    "users.change_phone": ("/account/phone", signed_in_only(200)),
+    "notifications.index": ("/messages/", signed_in_only(200)),
+    "notifications.open_one": ("/messages/{notification}/open", holder_only(302)),  # 张阿姨's message
+    "notifications.read_all": ("/messages/read-all", signed_in_only(302)),
     "users.household": ("/account/household", signed_in_only(200)),
     "users.volunteer": ("/account/volunteer", signed_in_only(200)),
     "users.join_partner": ("/join/{invite}", signed_in_only(200)),
@@ -134,6 +138,7 @@ ROUTES = {
     "staff.reject_volunteer": ("/staff/volunteers/{volunteer_application}/reject", roles("community_admin", ok=302)),
     "staff.people": ("/staff/people", staff_only(200)),
     "staff.person": ("/staff/people/{resident}", staff_only(200)),  # 张阿姨 is in every staff member's scope
+    "staff.show_phone": ("/staff/people/{resident}/phone", staff_only(200)),
     "staff.grant_role": ("/staff/people/{resident}/roles", roles("community_admin", ok=400)),  # "Please choose a role."
     # 王小明 lives in building 2: outside the building head's scope, so not even found there.
     "staff.revoke_role": ("/staff/people/{volunteer}/roles/{volunteer_grant}/revoke", roles("community_admin", ok=302) | {"building_head": 404}),

@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from marketplace.errors import DomainError
+from marketplace.ops.logs import logged_path
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +149,12 @@ def register(bp) -> None:
     def _database(error):
         if not _busy(error):
             return _unexpected(error)
-        log.warning("Database busy on %s %s: %s", request.method, request.path, type(error).__name__)
+        log.warning("Database busy on %s %s: %s", request.method, logged_path(), type(error).__name__)
         response = response_for(ApiError(503, http_messages()[503]))
         response.headers["Retry-After"] = "2"
         return response
 
     @bp.errorhandler(Exception)
     def _unexpected(error):
-        log.exception("Unhandled error on %s %s", request.method, request.path)
+        log.exception("Unhandled error on %s %s", request.method, logged_path())
         return response_for(ApiError(500, http_messages()[500]))

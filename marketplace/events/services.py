@@ -23,6 +23,7 @@ from typing import NoReturn
 from flask import current_app
 from flask_babel import format_datetime, format_decimal, format_time
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from peewee import JOIN, fn
 
 from marketplace import access, audit
@@ -31,6 +32,7 @@ from marketplace.errors import DomainError
 from marketplace.events import tokens
 from marketplace.events.models import EVENT_KINDS, POINTS_RULES, Attendance, Badge, Event, Scan, Signup
 from marketplace.ledger import services as ledger
+from marketplace.notifications.services import notify
 from marketplace.places.models import Building, Community, Grid
 from marketplace.timeutil import utcnow
 from marketplace.users.models import STAFF_ROLES, RoleGrant, User
@@ -298,6 +300,10 @@ def cancel_event(staff, event_id: int, reason: str, now: datetime | None = None)
             raise DomainError(_("People have already checked in; an event under way cannot be cancelled."), status=409)
         Event.update(status="cancelled", cancel_reason=reason[:200]).where(Event.id == event.id).execute()
         audit.record(staff, "events.event.cancelled", event, reason=reason)
+        signed_up = Signup.select(Signup, User).join(User).where(Signup.event == event.id, Signup.status != "cancelled")
+        for signup in signed_up:
+            notify(signup.user, "event", _l("%(event)s is cancelled: %(reason)s", event=event.title, reason=reason[:200]),
+                   f"/events/{event.id}")
     return Event.get_by_id(event.id)
 
 
@@ -328,6 +334,8 @@ def _promote_waitlist(event: Event, now: datetime) -> list[Signup]:
         if Event.update(taken=Event.taken + 1).where(Event.id == event.id, Event.taken < Event.capacity).execute() != 1:
             break
         Signup.update(status="confirmed", updated_at=now).where(Signup.id == signup.id).execute()
+        notify(signup.user, "event", _l("A place opened up: you now have a place at %(event)s.", event=event.title),
+               f"/events/{event.id}")
         promoted.append(signup)
     return promoted
 

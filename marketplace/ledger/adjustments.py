@@ -3,12 +3,14 @@ configured threshold posts only when a second staff member approves it."""
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from marketplace import access, audit
 from marketplace.errors import DomainError
 from marketplace.ledger import scope
 from marketplace.ledger.models import Account, Adjustment
 from marketplace.ledger.services import ledger_transaction, post_transfer, system_account
+from marketplace.notifications.services import notify
 from marketplace.timeutil import utcnow
 
 ADJUSTERS = ("community_admin", "admin")
@@ -34,6 +36,12 @@ def _post(adjustment: Adjustment, approver) -> None:
     adjustment.status, adjustment.transfer = "posted", transfer
     adjustment.decided_by, adjustment.decided_at = approver, utcnow()
     adjustment.save()
+    if account.user_id is not None:  # points moved by hand: the holder hears why
+        text = (_l("The community office added %(points)d points: %(reason)s", points=adjustment.amount, reason=adjustment.reason)
+                if adjustment.direction == "credit" else
+                _l("The community office took away %(points)d points: %(reason)s", points=adjustment.amount,
+                   reason=adjustment.reason))
+        notify(account.user, "points", text, "/points/")
 
 
 def request_adjustment(staff, account_id: int, direction: str, amount: int, reason: str) -> Adjustment:

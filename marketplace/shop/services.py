@@ -14,12 +14,14 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from peewee import JOIN
 
 from marketplace import access, audit
 from marketplace.errors import DomainError
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import Account, Transfer
+from marketplace.notifications.services import notify
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Grid, Household
 from marketplace.shop.models import OFFER_CATEGORIES, Offer, Voucher
@@ -273,6 +275,9 @@ def _close(voucher: Voucher, status: str, actor) -> Voucher:
     )
     Voucher.update(status=status, closing_transfer=transfer, closed_at=utcnow()).where(Voucher.id == voucher.id).execute()
     Offer.update(stock=Offer.stock + 1).where(Offer.id == voucher.offer_id).execute()
+    if status == "expired":  # the member did not do this themselves: tell them
+        notify(voucher.holder, "voucher", _l("Your voucher for %(offer)s expired; %(points)d points went back to your account.",
+                                             offer=voucher.offer.title, points=voucher.price), f"/shop/vouchers/{voucher.id}")
     return Voucher.get_by_id(voucher.id)
 
 
@@ -380,6 +385,8 @@ def scan(user, raw_code: str) -> Voucher:
             status="used", closing_transfer=transfer, closed_at=transfer.created_at, used_by=user,
             used_at_place=shop_name(offer)[:100],
         ).where(Voucher.id == voucher.id).execute()
+        notify(voucher.holder, "voucher", _l("Your voucher for %(offer)s was used at %(place)s.", offer=offer.title,
+                                             place=shop_name(offer)), f"/shop/vouchers/{voucher.id}")
         return Voucher.get_by_id(voucher.id)
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from marketplace import access
+from marketplace import access, audit
 from marketplace.access import STAFF, allow
 from marketplace.errors import DomainError
 from marketplace.ledger import statements
@@ -163,7 +163,8 @@ def _grant_form(bound: bool = True) -> GrantRoleForm:
     return form
 
 
-def _render_person(person: User, form: GrantRoleForm | None = None, error: str | None = None, status: int = 200):
+def _render_person(person: User, form: GrantRoleForm | None = None, error: str | None = None, status: int = 200,
+                   full_phone: bool = False):
     grants = [
         (grant, user_services.grant_scope(grant)[1], user_services.may_revoke(current_user, grant))
         for grant in person.grants.order_by(RoleGrant.id)
@@ -179,13 +180,28 @@ def _render_person(person: User, form: GrantRoleForm | None = None, error: str |
         button_form=EmptyForm(),
         error=error,
         role_label=user_services.role_label,
+        full_phone=full_phone,
     ), status
 
 
 @bp.route("/people/<int:user_id>")
 @allow(STAFF)
 def person(user_id):
-    return _render_person(_person_or_404(user_id))
+    person = _person_or_404(user_id)
+    # The page shows the person's home address: staff views of it are kept (PIPL).
+    audit.record(current_user, "users.personal_data.viewed", person, shown="address")
+    return _render_person(person)
+
+
+@bp.route("/people/<int:user_id>/phone", methods=["POST"])
+@allow(STAFF)
+def show_phone(user_id):
+    """The full number only on purpose (a button), and every time in the audit log."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    person = _person_or_404(user_id)
+    audit.record(current_user, "users.personal_data.viewed", person, shown="phone")
+    return _render_person(person, full_phone=True)
 
 
 @bp.route("/people/<int:user_id>/roles", methods=["POST"])

@@ -35,6 +35,14 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
+class PhoneChangeForm(FlaskForm):
+    phone = StringField(
+        _l("New mobile number"),
+        description=_l("You will log in with this number from now on."),
+        validators=[InputRequired(_l("Please enter your new mobile number."))],
+    )
+
+
 class HouseholdForm(FlaskForm):
     household = HiddenField(validators=[InputRequired(_l("Please choose your home from the list."))])
 

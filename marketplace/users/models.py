@@ -22,6 +22,11 @@ STAFF_ROLES = ("building_head", "grid_admin", "community_admin", "street_officer
 APPLICATION_STATES = ("pending", "verified", "rejected")
 
 
+def mask_phone(phone: str) -> str:
+    """138****1234: what everyone but the person, their helper and staff in scope sees."""
+    return f"{phone[:3]}****{phone[-4:]}"
+
+
 class User(BaseModel):
     phone = pw.CharField(max_length=11, unique=True)
     display_name = pw.CharField(max_length=50)
@@ -44,7 +49,7 @@ class User(BaseModel):
         return self._session_id
 
     def masked_phone(self) -> str:
-        return f"{self.phone[:3]}****{self.phone[-4:]}"
+        return mask_phone(self.phone)
 
 
 class LoginSession(BaseModel):

@@ -18,6 +18,7 @@ from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.ledger import services as ledger
 from marketplace.menu.models import Category
+from marketplace.notifications.services import notify
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid, Household
 from marketplace.timeutil import utcnow
@@ -31,6 +32,7 @@ from marketplace.users.models import (
     User,
     VolunteerApplication,
     VolunteerSkill,
+    mask_phone,
 )
 
 # Mainland China mobile numbers: 11 digits starting 13-19.
@@ -146,6 +148,26 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         end_all_sessions(user, keep_session_id=getattr(user, "_session_id", None))
 
 
+def change_phone(user: User, new_phone: str) -> User:
+    """The phone number is what one logs in with: other signed-in browsers are signed out, and
+    the change is in the audit log (so a stolen session cannot quietly take the account over)."""
+    phone = normalize_phone(new_phone)
+    if phone == user.phone:
+        raise DomainError(_("That is already your mobile number."), "phone")
+    with db.atomic():
+        if User.select().where(User.phone == phone).exists():
+            raise DomainError(_("This mobile number belongs to another account."), "phone")
+        try:
+            with db.atomic():
+                User.update(phone=phone).where(User.id == user.id).execute()
+        except pw.IntegrityError:  # taken at the same moment by someone else
+            raise DomainError(_("This mobile number belongs to another account."), "phone") from None
+        end_all_sessions(user, keep_session_id=getattr(user, "_session_id", None))
+        audit.record(user, "users.phone.changed", user, old=user.masked_phone(), new=mask_phone(phone))
+    user.phone = phone
+    return user
+
+
 def set_locale(user: User, locale: str) -> None:
     User.update(locale=locale).where(User.id == user.id).execute()
 
@@ -212,6 +234,8 @@ def verify_residency(staff: User, application_id: int) -> ResidencyApplication:
         RoleGrant.delete().where(RoleGrant.user == application.user_id, RoleGrant.role == "resident").execute()
         RoleGrant.create(user=application.user_id, role="resident", household=application.household_id, granted_by=staff)
         audit.record(staff, "users.residency.verified", application, household=application.household_id)
+        notify(application.user, "account", _l("Your household has been verified. You can now book services."),
+               "/account")
         return ResidencyApplication.get_by_id(application.id)
 
 
@@ -225,6 +249,8 @@ def reject_residency(staff: User, application_id: int, reason: str) -> Residency
             ResidencyApplication.id == application.id
         ).execute()
         audit.record(staff, "users.residency.rejected", application, reason=reason)
+        notify(application.user, "account", _l("Your household could not be verified: %(reason)s", reason=reason[:200]),
+               "/account")
         return ResidencyApplication.get_by_id(application.id)
 
 
@@ -270,6 +296,8 @@ def approve_volunteer(staff: User, application_id: int) -> VolunteerApplication:
         ).execute()
         RoleGrant.create(user=application.user_id, role="volunteer", community=application.community_id, granted_by=staff)
         audit.record(staff, "users.volunteer.approved", application)
+        notify(application.user, "account", _l("Welcome, volunteer! You can now take jobs and sign up for events."),
+               "/jobs/")
         return VolunteerApplication.get_by_id(application.id)
 
 
@@ -283,6 +311,8 @@ def reject_volunteer(staff: User, application_id: int, reason: str) -> Volunteer
             VolunteerApplication.id == application.id
         ).execute()
         audit.record(staff, "users.volunteer.rejected", application, reason=reason)
+        notify(application.user, "account",
+               _l("Your volunteer application was not accepted: %(reason)s", reason=reason[:200]), "/account")
         return VolunteerApplication.get_by_id(application.id)
 
 

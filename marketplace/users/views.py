@@ -20,10 +20,11 @@ from marketplace.users.forms import (
     HouseholdForm,
     LoginForm,
     PasswordChangeForm,
+    PhoneChangeForm,
     SignUpForm,
     VolunteerForm,
 )
-from marketplace.web import mark_login_fresh
+from marketplace.web import mark_login_fresh, require_fresh_login
 
 bp = Blueprint("users", __name__)
 
@@ -172,6 +173,8 @@ def account():
 @bp.route("/account/password", methods=["GET", "POST"])
 @allow(SIGNED_IN)
 def change_password():
+    if (response := require_fresh_login(_("To change your password, please enter your password again."))) is not None:
+        return response
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
@@ -182,6 +185,24 @@ def change_password():
             flash(_("Your password has been changed. Other devices have been logged out."), "success")
             return redirect(url_for("users.account"))
     return render_template("users/password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/account/phone", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def change_phone():
+    if (response := require_fresh_login(_("To change your mobile number, please enter your password again."))) is not None:
+        return response
+    form = PhoneChangeForm()
+    if form.validate_on_submit():
+        try:
+            services.change_phone(current_user, form.phone.data)
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            flash(_("Your mobile number has been changed. Other devices have been logged out."), "success")
+            return redirect(url_for("users.account"))
+    return render_template("users/phone.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/account/household", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ from PIL import Image
 
 from marketplace.db import db
 from marketplace.demo import DEMO_PASSWORD
+from marketplace.events.models import Attendance, Event
 from marketplace.ledger.models import Account
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.service_requests.models import ServiceRequest
@@ -23,8 +24,9 @@ from tests.conftest import DEMO_PHONES
 
 LANGS = ["zh", "en"]
 WORDS = {
-    "zh": {"finished": "已完成", "accepted": "已收下", "passed_to": "转交至"},
-    "en": {"finished": "finished", "accepted": "Accepted", "passed_to": "Passed to"},
+    "zh": {"finished": "已完成", "accepted": "已收下", "passed_to": "转交至", "checked_in": "已签到", "checked_out": "已签退"},
+    "en": {"finished": "finished", "accepted": "Accepted", "passed_to": "Passed to", "checked_in": "Checked in",
+           "checked_out": "Checked out"},
 }
 HARDWARE = "北苑五金维修店"
 
@@ -156,3 +158,46 @@ def test_staff_escalate_an_overdue_request_and_the_resident_sees_the_new_deadlin
     assert WORDS[lang]["passed_to"] in facts and "城管科" in facts
     assert re.search(r"\d", facts.split(WORDS[lang]["passed_to"])[1])
     screenshot(resident, lang, "3-resident-sees-new-deadline")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_volunteer_checks_in_and_out_at_the_kiosk_and_sees_hours_and_points(app, phone_page, screenshot, lang):
+    kiosk, volunteer = phone_page(lang), phone_page(lang)
+    kiosk.set_viewport_size({"width": 1024, "height": 768})  # a tablet standing at the door
+    event_id = db_read(app, lambda: Event.get(Event.title.startswith("社区服务日")).id)
+    log_in(kiosk, "community_admin")
+    kiosk.goto(f"/events/{event_id}/kiosk?mode=in")
+    screenshot(kiosk, lang, "1-kiosk-check-in", full_page=False)
+    check_in_url = read_qr(kiosk, ".kiosk-qr svg")
+    assert f"/events/k/{event_id}." in check_in_url
+
+    log_in(volunteer, "volunteer")
+    volunteer.goto(check_in_url)
+    screenshot(volunteer, lang, "2-volunteer-opened-the-code")
+    volunteer.locator("form.door-form button[type=submit]").click()
+    assert volunteer.url.endswith(f"/events/{event_id}")
+    assert WORDS[lang]["checked_in"] in volunteer.locator("main").inner_text()
+    screenshot(volunteer, lang, "3-volunteer-checked-in")
+
+    # Ninety minutes of work later (the event began at least an hour ago; hours count from its start).
+    volunteer_id = db_read(app, lambda: Attendance.get(Attendance.event == event_id).user_id)
+    db_read(app, lambda: Attendance.update(checked_in_at=utcnow() - timedelta(minutes=90)).where(
+        Attendance.event == event_id, Attendance.user == volunteer_id).execute())
+    kiosk.goto(f"/events/{event_id}/kiosk?mode=out")
+    screenshot(kiosk, lang, "4-kiosk-check-out", full_page=False)
+    check_out_url = read_qr(kiosk, ".kiosk-qr svg")
+    assert check_out_url != check_in_url
+    volunteer.goto(check_out_url)
+    volunteer.locator("form.door-form button[type=submit]").click()
+    assert WORDS[lang]["checked_out"] in volunteer.locator("main").inner_text()
+    screenshot(volunteer, lang, "5-volunteer-checked-out")
+
+    attendance = db_read(app, lambda: Attendance.get(Attendance.event == event_id, Attendance.user == volunteer_id))
+    assert attendance.in_method == "kiosk" and attendance.out_method == "kiosk"
+    assert attendance.minutes >= 60 and attendance.points >= 10
+    volunteer.goto("/events/hours")
+    assert re.search(r"\d", volunteer.locator(".hours-total").inner_text())
+    screenshot(volunteer, lang, "6-volunteer-hours")
+    volunteer.goto("/points/")
+    assert str(attendance.points) in volunteer.locator("main").inner_text()
+    screenshot(volunteer, lang, "7-volunteer-points")

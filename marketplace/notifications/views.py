@@ -1,0 +1,54 @@
+"""My messages: the in-app notifications, newest first; opening one marks it read."""
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from marketplace.access import SIGNED_IN, allow
+from marketplace.errors import DomainError
+from marketplace.notifications import services
+from marketplace.users.forms import EmptyForm
+
+bp = Blueprint("notifications", __name__, url_prefix="/messages")
+
+PAGE_SIZE = 30
+
+
+@bp.app_context_processor
+def _unread_messages():
+    # Only the navigation asks, and only when it renders for a signed-in person.
+    def unread_messages() -> int:
+        return services.unread_count(current_user) if current_user.is_authenticated else 0
+
+    return {"unread_messages": unread_messages}
+
+
+@bp.route("/")
+@allow(SIGNED_IN)
+def index():
+    page = max(request.args.get("page", 1, type=int), 1)
+    shown = list(services.for_user(current_user).paginate(page, PAGE_SIZE))
+    return render_template(
+        "notifications/index.html", notes=shown, page=page, has_more=len(shown) == PAGE_SIZE, button_form=EmptyForm()
+    )
+
+
+@bp.route("/<int:notification_id>/open", methods=["POST"])
+@allow(SIGNED_IN)
+def open_one(notification_id):
+    """Mark it read and go to what it is about."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        note = services.mark_read(current_user, notification_id)
+    except DomainError:
+        abort(404)
+    return redirect(note.link or url_for("notifications.index"))
+
+
+@bp.route("/read-all", methods=["POST"])
+@allow(SIGNED_IN)
+def read_all():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    services.mark_all_read(current_user)
+    return redirect(url_for("notifications.index"))

@@ -1,0 +1,129 @@
+"""Changing one's phone or password needs a fresh login; staff see a full phone number only on
+purpose and on the record; the things staff do to a person reach that person as messages."""
+
+import json
+
+from marketplace.audit import AuditLog
+from marketplace.demo import DEMO_PASSWORD
+from marketplace.notifications.models import Notification
+from marketplace.users.models import ResidencyApplication, User
+
+from .conftest import DEMO_PHONES, csrf_token
+
+EN = {"Accept-Language": "en"}
+
+
+def _read(app, fn):
+    with app.app_context():
+        return fn()
+
+
+def _make_stale(client):
+    with client.session_transaction() as session:
+        session["fresh_at"] = 0  # logged in long ago (a remembered login)
+
+
+def _confirm(auth, next_path):
+    return auth.post("/account/confirm", {"password": DEMO_PASSWORD, "next": next_path}, token_from="/account/confirm")
+
+
+def test_changing_the_phone_needs_a_fresh_login_then_moves_the_login_and_ends_other_sessions(app, client, auth):
+    other_device = app.test_client()
+    auth.login_as("resident")
+    other_auth = type(auth)(other_device)
+    other_auth.login_as("resident")
+    _make_stale(client)
+
+    stale = client.get("/account/phone")
+    assert stale.status_code == 302 and "/account/confirm" in stale.location and "account/phone" in stale.location
+    assert _confirm(auth, "/account/phone").location.endswith("/account/phone")
+
+    done = auth.post("/account/phone", {"phone": "139 1234 5678"}, headers=EN)
+    assert done.status_code == 302 and done.location.endswith("/account")
+    assert "Your mobile number has been changed" in client.get("/account", headers=EN).get_data(as_text=True)
+    assert other_device.get("/account").status_code == 302  # the other phone's session is over
+
+    fresh = app.test_client()
+    assert type(auth)(fresh).login(DEMO_PHONES["resident"]).status_code == 401  # the old number no longer logs in
+    assert type(auth)(fresh).login("13912345678").status_code == 302
+
+    entry = _read(app, lambda: AuditLog.select().where(AuditLog.action == "users.phone.changed").get())
+    details = json.loads(entry.details)
+    assert details == {"old": "139****0001", "new": "139****5678"}  # the log never holds a full number
+
+
+def test_a_bad_or_taken_phone_number_is_refused_with_a_clear_message_and_changes_nothing(app, client, auth):
+    auth.login_as("resident")
+    for typed, message in (
+        ("12345", "Please enter an 11-digit mainland mobile number"),
+        (DEMO_PHONES["volunteer"], "This mobile number belongs to another account."),
+        (DEMO_PHONES["resident"], "That is already your mobile number."),
+    ):
+        refused = auth.post("/account/phone", {"phone": typed}, headers=EN)
+        assert refused.status_code == 422 and message in refused.get_data(as_text=True)
+    assert _read(app, lambda: User.select().where(User.phone == DEMO_PHONES["resident"]).count()) == 1
+    assert _read(app, lambda: AuditLog.select().where(AuditLog.action == "users.phone.changed").count()) == 0
+
+
+def test_changing_the_password_needs_a_fresh_login(client, auth):
+    auth.login_as("volunteer")
+    _make_stale(client)
+    stale = client.get("/account/password")
+    assert stale.status_code == 302 and "/account/confirm" in stale.location
+    stale_post = client.post("/account/password", data={
+        "current_password": DEMO_PASSWORD, "new_password": "a new sentence to remember",
+        "csrf_token": csrf_token(client, "/account"),
+    })
+    assert stale_post.status_code == 302 and "/account/confirm" in stale_post.location  # nothing changed
+    assert _confirm(auth, "/account/password").location.endswith("/account/password")
+    changed = auth.post("/account/password", {"current_password": DEMO_PASSWORD, "new_password": "a new sentence to remember"})
+    assert changed.status_code == 302
+
+
+def test_staff_see_a_masked_phone_until_they_ask_and_each_look_is_in_the_audit_log(app, client, auth):
+    resident = _read(app, lambda: User.get(User.phone == DEMO_PHONES["resident"]).id)
+    auth.login_as("grid_admin")
+    page = client.get(f"/staff/people/{resident}").get_data(as_text=True)
+    assert "139****0001" in page and DEMO_PHONES["resident"] not in page
+    shown = auth.post(f"/staff/people/{resident}/phone", token_from=f"/staff/people/{resident}")
+    assert shown.status_code == 200 and DEMO_PHONES["resident"] in shown.get_data(as_text=True)
+    looks = _read(app, lambda: [json.loads(e.details)["shown"] for e in AuditLog.select().where(
+        AuditLog.action == "users.personal_data.viewed", AuditLog.object_id == resident).order_by(AuditLog.id)])
+    assert looks == ["address", "address", "phone"]  # the page twice (once for the form's token), then the number
+
+
+def test_a_residency_decision_reaches_the_resident_in_their_language_and_opens_once(app, client, auth):
+    pending = _read(app, lambda: ResidencyApplication.get(ResidencyApplication.status == "pending"))
+    auth.login_as("building_head")
+    assert auth.post(f"/staff/residency/{pending.id}/reject", {"reason": "门牌号不对"}, token_from="/staff/").status_code == 302
+    note = _read(app, lambda: Notification.get(Notification.user == pending.user_id))
+    assert "门牌号不对" in note.text and note.read_at is None
+
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    auth.login_as("resident")  # someone else's message does not exist for them
+    assert auth.post(f"/messages/{note.id}/open", token_from="/messages/").status_code == 404
+
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    auth.login_as("pending_resident")
+    listing = client.get("/messages/").get_data(as_text=True)
+    assert "门牌号不对" in listing
+    opened = auth.post(f"/messages/{note.id}/open", token_from="/messages/")
+    assert opened.status_code == 302 and opened.location.endswith("/account")
+    assert _read(app, lambda: Notification.get_by_id(note.id).read_at) is not None
+
+
+def test_an_error_log_names_a_secret_link_by_its_pattern_and_never_holds_a_phone_number(app, client, caplog):
+    """A crash while someone opens a partner invitation must not put the invitation in the log."""
+    from marketplace.ops.logs import TextFormatter
+
+    @app.route("/join-crash/<token>")
+    def crash(token):  # a stand-in for any view that fails
+        raise RuntimeError("failed for 13912345678")
+
+    crash.allowed = frozenset({"public"})
+    with caplog.at_level("ERROR"):
+        assert client.get("/join-crash/secret-invitation-token").status_code == 500
+    record = next(r for r in caplog.records if r.getMessage().startswith("Unhandled error"))
+    assert "secret-invitation-token" not in record.getMessage() and "<token>" in record.getMessage()
+    text = TextFormatter("%(message)s").format(record)
+    assert "13912345678" not in text and "secret-invitation-token" not in text
