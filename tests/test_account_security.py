@@ -127,3 +127,62 @@ def test_an_error_log_names_a_secret_link_by_its_pattern_and_never_holds_a_phone
     assert "secret-invitation-token" not in record.getMessage() and "<token>" in record.getMessage()
     text = TextFormatter("%(message)s").format(record)
     assert "13912345678" not in text and "secret-invitation-token" not in text
+
+
+def _captured_cookies(client):
+    return {name: client.get_cookie(name).value for name in ("session", "remember_token")}
+
+
+def _replayed(app, cookies):
+    """A browser that has nothing but the copied cookies."""
+    thief = app.test_client()
+    for name, value in cookies.items():
+        thief.set_cookie(name, value)
+    return thief
+
+
+def test_cookies_copied_before_logout_password_change_or_deactivation_no_longer_sign_anyone_in(app, client, auth):
+    def logged_in(browser):
+        return browser.get("/account").status_code == 200
+
+    def only_remember(cookies):
+        return {"remember_token": cookies["remember_token"]}
+
+    # Logout.
+    auth.login(DEMO_PHONES["volunteer"], remember="y")
+    copied = _captured_cookies(client)
+    assert logged_in(_replayed(app, copied)) and logged_in(_replayed(app, only_remember(copied)))
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+    for cookies in (copied, only_remember(copied)):
+        answer = _replayed(app, cookies).get("/account")
+        assert answer.status_code == 302 and "/login" in answer.location
+
+    # A password change made on another device.
+    auth.login(DEMO_PHONES["volunteer"], remember="y")
+    copied = _captured_cookies(client)
+    other = app.test_client()
+    type(auth)(other).login_as("volunteer")
+    type(auth)(other).post("/account/password", {"current_password": DEMO_PASSWORD, "new_password": "a long new sentence"})
+    for cookies in (copied, only_remember(copied)):
+        assert _replayed(app, cookies).get("/account").status_code == 302
+    assert logged_in(other)  # the device that made the change stays signed in
+
+    # Staff switch the account off.
+    auth.login(DEMO_PHONES["resident"], remember="y")
+    copied = _captured_cookies(client)
+    staff = app.test_client()
+    type(auth)(staff).login_as("community_admin")
+    resident = _read(app, lambda: User.get(User.phone == DEMO_PHONES["resident"]).id)
+    assert type(auth)(staff).post(f"/staff/people/{resident}/deactivate", token_from=f"/staff/people/{resident}").status_code == 302
+    for cookies in (copied, only_remember(copied)):
+        assert _replayed(app, cookies).get("/account").status_code == 302
+
+
+def test_in_production_the_cookies_are_secure_and_rate_limits_are_shared_in_redis(monkeypatch):
+    from marketplace import config
+
+    monkeypatch.setenv("MARKETPLACE_ENV", "production")
+    monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
+    settings = config.from_environment()
+    assert settings["SESSION_COOKIE_SECURE"] and settings["REMEMBER_COOKIE_SECURE"]
+    assert settings["RATELIMIT_STORAGE_URI"].startswith("redis://")
