@@ -88,4 +88,7 @@ def from_environment() -> dict:
         "EVENT_CHECKOUT_GRACE_MINUTES": int(os.environ.get("EVENT_CHECKOUT_GRACE_MINUTES", "60")),
         "EVENT_OFFLINE_SCAN_MAX_HOURS": int(os.environ.get("EVENT_OFFLINE_SCAN_MAX_HOURS", "24")),
         "EVENT_CODE_RATE_LIMIT": os.environ.get("EVENT_CODE_RATE_LIMIT", "10 per minute"),
+        # Dashboards and the public board show stored figures up to this old (the scheduler
+        # refreshes them sooner); 0 counts them afresh on every page.
+        "FIGURES_MAX_AGE_SECONDS": int(os.environ.get("FIGURES_MAX_AGE_SECONDS", "900")),
     }

@@ -11,6 +11,7 @@ from marketplace.places.models import Building, Community, Grid, Household
 from marketplace.public.models import FundUse
 from marketplace.service_requests.models import RequestEvent, ServiceRequest
 from marketplace.shop.models import Offer, Voucher
+from marketplace.staff.snapshots import FiguresSnapshot
 from marketplace.users.models import (
     LoginSession,
     PartnerInvite,
@@ -57,4 +58,5 @@ ALL_MODELS = [
     ApiToken,
     IdempotencyRecord,
     Notification,
+    FiguresSnapshot,
 ]

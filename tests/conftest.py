@@ -48,6 +48,9 @@ def app(database_url, tmp_path):
             "INSTANCE_PATH": str(tmp_path),
             "UPLOAD_FOLDER": tmp_path / "uploads",
             "RATELIMIT_STORAGE_URI": "memory://",
+            # Figures counted on every page, so they equal the rows a test just wrote (and a GET
+            # stores nothing); tests/test_figures_snapshot.py turns the snapshots on.
+            "FIGURES_MAX_AGE_SECONDS": 0,
         }
     )
     with app.app_context():

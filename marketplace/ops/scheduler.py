@@ -9,6 +9,9 @@ Jobs:
   (an in-app notification), and every one of them is logged for staff's monitoring;
 - `close_events` — volunteers still checked in after an event's check-out closed are checked
   out for staff review (events.services.close_finished).
+- `figures` — the stored figures of the dashboards and the public board are counted afresh
+  (staff.snapshots.refresh_all), a few times per FIGURES_MAX_AGE_SECONDS, so that pages read
+  them instead of counting on the request path. Not run when that setting is 0 (no snapshots).
 
 Only one scheduler may run jobs at a time, across every host (see ops.locks): start one on each
 host if you like; the others wait as hot standbys and take over when the holder dies. Each job
@@ -49,6 +52,12 @@ def close_events() -> int:
     from marketplace.events.services import close_finished
 
     return close_finished()
+
+
+def refresh_figures() -> int:
+    from marketplace.staff.snapshots import refresh_all
+
+    return refresh_all()
 
 
 def due_soon(now=None):
@@ -187,9 +196,19 @@ def make_scheduler(app) -> Scheduler:
             Job("voucher_expiry", voucher_expiry, sweep),
             Job("deadline_reminders", deadline_reminders, app.config["SCHEDULER_REMINDER_MINUTES"] * 60),
             Job("close_events", close_events, sweep),
+            *figures_jobs(app),
         ],
         tick_seconds=app.config["SCHEDULER_TICK_SECONDS"],
     )
+
+
+def figures_jobs(app) -> list[Job]:
+    max_age = app.config["FIGURES_MAX_AGE_SECONDS"]
+    if max_age <= 0:
+        return []
+    # Three runs per max age: a page finds its snapshot expired only when a run failed or took
+    # longer than two thirds of the max age.
+    return [Job("figures", refresh_figures, max(1, max_age // 3))]
 
 
 def lock_ttl(app) -> int:

@@ -17,7 +17,7 @@ from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.places.models import Community
 from marketplace.public.models import FundUse
-from marketplace.staff import figures
+from marketplace.staff import figures, snapshots
 from marketplace.staff.workday_calendar import parse_day
 from marketplace.timeutil import utcnow
 from marketplace.users.models import STAFF_ROLES, RoleGrant, User
@@ -31,7 +31,8 @@ MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
 def board(community_id: int | None):
-    return figures.compute(figures.community_area(community_id))
+    """The board's figures, from the stored snapshot the staff dashboards share."""
+    return snapshots.figures_for(figures.community_area(community_id))
 
 
 def public_satisfaction(row) -> float | None:

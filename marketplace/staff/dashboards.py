@@ -2,15 +2,17 @@
 community administrator their community, street officers and administrators the whole street.
 Each may narrow the view to a part of their scope; a part outside it is answered 404.
 
-Every chart's numbers are on the page (a table under it) and downloadable as CSV."""
+Every chart's numbers are on the page (a table under it) and downloadable as CSV, both from the
+same stored snapshot (staff.snapshots), so the page and its files agree."""
 
 from flask import abort, render_template, request
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace import access
 from marketplace.access import STAFF, allow
-from marketplace.staff import charts, figures, workday_calendar
+from marketplace.staff import charts, figures, snapshots, workday_calendar
 from marketplace.staff.reports import breakdown_csv, chart_columns, months_csv, round_or_blank, trend_charts
 from marketplace.staff.views import bp
 from marketplace.web import csv_response
@@ -27,7 +29,7 @@ def _choice() -> figures.AreaChoice:
 @allow(STAFF)
 def dashboard():
     choice = _choice()
-    data = figures.compute(choice.area)
+    data = snapshots.figures_for(choice.area)
     editor = access.has_role(current_user, *workday_calendar.EDITORS)
     return render_template(
         "staff/dashboard.html", data=data, choice=choice, choices=figures.area_choices(current_user),
@@ -41,7 +43,7 @@ def dashboard():
 @allow(STAFF)
 def dashboard_csv(dataset):
     choice = _choice()
-    data = figures.compute(choice.area)
+    data = snapshots.figures_for(choice.area)
     name = f"dashboard-{choice.key}-{dataset}.csv"
     if dataset == "months":
         return months_csv(data, name)
@@ -52,6 +54,7 @@ def dashboard_csv(dataset):
     total, now = data.total, data.now
     rows = [
         (_("Area"), choice.label),
+        (_("Figures as of"), format_datetime(data.as_of, "yyyy-MM-dd HH:mm")),  # local time
         (_("In progress now"), now["in_progress"]),
         (_("Late now"), now["overdue"]),
         (_("Disputed now"), now["disputed"]),
