@@ -97,11 +97,9 @@ def notify_claimer(req) -> bool:
     see them on their deadline queue, and the log line below."""
     if req.claimer_id is None:
         return False
-    try:
-        from marketplace.notifications.models import Notification
-        from marketplace.notifications.services import notify
-    except ImportError:  # no notifications in this build: the log line is the reminder
-        return False
+    from marketplace.notifications.models import Notification
+    from marketplace.notifications.services import notify
+
     link = f"/requests/{req.id}"
     already = Notification.select().where(
         Notification.user == req.claimer_id, Notification.link == link, Notification.kind == "job",
