@@ -20,6 +20,20 @@ def pytest_addoption(parser):
     parser.addoption("--db", default="sqlite", choices=["sqlite", "postgres"], help="database to test on")
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: about SQLite alone (its file, locks, pragmas)")
+    config.addinivalue_line("markers", "postgres_only: about PostgreSQL alone (its pool, pg_dump)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test about one database is not collected for the other: deselected, never skipped."""
+    other = "sqlite_only" if config.getoption("--db") == "postgres" else "postgres_only"
+    kept = [item for item in items if other not in item.keywords]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if other in item.keywords])
+        items[:] = kept
+
+
 @pytest.fixture
 def database_url(request, tmp_path):
     if request.config.getoption("--db") == "postgres":
