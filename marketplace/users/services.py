@@ -67,11 +67,10 @@ def sign_up(phone: str, display_name: str, password: str, locale: str | None = N
     if not display_name:
         raise DomainError(_("Please tell us your name."), "display_name")
     passwords.check_policy(password, phone)
+    password_hash = passwords.hash_password(password)  # slow on purpose: before the write lock, not under it
     try:
         with db.atomic():
-            user = User.create(
-                phone=phone, display_name=display_name, password_hash=passwords.hash_password(password), locale=locale
-            )
+            user = User.create(phone=phone, display_name=display_name, password_hash=password_hash, locale=locale)
             ledger.user_account(user)  # every member has a points account from the start
             return user
     except pw.IntegrityError:
@@ -143,8 +142,9 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     if not passwords.verify_password(user.password_hash, current_password):
         raise DomainError(_("Your current password is not right."), "current_password")
     passwords.check_policy(new_password, user.phone)
+    password_hash = passwords.hash_password(new_password)  # before the write lock, not under it
     with db.atomic():
-        User.update(password_hash=passwords.hash_password(new_password)).where(User.id == user.id).execute()
+        User.update(password_hash=password_hash).where(User.id == user.id).execute()
         end_all_sessions(user, keep_session_id=getattr(user, "_session_id", None))
 
 
