@@ -162,6 +162,9 @@ def prepare_database(name: str, scale: float, reuse: bool) -> str:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{working}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(pristine, working)
+    # A reused data set may predate the newest migrations (an index, a table): bring it up to date.
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                   env={**env, "DATABASE_URL": f"sqlite:///{working}"}, check=True, capture_output=True)
     return f"sqlite:///{working}"
 
 
