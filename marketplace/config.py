@@ -67,7 +67,10 @@ def from_environment() -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", production),
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # Sessions: 12 idle hours end one (on the server too), "keep me signed in" lasts 30
+        # days at most from login; see README "Sessions".
+        "SESSION_IDLE_HOURS": int(os.environ.get("SESSION_IDLE_HOURS", "12")),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(os.environ.get("SESSION_IDLE_HOURS", "12"))),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         # Points: a staff adjustment above this many points waits for a second staff member.

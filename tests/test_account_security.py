@@ -8,7 +8,7 @@ from marketplace.demo import DEMO_PASSWORD
 from marketplace.notifications.models import Notification
 from marketplace.users.models import ResidencyApplication, User
 
-from .conftest import DEMO_PHONES, csrf_token
+from .conftest import DEMO_PHONES, Auth, csrf_token
 
 EN = {"Accept-Language": "en"}
 
@@ -30,7 +30,7 @@ def _confirm(auth, next_path):
 def test_changing_the_phone_needs_a_fresh_login_then_moves_the_login_and_ends_other_sessions(app, client, auth):
     other_device = app.test_client()
     auth.login_as("resident")
-    other_auth = type(auth)(other_device)
+    other_auth = Auth(other_device)
     other_auth.login_as("resident")
     _make_stale(client)
 
@@ -44,8 +44,8 @@ def test_changing_the_phone_needs_a_fresh_login_then_moves_the_login_and_ends_ot
     assert other_device.get("/account").status_code == 302  # the other phone's session is over
 
     fresh = app.test_client()
-    assert type(auth)(fresh).login(DEMO_PHONES["resident"]).status_code == 401  # the old number no longer logs in
-    assert type(auth)(fresh).login("13912345678").status_code == 302
+    assert Auth(fresh).login(DEMO_PHONES["resident"]).status_code == 401  # the old number no longer logs in
+    assert Auth(fresh).login("13912345678").status_code == 302
 
     entry = _read(app, lambda: AuditLog.select().where(AuditLog.action == "users.phone.changed").get())
     details = json.loads(entry.details)
@@ -161,8 +161,8 @@ def test_cookies_copied_before_logout_password_change_or_deactivation_no_longer_
     auth.login(DEMO_PHONES["volunteer"], remember="y")
     copied = _captured_cookies(client)
     other = app.test_client()
-    type(auth)(other).login_as("volunteer")
-    type(auth)(other).post("/account/password", {"current_password": DEMO_PASSWORD, "new_password": "a long new sentence"})
+    Auth(other).login_as("volunteer")
+    Auth(other).post("/account/password", {"current_password": DEMO_PASSWORD, "new_password": "a long new sentence"})
     for cookies in (copied, only_remember(copied)):
         assert _replayed(app, cookies).get("/account").status_code == 302
     assert logged_in(other)  # the device that made the change stays signed in
@@ -171,9 +171,9 @@ def test_cookies_copied_before_logout_password_change_or_deactivation_no_longer_
     auth.login(DEMO_PHONES["resident"], remember="y")
     copied = _captured_cookies(client)
     staff = app.test_client()
-    type(auth)(staff).login_as("community_admin")
+    Auth(staff).login_as("community_admin")
     resident = _read(app, lambda: User.get(User.phone == DEMO_PHONES["resident"]).id)
-    assert type(auth)(staff).post(f"/staff/people/{resident}/deactivate", token_from=f"/staff/people/{resident}").status_code == 302
+    assert Auth(staff).post(f"/staff/people/{resident}/deactivate", token_from=f"/staff/people/{resident}").status_code == 302
     for cookies in (copied, only_remember(copied)):
         assert _replayed(app, cookies).get("/account").status_code == 302
 
@@ -186,3 +186,31 @@ def test_in_production_the_cookies_are_secure_and_rate_limits_are_shared_in_redi
     settings = config.from_environment()
     assert settings["SESSION_COOKIE_SECURE"] and settings["REMEMBER_COOKIE_SECURE"]
     assert settings["RATELIMIT_STORAGE_URI"].startswith("redis://")
+
+
+def test_an_idle_session_ends_on_the_server_unless_kept_signed_in_and_none_outlives_30_days(app):
+    from datetime import timedelta
+
+    from marketplace.timeutil import utcnow
+    from marketplace.users.models import LoginSession
+
+    def signed_in(remember):
+        browser = app.test_client()
+        Auth(browser).login(DEMO_PHONES["volunteer"], **({"remember": "y"} if remember else {}))
+        return browser, _read(app, lambda: LoginSession.select().order_by(LoginSession.id.desc()).get().id)
+
+    def age(session_id, idle=timedelta(0), old=timedelta(0)):
+        _read(app, lambda: LoginSession.update(last_seen_at=utcnow() - idle, created_at=utcnow() - old)
+              .where(LoginSession.id == session_id).execute())
+
+    browser, session_id = signed_in(remember=False)
+    age(session_id, idle=timedelta(hours=11))
+    assert browser.get("/account").status_code == 200  # and the visit counts as activity
+    age(session_id, idle=timedelta(hours=13))
+    assert browser.get("/account").status_code == 302  # a copied cookie would fare the same
+
+    kept, kept_id = signed_in(remember=True)
+    age(kept_id, idle=timedelta(days=3), old=timedelta(days=3))
+    assert kept.get("/account").status_code == 200
+    age(kept_id, old=timedelta(days=31))
+    assert kept.get("/account").status_code == 302

@@ -61,6 +61,7 @@ class LoginSession(BaseModel):
     created_at = pw.DateTimeField(default=utcnow)
     last_seen_at = pw.DateTimeField(default=utcnow)
     user_agent = pw.CharField(max_length=200, default="")
+    remembered = pw.BooleanField(default=False)  # "keep me signed in": no idle limit, 30 days at most
 
 
 class RoleGrant(BaseModel):

@@ -10,6 +10,7 @@ import secrets
 from datetime import timedelta
 
 import peewee as pw
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -93,10 +94,10 @@ def authenticate(phone: str, password: str) -> User:
     return user
 
 
-def start_session(user: User, user_agent: str = "") -> str:
+def start_session(user: User, user_agent: str = "", remembered: bool = False) -> str:
     """Record a new signed-in browser; returns the id Flask-Login keeps in the cookie."""
     key = secrets.token_urlsafe(32)
-    LoginSession.create(user=user, key_hash=_sha256(key), user_agent=(user_agent or "")[:200])
+    LoginSession.create(user=user, key_hash=_sha256(key), user_agent=(user_agent or "")[:200], remembered=remembered)
     user._session_id = f"{user.id}:{key}"
     return user._session_id
 
@@ -114,7 +115,10 @@ def load_session(session_id: str) -> User | None:
     if row is None or not row.user.active:
         return None
     now = utcnow()
-    if now - row.created_at > SESSION_MAX_AGE:
+    # Absolute limit for every session; an idle limit for those not kept by "keep me signed in"
+    # (enforced here, on the server, so a copied cookie ages like the browser's own).
+    idle_limit = SESSION_MAX_AGE if row.remembered else timedelta(hours=current_app.config["SESSION_IDLE_HOURS"])
+    if now - row.created_at > SESSION_MAX_AGE or now - row.last_seen_at > idle_limit:
         row.delete_instance()
         return None
     if now - row.last_seen_at > SESSION_TOUCH_EVERY:

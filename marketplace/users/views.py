@@ -46,7 +46,7 @@ def _form_error(form, error: DomainError) -> None:
 
 def _sign_in(user, remember: bool) -> None:
     session.clear()  # a fresh session at login: nothing from before survives
-    services.start_session(user, request.headers.get("User-Agent", ""))
+    services.start_session(user, request.headers.get("User-Agent", ""), remembered=remember)
     login_user(user, remember=remember)
     session.permanent = True
     mark_login_fresh()
