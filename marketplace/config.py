@@ -55,6 +55,11 @@ def from_environment() -> dict:
             "RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0" if production else "memory://"
         ),
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "marketplace"),
+        # Anonymous visitors' menu, events list and public board are kept this long (0: off);
+        # shared through Redis when this (or else RATELIMIT_STORAGE_URI) is redis://, otherwise
+        # per process. See marketplace/cache.py.
+        "PAGE_CACHE_SECONDS": int(os.environ.get("PAGE_CACHE_SECONDS", "60")),
+        "PAGE_CACHE_STORAGE_URI": os.environ.get("PAGE_CACHE_STORAGE_URI", ""),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT", "10 per hour"),
         "PROXY_FIX_HOPS": int(os.environ.get("PROXY_FIX_HOPS", "0")),

@@ -163,3 +163,47 @@ def test_a_volunteer_sees_address_and_phone_only_after_claiming(app, client, aut
     auth.post(f"/jobs/{request_id}/claim", {}, token_from="/jobs/")
     page = client.get(request_path, headers=EN).get_data(as_text=True)
     assert "13900000001" in page and "1-101" in page
+
+
+def _claim_ids(page: str) -> list[int]:
+    return [int(i) for i in re.findall(r'action="/jobs/(\d+)/claim"', page)]
+
+
+def test_the_job_board_comes_in_pages_that_keep_the_filters(app, client, auth):
+    from marketplace.service_requests import services
+    from marketplace.service_requests.views import JOBS_PER_PAGE
+    from marketplace.users.models import User
+    from tests.conftest import DEMO_PHONES
+
+    with app.test_request_context():
+        db.connect(reuse_if_open=True)
+        resident = User.get(User.phone == DEMO_PHONES["resident"])
+        plumbing = ServiceItem.get(ServiceItem.code == "plumbing_electrical")
+        for n in range(JOBS_PER_PAGE + 5):
+            services.book(resident, plumbing.id, f"第{n}号：水龙头漏水")
+        partner = User.get(User.phone == DEMO_PHONES["partner_staff"])
+        expected = [r.id for r in services.job_board(partner, plumbing.category_id)]
+    assert len(expected) > JOBS_PER_PAGE
+
+    auth.login_as("partner_staff")
+    first = client.get(f"/jobs/?category={plumbing.category_id}", headers=EN)
+    page = first.get_data(as_text=True)
+    assert first.status_code == 200 and _claim_ids(page) == expected[:JOBS_PER_PAGE]
+    # The claim buttons share the page's one CSRF token, and it still works.
+    assert len(set(re.findall(r'name="csrf_token" type="hidden" value="([^"]+)"', page))) == 1
+    assert "First page" not in page
+    next_link = re.search(r'href="(/jobs/\?[^"]+)">Next<', page).group(1).replace("&amp;", "&")
+    assert f"category={plumbing.category_id}" in next_link and "after=" in next_link
+
+    second = client.get(next_link, headers=EN).get_data(as_text=True)
+    assert _claim_ids(second) == expected[JOBS_PER_PAGE:2 * JOBS_PER_PAGE]
+    assert "First page" in second
+    if len(expected) <= 2 * JOBS_PER_PAGE:
+        assert ">Next<" not in second
+    claimed = auth.post(f"/jobs/{expected[0]}/claim", {}, token_from=f"/jobs/?category={plumbing.category_id}")
+    assert claimed.status_code == 302 and claimed.location.endswith(f"/requests/{expected[0]}")
+
+    # A cursor someone edited: a clear message and the first page, not a 500.
+    bad = client.get("/jobs/?after=not-a-cursor", headers=EN)
+    assert bad.status_code == 400 and "start again from the first page" in bad.get_data(as_text=True)
+    assert _claim_ids(bad.get_data(as_text=True))

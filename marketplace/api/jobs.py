@@ -51,7 +51,7 @@ def job_board(user, category, grid, cursor, limit):
     """Open requests the caller may take (by the items' fulfilment and a volunteer's skills),
     soonest deadline first."""
     query = services.job_board(user, category, grid)
-    rows, next_cursor = paginate(query, [(ServiceRequest.due_at, "asc"), (ServiceRequest.id, "asc")], cursor, limit)
+    rows, next_cursor = paginate(query, services.JOB_BOARD_ORDER, cursor, limit)
     return {"items": [job_json(r) for r in rows], "next_cursor": next_cursor}
 
 

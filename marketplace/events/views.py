@@ -21,6 +21,7 @@ from flask_login import current_user
 
 from marketplace import access
 from marketplace.access import PUBLIC, SIGNED_IN, STAFF, allow
+from marketplace.cache import cached_page
 from marketplace.config import PROJECT_ROOT
 from marketplace.errors import DomainError
 from marketplace.events import services, tokens
@@ -107,6 +108,7 @@ def _managed(event_id: int) -> Event:
 
 @bp.route("/")
 @allow(PUBLIC)
+@cached_page  # anonymous visitors only: a volunteer's own sign-ups are on their page
 def index():
     events = list(services.upcoming_events())
     mine = {}

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.access import PUBLIC, allow
+from marketplace.cache import cached_page
 from marketplace.errors import DomainError
 from marketplace.menu import services
 from marketplace.menu.forms import ServiceItemForm
@@ -18,6 +19,7 @@ EDITORS = ("community_admin",)
 
 @bp.route("/")
 @allow(PUBLIC)
+@cached_page
 def index():
     return render_template("menu/index.html", menu=services.menu_by_category())
 

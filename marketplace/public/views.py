@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.access import PUBLIC, allow
+from marketplace.cache import cached_page
 from marketplace.menu.models import Category, ServiceItem
 from marketplace.public import services as board_services
 from marketplace.users import services as user_services
@@ -41,6 +42,7 @@ def _community():
 
 @bp.route("/board")
 @allow(PUBLIC)
+@cached_page(query=("community",))
 def board():
     """How requests were handled, volunteer hours, events, points and funds, per month and per
     community. Counts and sums only: never a resident's name, phone number or address."""

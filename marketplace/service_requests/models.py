@@ -51,6 +51,10 @@ class ServiceRequest(BaseModel):
     rated_at = pw.DateTimeField(null=True)
     payout = pw.ForeignKeyField(Transfer, null=True, on_delete="RESTRICT", backref="+")
 
+    class Meta:
+        # The job board: open requests in deadline order, read one page at a time (migration 009).
+        indexes = ((("state", "due_at"), False),)
+
     @property
     def is_overdue(self) -> bool:
         return self.state in ("open", "claimed", "disputed") and self.due_at < utcnow()

@@ -153,8 +153,15 @@ def workdays_today() -> date:
 # ---- the job board -----------------------------------------------------------------------------
 
 
+# The job board's order, soonest deadline first, for the pages and the API alike. The (state,
+# due_at) index serves it: the board reads open requests in this order and stops after a page,
+# so a page costs the same whether the street has a thousand requests or a hundred thousand.
+JOB_BOARD_ORDER = ((ServiceRequest.due_at, "asc"), (ServiceRequest.id, "asc"))
+
+
 def job_board(user, category_id: int | None = None, grid_id: int | None = None):
-    """Open requests this volunteer or partner may take, soonest deadline first."""
+    """Open requests this volunteer or partner may take, in JOB_BOARD_ORDER. Unbounded: callers
+    take one page of it (marketplace.api.pagination.paginate)."""
     from marketplace.menu.models import Category
     from marketplace.places.models import Building, Household
 
@@ -177,7 +184,7 @@ def job_board(user, category_id: int | None = None, grid_id: int | None = None):
         query = query.where(ServiceItem.category == category_id)
     if grid_id:
         query = query.where(Building.grid == grid_id)
-    return query.order_by(ServiceRequest.due_at, ServiceRequest.id)
+    return query.order_by(*(column.asc() if way == "asc" else column.desc() for column, way in JOB_BOARD_ORDER))
 
 
 def my_jobs(user):

@@ -1,15 +1,30 @@
 """Service request pages: booking and following a request (residents), the job board and
 on-site finishing (volunteers and partners), and the staff's overview in their scope."""
 
+from collections.abc import Mapping
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from marketplace import access, audit
 from marketplace.access import SIGNED_IN, STAFF, allow
+from marketplace.api.pagination import paginate
+from marketplace.api.schema import Invalid
 from marketplace.errors import DomainError
 from marketplace.extensions import limiter
 from marketplace.menu.models import Category, ServiceItem
@@ -36,30 +51,51 @@ bp = Blueprint("service_requests", __name__)
 PROVIDERS = ("volunteer", "partner_staff")
 
 
-def _action_labels() -> dict:
-    return {
-        "book": _("Asked for help"), "claim": _("Taken"), "release": _("Given back"), "cancel": _("Cancelled"),
-        "finish_on_site": _("Confirmed on site with the resident's code"), "mark_done": _("Marked as done"),
-        "confirm": _("Confirmed by the resident"), "dispute": _("Problem reported"),
-        "auto_confirm": _("Confirmed automatically after 3 working days"), "resolve_confirm": _("Dispute settled: done"),
-        "resolve_redo": _("Dispute settled: the helper comes back"), "resolve_cancel": _("Dispute settled: cancelled"),
-        "rate": _("Rated"), "escalate": _("Escalated to the street"),
-    }
+class _TranslatedOnLookup(Mapping):
+    """Labels translated when a page shows one, not each time any page renders (the context
+    processor runs for every template). Plain text, so Jinja escapes it like any other string
+    (a lazy string would pass as markup)."""
+
+    def __init__(self, messages: dict):
+        self._messages = messages
+
+    def __getitem__(self, key):
+        return str(self._messages[key])
+
+    def __iter__(self):
+        return iter(self._messages)
+
+    def __len__(self):
+        return len(self._messages)
+
+
+ACTION_LABELS = _TranslatedOnLookup({
+    "book": _l("Asked for help"), "claim": _l("Taken"), "release": _l("Given back"), "cancel": _l("Cancelled"),
+    "finish_on_site": _l("Confirmed on site with the resident's code"), "mark_done": _l("Marked as done"),
+    "confirm": _l("Confirmed by the resident"), "dispute": _l("Problem reported"),
+    "auto_confirm": _l("Confirmed automatically after 3 working days"),
+    "resolve_confirm": _l("Dispute settled: done"), "resolve_redo": _l("Dispute settled: the helper comes back"),
+    "resolve_cancel": _l("Dispute settled: cancelled"), "rate": _l("Rated"), "escalate": _l("Escalated to the street"),
+})
+JOBS_PER_PAGE = 20  # the job board's cards per page
 
 
 @bp.app_template_filter("deadline")
 def deadline(moment):
     """Deadlines are stored as the end of their last working day (next midnight, local); people
-    read them as that day."""
+    read them as that day. Many rows share a deadline, so each one is formatted once a request."""
     if moment is None:
         return ""
-    return format_date(moment - timedelta(seconds=1), "medium")
+    formatted = g.setdefault("_deadlines", {})
+    if moment not in formatted:
+        formatted[moment] = format_date(moment - timedelta(seconds=1), "medium")
+    return formatted[moment]
 
 
 @bp.app_context_processor
 def _request_helpers():
     return {"state_label": services.state_label, "period_labels": PERIOD_LABELS, "now_utc": utcnow,
-            "action_labels": _action_labels()}
+            "action_labels": ACTION_LABELS}
 
 
 # ---- residents -------------------------------------------------------------------------------
@@ -188,12 +224,22 @@ def rate(request_id):
 def board():
     form = JobFilterForm(request.args)
     form.category.choices = [(0, _("All categories"))] + [(c.id, c.name) for c in Category.select().order_by(Category.position)]
-    form.grid.choices = [(0, _("All grids"))] + [(g.id, g.name) for g in Grid.select().order_by(Grid.id)]
+    form.grid.choices = [(0, _("All grids"))] + [(row.id, row.name) for row in Grid.select().order_by(Grid.id)]
     form.validate()
-    jobs = services.job_board(current_user, form.category.data or None, form.grid.data or None)
-    partners = [g.partner_id for g in access.grants(current_user) if g.role == "partner_staff"]
+    category, grid = form.category.data or None, form.grid.data or None
+    # One page at a time, after the last job of the page before (the same cursor as the API's).
+    query, after, status = services.job_board(current_user, category, grid), request.args.get("after") or None, 200
+    try:
+        jobs, next_cursor = paginate(query, services.JOB_BOARD_ORDER, after, JOBS_PER_PAGE)
+    except Invalid as error:  # an edited link: say so, and show the first page
+        flash(error.fields["cursor"], "error")
+        after, status = None, 400
+        jobs, next_cursor = paginate(query, services.JOB_BOARD_ORDER, None, JOBS_PER_PAGE)
+    partners = [grant.partner_id for grant in access.grants(current_user) if grant.role == "partner_staff"]
     stars = services.provider_rating(current_user, partners[0] if partners else None)
-    return render_template("service_requests/board.html", jobs=jobs, form=form, button_form=EmptyForm(), stars=stars)
+    return render_template("service_requests/board.html", jobs=jobs, form=form, button_form=EmptyForm(), stars=stars,
+                           filters={"category": category, "grid": grid}, next_cursor=next_cursor,
+                           first_page=after is None), status
 
 
 @bp.route("/jobs/mine")
