@@ -62,6 +62,8 @@ def from_environment() -> dict:
         "PAGE_CACHE_STORAGE_URI": os.environ.get("PAGE_CACHE_STORAGE_URI", ""),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT", "10 per hour"),
+        # Per API token (or per signed-in browser, or per address when anonymous).
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "120 per minute"),
         "PROXY_FIX_HOPS": int(os.environ.get("PROXY_FIX_HOPS", "0")),
         # Cookies: never readable from JavaScript, not sent on cross-site POSTs,
         # and Secure whenever the site is served over HTTPS.

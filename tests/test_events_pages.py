@@ -12,6 +12,7 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageDraw
 
+from marketplace.audit import AuditLog
 from marketplace.db import db
 from marketplace.events import services, tokens
 from marketplace.events.models import Attendance, Event, Scan
@@ -175,6 +176,9 @@ def test_signing_up_typing_the_code_and_the_roster(app, client, auth):
     csv = client.get(f"/events/{event_id}/roster.csv", headers=EN)
     body = csv.data.decode("utf-8")
     assert csv.mimetype == "text/csv" and body.startswith("\ufeff") and "王小明,13900000003,has a place," in body
+    looked = _read(app, lambda: [e.action for e in AuditLog.select().where(AuditLog.object_id == event_id,
+                                 AuditLog.action.startswith("events.roster.")).order_by(AuditLog.id)])
+    assert looked == ["events.roster.viewed", "events.roster.downloaded"]  # staff saw volunteers' phone numbers
 
 
 def test_staff_create_publish_and_volunteers_find_the_event(app, client, auth):

@@ -162,3 +162,30 @@ def test_catalogue_filters_by_shop_and_category(app, client):
     food = client.get("/shop/?category=food", headers=EN).get_data(as_text=True)
     assert "新鲜鸡蛋一盒" in food and "环保购物袋" not in food
     assert "Log in" in everything  # a visitor may look, and is asked to log in to redeem
+
+
+def test_approving_with_a_stale_login_asks_for_the_password_then_returns_to_the_list(app, client, auth):
+    from marketplace.ledger import adjustments
+    from marketplace.notifications.models import Notification
+
+    app.config["ADJUSTMENT_APPROVAL_THRESHOLD"] = 100
+    resident = _read(app, lambda: User.get(User.phone == DEMO_PHONES["resident"]))
+    with app.test_request_context():
+        account = Account.get(Account.user == resident.id)
+        asked_by = User.get(User.phone == DEMO_PHONES["community_admin"])
+        big = adjustments.request_adjustment(asked_by, account.id, "credit", 300, "全年巡逻时长")
+    auth.login_as("admin")
+    with client.session_transaction() as session:
+        session["fresh_at"] = 0  # logged in long ago
+    approve = f"/points/adjustments/{big.id}/approve"
+    stale = auth.post(approve, token_from="/points/adjustments")
+    assert stale.status_code == 302 and "/account/confirm" in stale.location
+    assert _balance(app, DEMO_PHONES["resident"]) == 60  # nothing moved yet
+    confirm = auth.post("/account/confirm", {"password": "beiyuan-demo-2026", "next": "/points/adjustments"},
+                        token_from=stale.location)
+    assert confirm.status_code == 302 and confirm.location.endswith("/points/adjustments")
+    assert client.get(confirm.location).status_code == 200  # the list, not a 405 on the POST address
+    assert auth.post(approve, token_from="/points/adjustments").status_code == 302
+    assert _balance(app, DEMO_PHONES["resident"]) == 360
+    told = _read(app, lambda: Notification.get(Notification.user == resident.id, Notification.kind == "points"))
+    assert "300" in told.text and "全年巡逻时长" in told.text

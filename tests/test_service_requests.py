@@ -287,3 +287,25 @@ def test_payout_goes_to_the_volunteer_for_volunteer_work(ctx):
     before = ledger.user_account(p["volunteer"]).balance
     services.finish_on_site(p["volunteer"], req.id, req.onsite_code)
     assert ledger.user_account(p["volunteer"]).balance == before + item("smartphone_basics").points
+
+
+def test_each_side_hears_what_the_other_did_in_their_own_language(app):
+    from marketplace.notifications.models import Notification
+    from marketplace.users.models import User as Person
+
+    with app.test_request_context():
+        resident, volunteer = Person.get(Person.phone == "13900000001"), Person.get(Person.phone == "13900000003")
+        Person.update(locale="en").where(Person.id == volunteer.id).execute()  # reads the site in English
+        item = ServiceItem.get(ServiceItem.code == "smartphone_basics")
+        req = services.book(resident, item.id, "想学用手机挂号")
+        services.claim(Person.get_by_id(volunteer.id), req.id)
+        services.mark_done(volunteer, req.id)
+        services.confirm(resident, req.id)
+
+        def told(person):
+            return [n.text for n in Notification.select().where(Notification.user == person.id).order_by(Notification.id)]
+
+        to_resident, to_volunteer = told(resident), told(volunteer)
+    assert len(to_resident) == 2 and "王小明" in to_resident[0] and item.name_zh in to_resident[1]
+    assert "请" in to_resident[1]  # in Chinese, the resident's language
+    assert to_volunteer == [f"{item.name_en} is confirmed: {req.points} points were paid."]

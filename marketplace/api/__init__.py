@@ -106,7 +106,7 @@ def init_app(app) -> None:
         bp.before_request(_after_auth)
         errors.register(bp)
         csrf.exempt(bp)  # checked in _after_auth instead: only for the session, never for a token
-        limiter.limit(lambda: current_app.config.get("API_RATE_LIMIT", "120 per minute"),
+        limiter.limit(lambda: current_app.config["API_RATE_LIMIT"],
                       key_func=auth.rate_limit_key)(bp)
         login_manager.blueprint_login_views["api"] = None  # anonymous: 401, not the login page
     app.register_blueprint(bp)

@@ -54,7 +54,10 @@ def _after(columns, values):
         for earlier in range(index):
             step = (columns[earlier][0] == values[earlier]) & step
         condition = step if condition is None else condition | step
-    return condition
+    # The same rows, with the first column's bound stated on its own: an index on it can then
+    # start at the cursor instead of reading every earlier row (deep pages cost like the first).
+    first, direction = columns[0]
+    return (first >= values[0] if direction == "asc" else first <= values[0]) & (condition)
 
 
 def paginate(query, columns, cursor: str | None, limit: int, key=None):

@@ -19,7 +19,7 @@ from flask_babel import format_decimal, get_locale, to_user_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from marketplace import access
+from marketplace import access, audit
 from marketplace.access import PUBLIC, SIGNED_IN, STAFF, allow
 from marketplace.cache import cached_page
 from marketplace.config import PROJECT_ROOT
@@ -467,6 +467,7 @@ def service_worker():
 def roster(event_id):
     event = _managed(event_id)
     data = services.roster(event)
+    audit.record(current_user, "events.roster.viewed", event)  # volunteers' full phone numbers (PIPL)
     return render_template(
         "events/roster.html", event=event, data=data, in_form=ManualInForm(formdata=None),
         out_form=ManualOutForm(formdata=None), local_input=local_input, now=utcnow(),
@@ -478,6 +479,7 @@ def roster(event_id):
 def roster_csv(event_id):
     event = _managed(event_id)
     data = services.roster(event)
+    audit.record(current_user, "events.roster.downloaded", event)
     signup_labels = {"confirmed": _("has a place"), "waitlisted": _("waiting list"), "cancelled": _("cancelled")}
     state_labels = {"in": _("checked in"), "out": _("checked out"), "review": _("to review")}
 

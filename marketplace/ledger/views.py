@@ -18,7 +18,7 @@ from marketplace.ledger.models import Account
 from marketplace.shop.services import partner_settlement
 from marketplace.users.forms import EmptyForm, ReasonForm
 from marketplace.users.models import User
-from marketplace.web import attach_error, csv_response, login_is_fresh, not_found_on_404
+from marketplace.web import attach_error, csv_response, not_found_on_404, require_fresh_login
 
 bp = Blueprint("ledger", __name__, url_prefix="/points")
 
@@ -115,12 +115,9 @@ def accounts():
                            has_more=len(shown) == PAGE_SIZE)
 
 
-def _require_fresh_login():
+def _require_fresh_login(come_back_to: str | None = None):
     """Moving points by hand needs a recent password entry, not a month-old remembered login."""
-    if not login_is_fresh():
-        flash(_("To adjust points, please enter your password again."), "info")
-        return redirect(url_for("users.reauthenticate", next=request.full_path))
-    return None
+    return require_fresh_login(_("To adjust points, please enter your password again."), come_back_to)
 
 
 @bp.route("/accounts/<int:account_id>/adjust", methods=["GET", "POST"])
@@ -160,7 +157,8 @@ def pending_adjustments():
 @bp.route("/adjustments/<int:adjustment_id>/approve", methods=["POST"])
 @allow(adjustments.ADJUSTERS)
 def approve_adjustment(adjustment_id):
-    if (response := _require_fresh_login()) is not None:
+    # After the password, back to the list (a redirect cannot repeat this POST).
+    if (response := _require_fresh_login(url_for("ledger.pending_adjustments"))) is not None:
         return response
     return _decide(lambda: adjustments.approve_adjustment(current_user, adjustment_id), _("Approved: the points have moved."))
 

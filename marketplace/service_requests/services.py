@@ -13,6 +13,7 @@ from datetime import date, datetime
 import peewee as pw
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 
 from marketplace import access, audit, workdays
@@ -20,6 +21,7 @@ from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.ledger import services as ledger
 from marketplace.menu.models import ServiceItem
+from marketplace.notifications.services import notify
 from marketplace.service_requests import transitions
 from marketplace.service_requests.models import PERIODS, RequestEvent, ServiceRequest
 from marketplace.timeutil import utcnow
@@ -236,7 +238,44 @@ def _transition(req: ServiceRequest, action: str, actor, note: str = "", **chang
     fresh = ServiceRequest.get_by_id(req.id)
     if to_state == "confirmed":
         _pay_provider(fresh, actor)
+    _tell_the_other_side(fresh, action, actor)
     return fresh
+
+
+class _ItemName:
+    """The item's name in the language the message is written in (the recipient's, not the actor's)."""
+
+    def __init__(self, item):
+        self.item = item
+
+    def __str__(self):
+        return self.item.name
+
+
+def _tell_the_other_side(req: ServiceRequest, action: str, actor) -> None:
+    """The resident hears what the helper did, the helper what the resident (or the system) did."""
+    item, link = _ItemName(req.item), f"/requests/{req.id}"
+    helper = req.claimer_partner.name if req.claimer_partner_id else (req.claimer.display_name if req.claimer_id else "")
+    to_resident = {
+        "claim": _l("%(item)s: %(helper)s will help you.", item=item, helper=helper),
+        "release": _l("%(item)s: the helper had to step back; your request is open again for others.", item=item),
+        "mark_done": _l("%(item)s is done. Please confirm it, or say what is not right, within 3 working days.",
+                        item=item),
+        "resolve_redo": _l("%(item)s: the community office asked the helper to do it again.", item=item),
+        "resolve_cancel": _l("%(item)s: the community office closed your request.", item=item),
+    }
+    to_helper = {
+        "cancel": _l("%(item)s was cancelled by the resident.", item=item),
+        "dispute": _l("%(item)s: the resident says something is not right. The community office will look at it.",
+                      item=item),
+    }
+    if action in ("confirm", "auto_confirm", "finish_on_site", "resolve_confirm"):
+        # Even after the helper's own on-site code: the message says the points arrived.
+        to_helper[action] = _l("%(item)s is confirmed: %(points)d points were paid.", item=item, points=req.points)
+    if action in to_resident:
+        notify(req.resident, "request", to_resident[action], link)
+    if action in to_helper and req.claimer_id:
+        notify(req.claimer, "job", to_helper[action], link)
 
 
 def _pay_provider(req: ServiceRequest, actor) -> None:
@@ -372,6 +411,9 @@ def escalate(staff, request_id: int, department: str, major: bool, note: str) ->
         RequestEvent.create(request=req.id, actor=staff, action="escalate", from_state=req.state, to_state=req.state,
                             note=f"{department}: {note}" if note else department, created_at=now)
         audit.record(staff, "requests.escalated", req, department=department, major=major, note=note)
+        notify(req.resident, "request", _l("%(item)s was passed to %(department)s, who will answer you.",
+                                           item=_ItemName(req.item), department=department[:100]),
+               f"/requests/{req.id}")
     return ServiceRequest.get_by_id(req.id)
 
 
