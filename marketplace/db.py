@@ -313,6 +313,11 @@ def init_app(app) -> None:
             end_request(db.obj)
 
 
+def check_in(column: str, values) -> pw.SQL:
+    """A CHECK constraint keeping a text column to a fixed set of values (states, kinds)."""
+    return pw.SQL("CHECK ({} IN ({}))".format(column, ", ".join(f"'{v}'" for v in values)))
+
+
 class BaseModel(pw.Model):
     class Meta:
         database = db

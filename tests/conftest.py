@@ -6,6 +6,7 @@ Each test starts from an empty schema, migrated and loaded afresh.
 
 import os
 import re
+from contextlib import contextmanager
 
 import peewee as pw
 import pytest
@@ -36,12 +37,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def database_url(request, tmp_path):
-    if request.config.getoption("--db") == "postgres":
-        url = os.environ.get("TEST_DATABASE_URL")
-        if not url:
-            pytest.fail("--db=postgres needs TEST_DATABASE_URL")
-        return url
-    return f"sqlite:///{tmp_path / 'test.db'}"
+    return database_url_for(request.config, tmp_path)
 
 
 def reset_schema(url: str) -> None:
@@ -52,19 +48,30 @@ def reset_schema(url: str) -> None:
             db.execute_sql("CREATE SCHEMA public")
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
+def database_url_for(config, folder) -> str:
+    if config.getoption("--db") == "postgres":
+        url = os.environ.get("TEST_DATABASE_URL")
+        if not url:
+            pytest.fail("--db=postgres needs TEST_DATABASE_URL")
+        return url
+    return f"sqlite:///{folder / 'test.db'}"
+
+
+@contextmanager
+def demo_app(database_url: str, folder, **settings):
+    """An app on an empty schema, migrated and loaded with the demo community; closed after."""
     app = create_app(
         {
             "TESTING": True,
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret",
-            "INSTANCE_PATH": str(tmp_path),
-            "UPLOAD_FOLDER": tmp_path / "uploads",
+            "INSTANCE_PATH": str(folder),
+            "UPLOAD_FOLDER": folder / "uploads",
             "RATELIMIT_STORAGE_URI": "memory://",
             # Figures counted on every page, so they equal the rows a test just wrote (and a GET
             # stores nothing); tests/test_figures_snapshot.py turns the snapshots on.
             "FIGURES_MAX_AGE_SECONDS": 0,
+            **settings,
         }
     )
     with app.app_context():
@@ -77,6 +84,12 @@ def app(database_url, tmp_path):
             db.close()
         if isinstance(db.obj, pw.PostgresqlDatabase):
             db.obj.close_all()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    with demo_app(database_url, tmp_path) as app:
+        yield app
 
 
 @pytest.fixture

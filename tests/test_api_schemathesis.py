@@ -11,7 +11,6 @@ a couple of minutes.
 import os
 import uuid
 
-import peewee as pw
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -22,11 +21,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from marketplace import create_app
-from marketplace.cli import upgrade
-from marketplace.db import db
-from marketplace.demo import load_demo
-from tests.conftest import reset_schema
+from tests.conftest import database_url_for, demo_app
 from tests.test_api_helpers import make_token, run
 
 EXAMPLES = int(os.environ.get("API_SCHEMATHESIS_EXAMPLES", "25"))
@@ -37,27 +32,12 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 @pytest.fixture(scope="module")
 def live_app(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("schemathesis")
-    if request.config.getoption("--db") == "postgres":
-        url = os.environ.get("TEST_DATABASE_URL") or pytest.fail("--db=postgres needs TEST_DATABASE_URL")
-    else:
-        url = f"sqlite:///{folder / 'test.db'}"
-    app = create_app({
-        "TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret", "INSTANCE_PATH": str(folder),
-        "UPLOAD_FOLDER": folder / "uploads", "RATELIMIT_STORAGE_URI": "memory://",
-        # The checks are about answers, not about the limits: let every generated request through.
-        "API_RATE_LIMIT": "100000 per minute", "ONSITE_CODE_RATE_LIMIT": "100000 per minute",
-        "VOUCHER_SCAN_RATE_LIMIT": "100000 per minute", "EVENT_CODE_RATE_LIMIT": "100000 per minute",
-    })
-    with app.app_context():
-        reset_schema(url)
-        upgrade()
-        load_demo()
-    yield app
-    with app.app_context():
-        if not db.is_closed():
-            db.close()
-        if isinstance(db.obj, pw.PostgresqlDatabase):
-            db.obj.close_all()
+    # The checks are about answers, not about the limits: let every generated request through.
+    unlimited = "100000 per minute"
+    with demo_app(database_url_for(request.config, folder), folder, API_RATE_LIMIT=unlimited,
+                  ONSITE_CODE_RATE_LIMIT=unlimited, VOUCHER_SCAN_RATE_LIMIT=unlimited,
+                  EVENT_CODE_RATE_LIMIT=unlimited) as app:
+        yield app
 
 
 def known_ids(app, who) -> dict:

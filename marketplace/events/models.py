@@ -3,7 +3,7 @@
 
 import peewee as pw
 
-from marketplace.db import BaseModel
+from marketplace.db import BaseModel, check_in
 from marketplace.ledger.models import Transfer
 from marketplace.places.models import Community
 from marketplace.timeutil import utcnow
@@ -24,13 +24,9 @@ ACTIONS = ("in", "out")
 SCAN_OUTCOMES = ("checked_in", "checked_out", "already", "refused")
 
 
-def _in(column: str, values) -> pw.SQL:
-    return pw.SQL("CHECK ({} IN ({}))".format(column, ", ".join(f"'{v}'" for v in values)))
-
-
 class Event(BaseModel):
     community = pw.ForeignKeyField(Community, backref="events", on_delete="RESTRICT")
-    kind = pw.CharField(max_length=20, constraints=[_in("kind", EVENT_KINDS)])
+    kind = pw.CharField(max_length=20, constraints=[check_in("kind", EVENT_KINDS)])
     title = pw.CharField(max_length=100)
     description = pw.TextField(default="")
     place = pw.CharField(max_length=200)
@@ -39,10 +35,10 @@ class Event(BaseModel):
     capacity = pw.IntegerField(constraints=[pw.SQL("CHECK (capacity > 0)")])
     # Confirmed sign-ups, kept beside the capacity so the database itself refuses overbooking.
     taken = pw.IntegerField(default=0)
-    points_rule = pw.CharField(max_length=10, default="per_hour", constraints=[_in("points_rule", POINTS_RULES)])
+    points_rule = pw.CharField(max_length=10, default="per_hour", constraints=[check_in("points_rule", POINTS_RULES)])
     points = pw.IntegerField(default=0, constraints=[pw.SQL("CHECK (points >= 0)")])  # per hour, or for taking part
     allow_walk_ins = pw.BooleanField(default=False)
-    status = pw.CharField(max_length=10, default="draft", index=True, constraints=[_in("status", EVENT_STATES)])
+    status = pw.CharField(max_length=10, default="draft", index=True, constraints=[check_in("status", EVENT_STATES)])
     poster_version = pw.IntegerField(default=1)  # raised to void printed posters
     created_by = pw.ForeignKeyField(User, on_delete="RESTRICT", backref="+")
     created_at = pw.DateTimeField(default=utcnow)
@@ -62,7 +58,7 @@ class Signup(BaseModel):
 
     event = pw.ForeignKeyField(Event, backref="signups", on_delete="RESTRICT")
     user = pw.ForeignKeyField(User, backref="event_signups", on_delete="RESTRICT")
-    status = pw.CharField(max_length=10, constraints=[_in("status", SIGNUP_STATES)])
+    status = pw.CharField(max_length=10, constraints=[check_in("status", SIGNUP_STATES)])
     queued_at = pw.DateTimeField()  # the waiting list's order: first come, first promoted
     created_at = pw.DateTimeField(default=utcnow)
     updated_at = pw.DateTimeField(default=utcnow)
@@ -77,12 +73,12 @@ class Attendance(BaseModel):
     event = pw.ForeignKeyField(Event, backref="attendances", on_delete="RESTRICT")
     user = pw.ForeignKeyField(User, backref="attendances", on_delete="RESTRICT")
     signup = pw.ForeignKeyField(Signup, null=True, on_delete="RESTRICT", backref="+")  # None: a walk-in
-    state = pw.CharField(max_length=10, default="in", index=True, constraints=[_in("state", ATTENDANCE_STATES)])
+    state = pw.CharField(max_length=10, default="in", index=True, constraints=[check_in("state", ATTENDANCE_STATES)])
     checked_in_at = pw.DateTimeField()
-    in_method = pw.CharField(max_length=10, constraints=[_in("in_method", METHODS)])
+    in_method = pw.CharField(max_length=10, constraints=[check_in("in_method", METHODS)])
     in_by = pw.ForeignKeyField(User, null=True, on_delete="RESTRICT", backref="+")  # staff who scanned or typed
     checked_out_at = pw.DateTimeField(null=True)
-    out_method = pw.CharField(max_length=10, null=True, constraints=[_in("out_method", METHODS)])
+    out_method = pw.CharField(max_length=10, null=True, constraints=[check_in("out_method", METHODS)])
     out_by = pw.ForeignKeyField(User, null=True, on_delete="RESTRICT", backref="+")
     minutes = pw.IntegerField(null=True, constraints=[pw.SQL("CHECK (minutes >= 0)")])  # clipped to the event
     points = pw.IntegerField(null=True, constraints=[pw.SQL("CHECK (points >= 0)")])
@@ -108,12 +104,12 @@ class Scan(BaseModel):
     event = pw.ForeignKeyField(Event, null=True, backref="scans", on_delete="RESTRICT")
     user = pw.ForeignKeyField(User, null=True, on_delete="RESTRICT", backref="+")  # the volunteer, if known
     scanner = pw.ForeignKeyField(User, null=True, on_delete="RESTRICT", backref="+")  # staff, for badge scans
-    method = pw.CharField(max_length=10, constraints=[_in("method", METHODS)])
-    action = pw.CharField(max_length=3, constraints=[_in("action", ACTIONS)])
+    method = pw.CharField(max_length=10, constraints=[check_in("method", METHODS)])
+    action = pw.CharField(max_length=3, constraints=[check_in("action", ACTIONS)])
     nonce = pw.CharField(max_length=64, null=True, unique=True)
     scanned_at = pw.DateTimeField()  # when it was scanned (on the device, for queued scans)
     received_at = pw.DateTimeField(default=utcnow, index=True)
-    outcome = pw.CharField(max_length=12, constraints=[_in("outcome", SCAN_OUTCOMES)])
+    outcome = pw.CharField(max_length=12, constraints=[check_in("outcome", SCAN_OUTCOMES)])
     message = pw.CharField(max_length=300, default="")
     attendance = pw.ForeignKeyField(Attendance, null=True, on_delete="RESTRICT", backref="+")
 

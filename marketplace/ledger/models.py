@@ -5,7 +5,7 @@ Only `ledger.services.post_transfer` writes these tables' balances and rows.
 
 import peewee as pw
 
-from marketplace.db import BaseModel
+from marketplace.db import BaseModel, check_in
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.timeutil import utcnow
 from marketplace.users.models import User
@@ -25,15 +25,11 @@ TRANSFER_KINDS = (
 )
 
 
-def _in(column: str, values) -> pw.SQL:
-    return pw.SQL("CHECK ({} IN ({}))".format(column, ", ".join(f"'{v}'" for v in values)))
-
-
 class Account(BaseModel):
     """A balance holder. `code` names it uniquely: user:7, partner:3, issuer, escrow, flea_market."""
 
     code = pw.CharField(max_length=40, unique=True)
-    kind = pw.CharField(max_length=20, constraints=[_in("kind", ACCOUNT_KINDS)])
+    kind = pw.CharField(max_length=20, constraints=[check_in("kind", ACCOUNT_KINDS)])
     user = pw.ForeignKeyField(User, null=True, unique=True, on_delete="RESTRICT", backref="+")
     partner = pw.ForeignKeyField(PartnerEnterprise, null=True, unique=True, on_delete="RESTRICT", backref="+")
     # A cache of the sum of this account's transfers, kept by post_transfer and checked by
@@ -59,7 +55,7 @@ class Transfer(BaseModel):
     debit = pw.ForeignKeyField(Account, backref="debits", on_delete="RESTRICT")
     credit = pw.ForeignKeyField(Account, backref="credits", on_delete="RESTRICT")
     amount = pw.BigIntegerField(constraints=[pw.SQL("CHECK (amount > 0)")])
-    kind = pw.CharField(max_length=20, index=True, constraints=[_in("kind", TRANSFER_KINDS)])
+    kind = pw.CharField(max_length=20, index=True, constraints=[check_in("kind", TRANSFER_KINDS)])
     ref = pw.CharField(max_length=100, default="", index=True)  # what it is for: "voucher:12", "request:40"
     memo = pw.CharField(max_length=500, default="")
     actor = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
@@ -79,10 +75,10 @@ class Adjustment(BaseModel):
     """A staff credit or debit. Above the configured threshold it waits for a second staff member."""
 
     account = pw.ForeignKeyField(Account, backref="adjustments", on_delete="RESTRICT")
-    direction = pw.CharField(max_length=6, constraints=[_in("direction", ("credit", "debit"))])
+    direction = pw.CharField(max_length=6, constraints=[check_in("direction", ("credit", "debit"))])
     amount = pw.BigIntegerField(constraints=[pw.SQL("CHECK (amount > 0)")])
     reason = pw.CharField(max_length=500)
-    status = pw.CharField(max_length=10, default="pending", index=True, constraints=[_in("status", ADJUSTMENT_STATES)])
+    status = pw.CharField(max_length=10, default="pending", index=True, constraints=[check_in("status", ADJUSTMENT_STATES)])
     requested_by = pw.ForeignKeyField(User, on_delete="RESTRICT", backref="+")
     decided_by = pw.ForeignKeyField(User, null=True, on_delete="RESTRICT", backref="+")
     decision_note = pw.CharField(max_length=500, default="")

@@ -2,20 +2,16 @@
 
 import peewee as pw
 
-from marketplace.db import BaseModel
+from marketplace.db import BaseModel, check_in
 from marketplace.timeutil import utcnow
 from marketplace.users.models import User
 
 KINDS = ("request", "job", "event", "points", "voucher", "account", "other")
 
 
-def _in(column: str, values) -> pw.SQL:
-    return pw.SQL("CHECK ({} IN ({}))".format(column, ", ".join(f"'{v}'" for v in values)))
-
-
 class Notification(BaseModel):
     user = pw.ForeignKeyField(User, backref="notifications", on_delete="CASCADE")
-    kind = pw.CharField(max_length=20, constraints=[_in("kind", KINDS)])
+    kind = pw.CharField(max_length=20, constraints=[check_in("kind", KINDS)])
     # Rendered in the recipient's language when it was sent (see services.notify).
     text = pw.CharField(max_length=500)
     link = pw.CharField(max_length=300, default="")  # a path inside the site, e.g. /requests/12

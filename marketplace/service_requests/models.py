@@ -2,7 +2,7 @@
 
 import peewee as pw
 
-from marketplace.db import BaseModel
+from marketplace.db import BaseModel, check_in
 from marketplace.ledger.models import Transfer
 from marketplace.menu.models import ServiceItem
 from marketplace.partners.models import PartnerEnterprise
@@ -14,19 +14,15 @@ STATES = ("open", "claimed", "done", "confirmed", "cancelled", "disputed")
 PERIODS = ("any", "morning", "afternoon", "evening")
 
 
-def _in(column: str, values) -> pw.SQL:
-    return pw.SQL("CHECK ({} IN ({}))".format(column, ", ".join(f"'{v}'" for v in values)))
-
-
 class ServiceRequest(BaseModel):
     resident = pw.ForeignKeyField(User, backref="service_requests", on_delete="RESTRICT")
     household = pw.ForeignKeyField(Household, backref="service_requests", on_delete="RESTRICT")
     item = pw.ForeignKeyField(ServiceItem, backref="requests", on_delete="RESTRICT")
     description = pw.TextField()
     preferred_date = pw.DateField(null=True)
-    preferred_period = pw.CharField(max_length=10, default="any", constraints=[_in("preferred_period", PERIODS)])
+    preferred_period = pw.CharField(max_length=10, default="any", constraints=[check_in("preferred_period", PERIODS)])
     photo = pw.CharField(max_length=100, null=True)  # file name under instance/uploads
-    state = pw.CharField(max_length=10, default="open", index=True, constraints=[_in("state", STATES)])
+    state = pw.CharField(max_length=10, default="open", index=True, constraints=[check_in("state", STATES)])
     points = pw.IntegerField(constraints=[pw.SQL("CHECK (points > 0)")])  # the item's points when booked
     created_at = pw.DateTimeField(default=utcnow, index=True)
     due_at = pw.DateTimeField(index=True)  # handled within the item's working days

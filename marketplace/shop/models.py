@@ -3,7 +3,7 @@ one-time vouchers members get when they redeem them (DESIGN.md §3, Offer / Vouc
 
 import peewee as pw
 
-from marketplace.db import BaseModel
+from marketplace.db import BaseModel, check_in
 from marketplace.ledger.models import Transfer
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Community
@@ -16,10 +16,6 @@ OFFER_STATES = ("pending", "active", "rejected", "withdrawn")
 VOUCHER_STATES = ("issued", "used", "expired", "cancelled")
 
 
-def _in(column: str, values) -> pw.SQL:
-    return pw.SQL("CHECK ({} IN ({}))".format(column, ", ".join(f"'{v}'" for v in values)))
-
-
 class Offer(BaseModel):
     """Something to buy with points. Sold by a partner (partner set), or at the community's
     flea market (community set): by a resident (seller set) or by the community itself."""
@@ -29,13 +25,13 @@ class Offer(BaseModel):
     seller = pw.ForeignKeyField(User, null=True, backref="listings", on_delete="RESTRICT")
     title = pw.CharField(max_length=100)
     description = pw.TextField(default="")
-    category = pw.CharField(max_length=20, constraints=[_in("category", OFFER_CATEGORIES)])
+    category = pw.CharField(max_length=20, constraints=[check_in("category", OFFER_CATEGORIES)])
     price = pw.IntegerField(constraints=[pw.SQL("CHECK (price > 0)")])
     stock = pw.IntegerField(constraints=[pw.SQL("CHECK (stock >= 0)")])
     per_person_limit = pw.IntegerField(null=True, constraints=[pw.SQL("CHECK (per_person_limit > 0)")])
     valid_from = pw.DateField()
     valid_until = pw.DateField()
-    status = pw.CharField(max_length=10, default="active", index=True, constraints=[_in("status", OFFER_STATES)])
+    status = pw.CharField(max_length=10, default="active", index=True, constraints=[check_in("status", OFFER_STATES)])
     created_by = pw.ForeignKeyField(User, on_delete="RESTRICT", backref="+")
     reviewed_by = pw.ForeignKeyField(User, null=True, on_delete="RESTRICT", backref="+")
     review_note = pw.CharField(max_length=500, default="")
@@ -54,7 +50,7 @@ class Voucher(BaseModel):
     holder = pw.ForeignKeyField(User, backref="vouchers", on_delete="RESTRICT")
     code = pw.CharField(max_length=16, unique=True)
     price = pw.IntegerField(constraints=[pw.SQL("CHECK (price > 0)")])
-    status = pw.CharField(max_length=10, default="issued", index=True, constraints=[_in("status", VOUCHER_STATES)])
+    status = pw.CharField(max_length=10, default="issued", index=True, constraints=[check_in("status", VOUCHER_STATES)])
     expires_at = pw.DateTimeField(index=True)
     created_at = pw.DateTimeField(default=utcnow)
     redeem_transfer = pw.ForeignKeyField(Transfer, on_delete="RESTRICT", backref="+")
