@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 import zxingcpp
 from PIL import Image
+from playwright.sync_api import expect
 
 from marketplace.db import db
 from marketplace.demo import DEMO_PASSWORD
@@ -175,8 +176,8 @@ def test_a_volunteer_checks_in_and_out_at_the_kiosk_and_sees_hours_and_points(ap
     volunteer.goto(check_in_url)
     screenshot(volunteer, lang, "2-volunteer-opened-the-code")
     volunteer.locator("form.door-form button[type=submit]").click()
+    expect(volunteer.locator("main")).to_contain_text(WORDS[lang]["checked_in"])  # waits for the new page
     assert volunteer.url.endswith(f"/events/{event_id}")
-    assert WORDS[lang]["checked_in"] in volunteer.locator("main").inner_text()
     screenshot(volunteer, lang, "3-volunteer-checked-in")
 
     # Ninety minutes of work later (the event began at least an hour ago; hours count from its start).
@@ -189,7 +190,7 @@ def test_a_volunteer_checks_in_and_out_at_the_kiosk_and_sees_hours_and_points(ap
     assert check_out_url != check_in_url
     volunteer.goto(check_out_url)
     volunteer.locator("form.door-form button[type=submit]").click()
-    assert WORDS[lang]["checked_out"] in volunteer.locator("main").inner_text()
+    expect(volunteer.locator("main")).to_contain_text(WORDS[lang]["checked_out"])
     screenshot(volunteer, lang, "5-volunteer-checked-out")
 
     attendance = db_read(app, lambda: Attendance.get(Attendance.event == event_id, Attendance.user == volunteer_id))
