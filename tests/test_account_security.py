@@ -214,3 +214,18 @@ def test_an_idle_session_ends_on_the_server_unless_kept_signed_in_and_none_outli
     assert kept.get("/account").status_code == 200
     age(kept_id, old=timedelta(days=31))
     assert kept.get("/account").status_code == 302
+
+
+def test_sign_up_attempts_for_one_number_are_limited_whatever_the_address(app, client):
+    app.config["SIGNUP_RATE_LIMIT"] = "3 per hour"
+    answers = []
+    for attempt in range(5):
+        address = {"REMOTE_ADDR": f"10.0.0.{attempt + 1}"}  # a new address each time
+        token = csrf_token(client, "/signup")
+        answers.append(client.post("/signup", data={
+            "phone": DEMO_PHONES["resident"], "display_name": "试探", "password": "a long sentence here",
+            "csrf_token": token}, environ_base=address, headers=EN).status_code)
+    assert answers[:3] == [422, 422, 422] and answers[3:] == [429, 429]  # "already registered", then refused
+    other = client.post("/signup", data={"phone": "13912340000", "display_name": "新邻居", "password": "a long sentence here",
+                                         "csrf_token": csrf_token(client, "/signup")}, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other.status_code == 302  # another number from a new address is not held up

@@ -55,6 +55,9 @@ def _sign_in(user, remember: bool) -> None:
 @bp.route("/signup", methods=["GET", "POST"])
 @allow(PUBLIC)
 @limiter.limit(lambda: current_app.config["SIGNUP_RATE_LIMIT"], methods=["POST"])
+# And per number tried, from whatever addresses: "already registered" must not become a way to
+# test which numbers have accounts.
+@limiter.limit(lambda: current_app.config["SIGNUP_RATE_LIMIT"], methods=["POST"], key_func=phone_in_form)
 def signup():
     if current_user.is_authenticated:
         return redirect(url_for("public.home"))
