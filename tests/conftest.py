@@ -6,10 +6,12 @@ Each test starts from an empty schema, migrated and loaded afresh.
 
 import os
 import re
+import threading
 from contextlib import contextmanager
 
 import peewee as pw
 import pytest
+from werkzeug.serving import make_server
 
 from marketplace import create_app
 from marketplace.cli import upgrade
@@ -84,6 +86,20 @@ def demo_app(database_url: str, folder, **settings):
             db.close()
         if isinstance(db.obj, pw.PostgresqlDatabase):
             db.obj.close_all()
+
+
+@contextmanager
+def served(app):
+    """The app on a real port (a thread of this process); yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 @pytest.fixture

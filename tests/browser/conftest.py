@@ -10,11 +10,11 @@ Screenshots go to test-artifacts/screenshots/<test>-<lang>-<step>.png for a pers
 import re
 import shutil
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+
+from tests.conftest import served
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = PROJECT_ROOT / "test-artifacts" / "screenshots"
@@ -32,15 +32,8 @@ PHONE = {
 @pytest.fixture
 def live_server(app):
     """The test app (fresh database with the demo community) served in a background thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with served(app) as url:
+        yield url
 
 
 def has_chinese_font() -> bool:
