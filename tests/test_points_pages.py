@@ -189,3 +189,19 @@ def test_approving_with_a_stale_login_asks_for_the_password_then_returns_to_the_
     assert _balance(app, DEMO_PHONES["resident"]) == 360
     told = _read(app, lambda: Notification.get(Notification.user == resident.id, Notification.kind == "points"))
     assert "300" in told.text and "全年巡逻时长" in told.text
+
+
+def test_a_long_statement_comes_in_pages_of_50_with_older_and_newer(app, client, auth):
+    from marketplace.ledger import services as ledger
+
+    with app.test_request_context():
+        volunteer = User.get(User.phone == DEMO_PHONES["volunteer"])
+        before = Transfer.select().where((Transfer.credit == ledger.user_account(volunteer).id)
+                                         | (Transfer.debit == ledger.user_account(volunteer).id)).count()
+        for n in range(55 - before):
+            ledger.award(None, volunteer, 1, "earn_event", f"test:{n}", f"test:{n}", memo=f"第{n}次")
+    auth.login_as("volunteer")
+    first = client.get("/points/", headers=EN).get_data(as_text=True)
+    second = client.get("/points/?page=2", headers=EN).get_data(as_text=True)
+    assert first.count("<tr") - 1 == 50 and "Older" in first and "Newer" not in first
+    assert second.count("<tr") - 1 == 5 and "Newer" in second and "Older" not in second

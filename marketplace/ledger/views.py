@@ -55,10 +55,11 @@ def _statement_page(account: Account):
     form.validate()
     rows = statements.statement(account, form.kind.data or None, form.since.data, form.until.data)
     page = max(request.args.get("page", 1, type=int), 1)
-    shown = list(rows.paginate(page, PAGE_SIZE))
-    labels = statements.account_labels({statements.counterparty(t, account) for t in shown})
-    has_more = rows.offset(page * PAGE_SIZE).limit(1).exists()
-    owner = statements.account_labels([account.id])[account.id]
+    # One row more than the page shows tells whether there is a next page, without a second query.
+    fetched = list(rows.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
+    shown, has_more = fetched[:PAGE_SIZE], len(fetched) > PAGE_SIZE
+    labels = statements.account_labels({account.id} | {statements.counterparty(t, account) for t in shown})
+    owner = labels[account.id]
     return render_template(
         "ledger/statement.html", account=account, owner=owner, rows=shown, labels=labels, form=form, page=page,
         times=_local_times(shown), has_more=has_more, counterparty=statements.counterparty,
