@@ -139,13 +139,18 @@ def seed_points_and_hours() -> None:
     attend(jx_event, jx, 90)
 
 
-@pytest.fixture
-def seeded(app):
+def seeded_street(app) -> dict:
+    """The requests, points and hours the dashboards' and the board's tests count (their ids)."""
     with app.test_request_context(headers=EN):
         db.connect(reuse_if_open=True)
         ids = seed_requests()
         seed_points_and_hours()
     return ids
+
+
+@pytest.fixture
+def seeded(app):
+    return seeded_street(app)
 
 
 def link(request_id) -> str:

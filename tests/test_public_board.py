@@ -20,8 +20,7 @@ from .test_dashboards import (
     expected_requests,
     local_month,
     read_csv,
-    seed_points_and_hours,
-    seed_requests,
+    seeded_street,
     window,
 )
 
@@ -30,13 +29,7 @@ COMMUNITY_BUILDINGS = {"beiyuan_jiayuan": {"bj_b1", "bj_b2", "bj_b3", "bj_b4"}}
 
 @pytest.fixture
 def seeded(app):
-    with app.test_request_context(headers=EN):
-        from marketplace.db import db
-
-        db.connect(reuse_if_open=True)
-        ids = seed_requests()
-        seed_points_and_hours()
-    return ids
+    return seeded_street(app)
 
 
 def community_id(app, code) -> int:
