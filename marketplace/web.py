@@ -52,6 +52,14 @@ def _safe_cell(value):
     return value
 
 
+MAX_PAGE = 10_000
+
+
+def page_number() -> int:
+    """?page=N, from 1 to MAX_PAGE: a made-up huge number is a page past the end, not an error."""
+    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+
+
 FRESH_FOR_SECONDS = 15 * 60
 
 

@@ -9,6 +9,7 @@ from marketplace.notifications.models import Notification
 from marketplace.users.models import ResidencyApplication, User
 
 from .conftest import DEMO_PHONES, Auth, csrf_token
+from .test_api_helpers import make_token
 
 EN = {"Accept-Language": "en"}
 
@@ -229,3 +230,58 @@ def test_sign_up_attempts_for_one_number_are_limited_whatever_the_address(app, c
     other = client.post("/signup", data={"phone": "13912340000", "display_name": "新邻居", "password": "a long sentence here",
                                          "csrf_token": csrf_token(client, "/signup")}, environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert other.status_code == 302  # another number from a new address is not held up
+
+
+def test_api_tokens_end_with_a_password_change_or_log_out_everywhere_and_need_a_fresh_password(app, client, auth):
+    def balance_with(token):
+        return app.test_client().get("/api/v1/points", headers={"Authorization": f"Bearer {token}"}).status_code
+
+    auth.login_as("resident")
+    _make_stale(client)
+    stale = auth.post("/account/api-tokens/", {"name": "偷来的会话", "scopes": "points"}, token_from="/account/api-tokens/")
+    assert stale.status_code == 302 and "/account/confirm" in stale.location  # a copied session makes no token
+    token = make_token(app, "resident")
+    assert balance_with(token) == 200
+    _confirm(auth, "/account/password")
+    auth.post("/account/password", {"current_password": DEMO_PASSWORD, "new_password": "a new sentence to remember"})
+    assert balance_with(token) == 401
+
+    token = make_token(app, "resident")
+    auth.post("/account/logout-everywhere", token_from="/account")
+    assert balance_with(token) == 401
+
+
+def test_the_per_number_login_limit_counts_every_way_of_typing_the_number(app, client):
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    spellings = ["13900000001", "139 0000 0001", "+8613900000001", "139-0000-0001", "008613900000001"]
+    answers = []
+    for n, typed in enumerate(spellings):
+        token = csrf_token(client)
+        answers.append(client.post("/login", data={"phone": typed, "password": "wrong password", "csrf_token": token},
+                                   environ_base={"REMOTE_ADDR": f"10.0.1.{n + 1}"}).status_code)
+    assert answers == [401, 401, 401, 429, 429]
+
+
+def test_re_entering_the_password_is_limited_per_account_whatever_the_address(app, client, auth):
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    auth.login_as("community_admin")
+    answers = []
+    for n in range(5):
+        token = csrf_token(client, "/account/confirm")
+        answers.append(client.post("/account/confirm", data={"password": "a guess", "csrf_token": token},
+                                   environ_base={"REMOTE_ADDR": f"10.0.2.{n + 1}"}).status_code)
+    assert answers == [422, 422, 422, 429, 429]
+
+
+def test_a_made_up_cursor_is_refused_with_a_clear_message_not_an_error(app, client, auth):
+    import base64
+
+    auth.login_as("volunteer")
+    nested = base64.urlsafe_b64encode(b"[" * 1100).decode()
+    for cursor in (nested, "A" * 5000, "zzzz"):
+        page = client.get(f"/jobs/?after={cursor}", headers=EN)
+        assert page.status_code == 400 and "This cursor is not valid" in page.get_data(as_text=True)
+    token = make_token(app, "volunteer")
+    answer = app.test_client().get(f"/api/v1/jobs?cursor={nested}", headers={"Authorization": f"Bearer {token}", **EN})
+    assert answer.status_code == 422, answer.get_json()  # the API's answer to any invalid input
+    assert "cursor" in str(answer.get_json())

@@ -336,3 +336,20 @@ def test_messages_follow_the_requests_language(app, as_):
     assert error_of(english)["fields"]["description"] == "Please say in a few words what you need."
     assert error_of(chinese)["fields"]["description"] != error_of(english)["fields"]["description"]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in error_of(chinese)["fields"]["description"])
+
+
+def test_giving_a_job_back_answers_with_the_reopened_job_and_a_retry_gets_the_same(app, as_):
+    resident, partner = as_("resident"), as_("partner_staff")
+    req = resident.post("/requests", {"item_id": _item_id(app, "plumbing_electrical"), "description": "水管漏水"}).get_json()
+    assert partner.post(f"/jobs/{req['id']}/claim").status_code == 200
+    released = partner.post(f"/jobs/{req['id']}/release", {"reason": "今天人手不够"}, key="release-1")
+    assert released.status_code == 200, released.get_json()
+    assert released.get_json()["state"] == "open" and "contact" not in released.get_json()  # no longer theirs
+    again = partner.post(f"/jobs/{req['id']}/release", {"reason": "今天人手不够"}, key="release-1")
+    assert again.status_code == 200 and again.get_json() == released.get_json()
+
+
+def test_a_page_number_past_any_end_is_an_empty_page_not_an_error(client, auth):
+    auth.login_as("resident")
+    for path in ("/messages/", "/points/"):
+        assert client.get(f"{path}?page=99999999999999999999").status_code == 200

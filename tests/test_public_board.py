@@ -5,6 +5,7 @@ entries on it, and what would put personal data on it is refused."""
 import pytest
 
 from marketplace.demo import PEOPLE
+from marketplace.errors import DomainError
 from marketplace.events.models import Attendance, Event
 from marketplace.places.models import Building, Community, Household
 from marketplace.public.models import FundUse
@@ -215,3 +216,21 @@ def test_volunteer_hours_and_events_per_community(app, client, seeded):
     assert sum(float(m["Volunteer hours"]) for m in jinxiu.values()) == minutes["jinxiu_yuan"] / 60 == 1.5
     assert sum(int(m["Events held"]) for m in beiyuan.values()) == 1  # the cancelled one and the coming one are not
     assert sum(int(m["Events held"]) for m in jinxiu.values()) == 1
+
+
+def test_a_made_up_community_number_shows_the_whole_street_not_an_error(client):
+    for query in ("?community=99999999999999999999", "?community=-1", "?community=abc"):
+        for path in ("/board", "/board.csv", "/board/funds.csv"):
+            assert client.get(path + query).status_code in (200, 404), path + query
+
+
+def test_a_resident_named_with_wildcards_does_not_block_publishing(app, client):
+    from marketplace.public import services as board
+    from marketplace.users.models import User
+
+    with app.test_request_context(headers=EN):
+        User.update(display_name="%%").where(User.phone == "13900000002").execute()
+        assert not board._resident_named_in("楼道粉刷用漆")
+        assert board._resident_named_in("给张阿姨买药")  # a real name still counts
+        with pytest.raises(DomainError, match="too large"):  # a clear message, not a crash
+            board.parse_yuan("1e30")

@@ -293,7 +293,9 @@ def test_each_side_hears_what_the_other_did_in_their_own_language(app):
     from marketplace.notifications.models import Notification
     from marketplace.users.models import User as Person
 
-    with app.test_request_context():
+    # The volunteer acts from an English page; the resident, who never chose a language, reads
+    # the site's default (Chinese), not the language of whoever acted.
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         resident, volunteer = Person.get(Person.phone == "13900000001"), Person.get(Person.phone == "13900000003")
         Person.update(locale="en").where(Person.id == volunteer.id).execute()  # reads the site in English
         item = ServiceItem.get(ServiceItem.code == "smartphone_basics")
@@ -309,3 +311,21 @@ def test_each_side_hears_what_the_other_did_in_their_own_language(app):
     assert len(to_resident) == 2 and "王小明" in to_resident[0] and item.name_zh in to_resident[1]
     assert "请" in to_resident[1]  # in Chinese, the resident's language
     assert to_volunteer == [f"{item.name_en} is confirmed: {req.points} points were paid."]
+
+
+def test_the_helper_hears_when_staff_send_a_disputed_job_back_to_them(ctx):
+    from marketplace.notifications.models import Notification
+
+    p = people()
+    req = _bring_to("disputed", p)
+    services.resolve(p["community_admin"], req.id, "resolve_redo", "请再修一次")
+    told = [n.text for n in Notification.select().where(Notification.user == p["partner_staff"].id)
+            .order_by(Notification.id)]
+    assert "社区办公室请您重新处理一次" in told[-1]  # in the helper's language: the site's default
+
+
+def test_an_on_site_code_typed_in_full_width_digits_is_accepted(ctx):
+    p = people()
+    req = _bring_to("claimed", p)
+    full_width = req.onsite_code.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert services.finish_on_site(p["partner_staff"], req.id, full_width).state == "confirmed"

@@ -64,6 +64,10 @@ def create_token(user, name: str, scopes) -> tuple[ApiToken, str]:
     return row, token
 
 
+def revoke_all_tokens(user) -> int:
+    return ApiToken.update(revoked_at=utcnow()).where(ApiToken.user == user.id, ApiToken.revoked_at.is_null()).execute()
+
+
 def revoke_token(user, token_id: int) -> ApiToken:
     from flask_babel import gettext as _
 

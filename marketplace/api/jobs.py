@@ -78,8 +78,8 @@ def claim(user, request_id):
            body=Fields(reason=String(_l("Why you are giving it back."), required=True,
                                      required_message=_l("Please say why you are giving the job back."))))
 def release(user, request_id, reason):
-    services.release(user, request_id, reason)
-    return shown(user, services.get_visible(user, request_id))
+    # No longer theirs: the answer is the job as the board shows it, without the resident's contact.
+    return request_json(services.release(user, request_id, reason), user)
 
 
 @operation("POST", "/jobs/<int:request_id>/done", summary="Mark a job done", tag="jobs", allow=PROVIDERS,

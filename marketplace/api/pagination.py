@@ -12,6 +12,8 @@ from flask_babel import gettext as _
 
 from marketplace.api.schema import Invalid
 
+MAX_CURSOR_LENGTH = 300
+
 
 def _encode(values: list) -> str:
     raw = json.dumps([v.isoformat() if isinstance(v, datetime | date) else v for v in values], separators=(",", ":"))
@@ -20,9 +22,11 @@ def _encode(values: list) -> str:
 
 def _decode(cursor: str, columns) -> list:
     bad = Invalid({"cursor": _("This cursor is not valid; please start again from the first page.")})
+    if len(cursor) > MAX_CURSOR_LENGTH:  # ours are short; a long one was made up
+        raise bad
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[..." nested deep
         raise bad from None
     if not isinstance(values, list) or len(values) != len(columns):
         raise bad

@@ -13,7 +13,7 @@ from marketplace.access import SIGNED_IN, allow
 from marketplace.api import auth
 from marketplace.errors import DomainError
 from marketplace.users.forms import EmptyForm
-from marketplace.web import attach_error, not_found_on_404
+from marketplace.web import attach_error, not_found_on_404, require_fresh_login
 
 pages = Blueprint("api_tokens", __name__, url_prefix="/account/api-tokens")
 
@@ -49,6 +49,10 @@ def index():
 @pages.route("/", methods=["POST"])
 @allow(SIGNED_IN)
 def create():
+    # A token outlives the browser session: making one needs the password, like a password change.
+    if (response := require_fresh_login(_("To make an API token, please enter your password again."),
+                                        url_for("api_tokens.index"))) is not None:
+        return response
     form = _form()
     if form.validate_on_submit():
         try:

@@ -18,7 +18,7 @@ from marketplace.ledger.models import Account
 from marketplace.shop.services import partner_settlement
 from marketplace.users.forms import EmptyForm, ReasonForm
 from marketplace.users.models import User
-from marketplace.web import attach_error, csv_response, not_found_on_404, require_fresh_login
+from marketplace.web import attach_error, csv_response, not_found_on_404, page_number, require_fresh_login
 
 bp = Blueprint("ledger", __name__, url_prefix="/points")
 
@@ -54,7 +54,7 @@ def _statement_page(account: Account):
     form = StatementFilterForm(request.args)
     form.validate()
     rows = statements.statement(account, form.kind.data or None, form.since.data, form.until.data)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     # One row more than the page shows tells whether there is a next page, without a second query.
     fetched = list(rows.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
     shown, has_more = fetched[:PAGE_SIZE], len(fetched) > PAGE_SIZE
@@ -109,7 +109,7 @@ def accounts():
     if search:
         people = User.select(User.id).where(User.display_name.contains(search) | User.phone.contains(search))
         query = query.where(Account.user.in_(people))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     shown = list(query.order_by(Account.balance.desc(), Account.id).paginate(page, PAGE_SIZE))
     labels = statements.account_labels([a.id for a in shown])
     return render_template("ledger/accounts.html", accounts=shown, labels=labels, search=search, page=page,

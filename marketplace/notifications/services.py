@@ -6,6 +6,7 @@ the person acting (a volunteer claiming a job, say) may read the site in another
 than the resident who is told about it.
 """
 
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -20,11 +21,8 @@ def notify(user, kind: str, text, link: str = "") -> Notification:
         raise ValueError(f"unknown notification kind {kind!r}")
     if link and (not link.startswith("/") or link.startswith("//")):
         raise ValueError("a notification links to a path inside the site")
-    locale = getattr(user, "locale", None)
-    if locale:
-        with force_locale(locale):
-            rendered = str(text)
-    else:
+    # Someone who never chose a language reads the site's default, not the actor's language.
+    with force_locale(getattr(user, "locale", None) or current_app.config["BABEL_DEFAULT_LOCALE"]):
         rendered = str(text)
     return Notification.create(user=user.id, kind=kind, text=rendered[:500], link=link[:300], created_at=utcnow())
 

@@ -1,12 +1,13 @@
 """My messages: the in-app notifications, newest first; opening one marks it read."""
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
 
 from marketplace.access import SIGNED_IN, allow
 from marketplace.errors import DomainError
 from marketplace.notifications import services
 from marketplace.users.forms import EmptyForm
+from marketplace.web import page_number
 
 bp = Blueprint("notifications", __name__, url_prefix="/messages")
 
@@ -25,7 +26,7 @@ def _unread_messages():
 @bp.route("/")
 @allow(SIGNED_IN)
 def index():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     shown = list(services.for_user(current_user).paginate(page, PAGE_SIZE))
     return render_template(
         "notifications/index.html", notes=shown, page=page, has_more=len(shown) == PAGE_SIZE, button_form=EmptyForm()

@@ -71,6 +71,21 @@ def backup(url: str, output: Path) -> Path:
     t = target(url)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")  # never leave a half-written backup under the real name
+    # It holds everyone's phone number and password hash: private from its first byte (the
+    # umask covers what pg_dump creates), and not left behind when the backup fails.
+    previous_umask = os.umask(0o077)
+    try:
+        _write_backup(t, output, partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        os.umask(previous_umask)
+    partial.replace(output)
+    return output
+
+
+def _write_backup(t: Target, output: Path, partial: Path) -> None:
     if t.kind == "sqlite":
         if not t.path.exists():
             raise BackupError(f"no database at {t.path}")
@@ -88,9 +103,7 @@ def backup(url: str, output: Path) -> Path:
     else:
         fmt = "custom" if output.suffix == ".dump" else "plain"
         _run([_tool("pg_dump"), f"--format={fmt}", "--no-owner", "--no-privileges", "--file", str(partial), t.dbname], t)
-    os.chmod(partial, 0o600)  # it holds everyone's phone number and password hash
-    partial.replace(output)
-    return output
+    os.chmod(partial, 0o600)  # in case the file existed before with wider rights
 
 
 def _postgres_is_empty(t: Target) -> bool:

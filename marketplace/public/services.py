@@ -45,9 +45,12 @@ def communities():
 
 def community_or_none(raw) -> Community | None:
     try:
-        return Community.get_or_none(Community.id == int(raw))
+        community_id = int(raw)
     except (TypeError, ValueError):
         return None
+    if not 0 < community_id < 2**31:  # beyond any id, and beyond what the database takes
+        return None
+    return Community.get_or_none(Community.id == community_id)
 
 
 def published_fund_uses(community_id: int | None):
@@ -99,6 +102,8 @@ def parse_yuan(text: str) -> int:
         raise DomainError(_("Please enter the amount in yuan, like 1280.50."), field="amount")
     if amount <= 0:
         raise DomainError(_("The amount must be above zero."), field="amount")
+    if amount * 100 >= MAX_FEN:  # before quantize, which fails on numbers like 1e30
+        raise DomainError(_("This amount is too large. Please check it."), field="amount")
     if amount != amount.quantize(Decimal("0.01")):
         raise DomainError(_("Please give the amount to the fen at most (two decimal places)."), field="amount")
     fen = int(amount * 100)
@@ -111,11 +116,14 @@ def _resident_named_in(text: str) -> bool:
     """Whether the text holds the display name of a resident who is not staff."""
     staff = RoleGrant.select(RoleGrant.user).where(RoleGrant.role.in_(STAFF_ROLES))
     residents = RoleGrant.select(RoleGrant.user).where(RoleGrant.role == "resident")
-    pattern = pw.NodeList((pw.Value("%"), pw.SQL("||"), User.display_name, pw.SQL("||"), pw.Value("%")), parens=True)
+    # A name is matched as text: its % and _ must not act as wildcards (a resident named "%%"
+    # would otherwise match every entry and block all publishing).
+    name = pw.fn.REPLACE(pw.fn.REPLACE(pw.fn.REPLACE(User.display_name, "\\", "\\\\"), "%", "\\%"), "_", "\\_")
+    pattern = pw.NodeList((pw.Value("%"), pw.SQL("||"), name, pw.SQL("||"), pw.Value("%")), parens=True)
+    matches = pw.NodeList((pw.Value(text), pw.SQL("LIKE"), pattern, pw.SQL("ESCAPE"), pw.Value("\\")))
     return (
         User.select(User.id)
-        .where(User.id.in_(residents), User.id.not_in(staff), pw.fn.LENGTH(User.display_name) >= 2,
-               pw.Expression(pw.Value(text), pw.OP.ILIKE, pattern))  # LIKE on PostgreSQL and SQLite (peewee maps ILIKE)
+        .where(User.id.in_(residents), User.id.not_in(staff), pw.fn.LENGTH(User.display_name) >= 2, matches)
         .exists()
     )
 

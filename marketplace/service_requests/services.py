@@ -8,6 +8,7 @@ request's history.
 
 import io
 import secrets
+import unicodedata
 from datetime import date, datetime
 
 import peewee as pw
@@ -268,6 +269,8 @@ def _tell_the_other_side(req: ServiceRequest, action: str, actor) -> None:
         "cancel": _l("%(item)s was cancelled by the resident.", item=item),
         "dispute": _l("%(item)s: the resident says something is not right. The community office will look at it.",
                       item=item),
+        "resolve_redo": _l("%(item)s: the community office asks you to do it again.", item=item),
+        "resolve_cancel": _l("%(item)s: the community office closed the request.", item=item),
     }
     if action in ("confirm", "auto_confirm", "finish_on_site", "resolve_confirm"):
         # Even after the helper's own on-site code: the message says the points arrived.
@@ -328,7 +331,8 @@ def mark_done(user, request_id: int, note: str = "") -> ServiceRequest:
 def finish_on_site(user, request_id: int, code: str) -> ServiceRequest:
     """The provider types (or scans) the resident's one-time code at the door: confirmed on site.
     Wrong codes are counted, and after ONSITE_CODE_ATTEMPTS the code stops working."""
-    code = "".join(ch for ch in (code or "") if ch.isdigit())
+    # Full-width digits from a Chinese keyboard count as digits; anything else is dropped.
+    code = "".join(ch for ch in unicodedata.normalize("NFKC", code or "") if ch in "0123456789")
     with ledger.ledger_transaction():
         req = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
         if req is None or not is_claimer(user, req):

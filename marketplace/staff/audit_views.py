@@ -11,7 +11,7 @@ from marketplace.staff import audit_search
 from marketplace.staff.forms import AuditSearchForm
 from marketplace.staff.views import bp
 from marketplace.staff.workday_calendar import parse_day
-from marketplace.web import csv_response
+from marketplace.web import csv_response, page_number
 
 
 def _filters() -> tuple[AuditSearchForm, audit_search.Filters]:
@@ -52,7 +52,7 @@ def _has_errors(form) -> bool:
 @allow(audit_search.READERS)
 def audit_log():
     form, filters = _filters()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     if _has_errors(form):
         entries, has_more = [], False
     else:

@@ -9,7 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from marketplace import access
 from marketplace.access import PUBLIC, SIGNED_IN, allow
 from marketplace.errors import DomainError
-from marketplace.extensions import limiter, phone_in_form
+from marketplace.extensions import limiter, phone_in_form, signed_in_user
 from marketplace.i18n import normalize
 from marketplace.menu.models import Category
 from marketplace.places.models import Building, Community, Grid, Household
@@ -122,6 +122,7 @@ def logout():
 @bp.route("/account/confirm", methods=["GET", "POST"])
 @allow(SIGNED_IN)
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=signed_in_user)
 def reauthenticate():
     """Type the password again before a sensitive action (a points adjustment)."""
     form = ConfirmPasswordForm()
@@ -144,7 +145,7 @@ def logout_everywhere():
     services.end_all_sessions(current_user)
     logout_user()
     session.clear()
-    flash(_("You have been logged out on all devices."), "info")
+    flash(_("You have been logged out on all devices and apps."), "info")
     return redirect(url_for("users.login"))
 
 
@@ -185,7 +186,7 @@ def change_password():
         except DomainError as error:
             _form_error(form, error)
         else:
-            flash(_("Your password has been changed. Other devices have been logged out."), "success")
+            flash(_("Your password has been changed. Other devices and apps have been logged out."), "success")
             return redirect(url_for("users.account"))
     return render_template("users/password.html", form=form), 422 if form.errors else 200
 
@@ -193,6 +194,7 @@ def change_password():
 @bp.route("/account/phone", methods=["GET", "POST"])
 @allow(SIGNED_IN)
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=signed_in_user)
 def change_phone():
     if (response := require_fresh_login(_("To change your mobile number, please enter your password again."))) is not None:
         return response
@@ -203,7 +205,7 @@ def change_phone():
         except DomainError as error:
             _form_error(form, error)
         else:
-            flash(_("Your mobile number has been changed. Other devices have been logged out."), "success")
+            flash(_("Your mobile number has been changed. Other devices and apps have been logged out."), "success")
             return redirect(url_for("users.account"))
     return render_template("users/phone.html", form=form), 422 if form.errors else 200
 
