@@ -252,8 +252,7 @@ def test_scheduler_once_confirms_due_requests_refunds_expired_vouchers_and_remin
         assert Voucher.get_by_id(voucher_id).status == "expired"
         assert Account.get(Account.user == user("resident").id).balance == balance_before + 10
         # The claimer is reminded (the resident heard of the claim itself, when it happened).
-        [reminder] = Notification.select().where(Notification.link == f"/requests/{soon_id}",
-                                                 Notification.kind == "job")
+        [reminder] = Notification.select().where(Notification.link == f"/requests/{soon_id}#deadline")
         assert reminder.user_id == user("partner_staff").id
     # A second run finds nothing new to do, and reminds nobody twice.
     code, output = _cli(app, "scheduler", "--once")

@@ -100,7 +100,9 @@ def notify_claimer(req) -> bool:
     from marketplace.notifications.models import Notification
     from marketplace.notifications.services import notify
 
-    link = f"/requests/{req.id}"
+    # Its own link (the page's deadline line): other notices about the job, such as a dispute,
+    # must not count as "already reminded".
+    link = f"/requests/{req.id}#deadline"
     already = Notification.select().where(
         Notification.user == req.claimer_id, Notification.link == link, Notification.kind == "job",
         Notification.created_at >= req.claimed_at,
