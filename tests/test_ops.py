@@ -144,6 +144,18 @@ def test_restore_refuses_a_file_that_is_not_a_backup(app, tmp_path, database_url
         assert code != 0 and "not empty" in output
 
 
+@pytest.mark.postgres_only  # SQLite's restore goes through its backup API, page by page
+def test_a_replacing_restore_that_fails_leaves_the_database_as_it_was(app, tmp_path):
+    before = _some_points_history(app)
+    broken = tmp_path / "broken.sql"
+    broken.write_text("CREATE TABLE half_done (id int);\nTHIS IS NOT SQL;\n")
+    code, output = _cli(app, "restore", "--replace", str(broken))
+    assert code != 0
+    with app.app_context(), db.connection_context():
+        assert Transfer.select().count() == before["transfers"]  # the old data is all there
+        assert Account.get(Account.user == user("resident").id).balance == before["balance"]
+
+
 # ---- health -------------------------------------------------------------------------------------
 
 

@@ -142,14 +142,15 @@ def restore(url: str, source: Path, replace: bool = False) -> None:
         return
     with source.open("rb") as fh:
         custom = fh.read(5) == b"PGDMP"
-    if not _postgres_is_empty(t):
-        if not replace:
-            raise BackupError(f"database {t.dbname} is not empty; restore into a new database, or pass --replace")
-        _run([_tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", t.dbname, "-c",
-              "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"], t)
+    clearing = not _postgres_is_empty(t)
+    if clearing and not replace:
+        raise BackupError(f"database {t.dbname} is not empty; restore into a new database, or pass --replace")
+    # Clearing the old data and loading the backup are one transaction: a backup that fails to
+    # load leaves the database as it was, never empty.
     if custom:
         _run([_tool("pg_restore"), "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
-              "-d", t.dbname, str(source)], t)
+              *(["--clean", "--if-exists"] if clearing else []), "-d", t.dbname, str(source)], t)
     else:
+        clear = ["-c", "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"] if clearing else []
         _run([_tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-d", t.dbname,
-              "-f", str(source)], t)
+              *clear, "-f", str(source)], t)
