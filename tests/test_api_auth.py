@@ -212,6 +212,25 @@ def test_a_key_reused_for_another_request_is_refused_and_keys_are_per_person(app
     assert run(app, lambda: IdempotencyRecord.select().count()) == 2
 
 
+def test_a_key_left_in_progress_by_a_dead_worker_is_freed_and_old_replies_are_forgotten(app):
+    from datetime import timedelta
+
+    from marketplace.api.registry import forget_old_replies
+    from marketplace.timeutil import utcnow
+
+    resident = ApiClient(app.test_client(), make_token(app, "resident"))
+    assert resident.post("/notifications/read-all", key="died").status_code == 200
+    # As if the worker had died before storing its answer: the key stays "being processed".
+    run(app, lambda: IdempotencyRecord.update(status=None).execute())
+    busy = resident.post("/notifications/read-all", key="died")
+    assert busy.status_code == 409 and error_of(busy)["code"] == "idempotency_in_progress"
+    run(app, lambda: IdempotencyRecord.update(created_at=utcnow() - timedelta(minutes=3)).execute())
+    assert resident.post("/notifications/read-all", key="died").status_code == 200  # the retry runs now
+
+    run(app, lambda: IdempotencyRecord.update(created_at=utcnow() - timedelta(hours=25)).execute())
+    assert run(app, forget_old_replies) == 1 and run(app, lambda: IdempotencyRecord.select().count()) == 0
+
+
 def test_notifications_are_written_in_the_recipients_language(app):
     from flask_babel import lazy_gettext as _l
 

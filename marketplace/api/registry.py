@@ -29,6 +29,9 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")  # visible ASCII, as HTTP headers carry it
 IDEMPOTENCY_KEEP = timedelta(hours=24)
+# A key still "being processed" after this long belongs to a worker that died mid-request (or
+# could not store the answer): a retry may run again, and the services' own keys stop doubles.
+IDEMPOTENCY_ABANDONED = timedelta(minutes=2)
 COMPONENTS: dict[str, dict] = {}
 OPERATIONS: list["Operation"] = []
 
@@ -208,6 +211,9 @@ def _idempotent(op: Operation, run):
     fingerprint, now = _fingerprint(), utcnow()
     IdempotencyRecord.delete().where(IdempotencyRecord.user == user.id,
                                      IdempotencyRecord.created_at < now - IDEMPOTENCY_KEEP).execute()
+    IdempotencyRecord.delete().where(IdempotencyRecord.user == user.id, IdempotencyRecord.key == key,
+                                     IdempotencyRecord.status.is_null(),
+                                     IdempotencyRecord.created_at < now - IDEMPOTENCY_ABANDONED).execute()
     token = g.get("api_token")
     claimed = db.execute(IdempotencyRecord.insert(
         user=user.id, token=token.id if token is not None else None, key=key, fingerprint=fingerprint,
@@ -237,6 +243,13 @@ def _idempotent(op: Operation, run):
         IdempotencyRecord.update(status=response.status_code, body=response.get_data(as_text=True)).where(
             *record).execute()
     return response
+
+
+def forget_old_replies(now=None) -> int:
+    """Stored answers hold personal data (a claimed job's contact): none is kept past a day,
+    whether or not its owner calls again. Run by the scheduler."""
+    cutoff = (now or utcnow()) - IDEMPOTENCY_KEEP
+    return IdempotencyRecord.delete().where(IdempotencyRecord.created_at < cutoff).execute()
 
 
 def config_limit(name: str, default: str):

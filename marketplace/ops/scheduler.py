@@ -54,6 +54,12 @@ def close_events() -> int:
     return close_finished()
 
 
+def forget_api_replies() -> int:
+    from marketplace.api.registry import forget_old_replies
+
+    return forget_old_replies()
+
+
 def refresh_figures() -> int:
     from marketplace.staff.snapshots import refresh_all
 
@@ -196,6 +202,7 @@ def make_scheduler(app) -> Scheduler:
             Job("voucher_expiry", voucher_expiry, sweep),
             Job("deadline_reminders", deadline_reminders, app.config["SCHEDULER_REMINDER_MINUTES"] * 60),
             Job("close_events", close_events, sweep),
+            Job("forget_api_replies", forget_api_replies, sweep),
             *figures_jobs(app),
         ],
         tick_seconds=app.config["SCHEDULER_TICK_SECONDS"],
