@@ -326,3 +326,20 @@ def test_a_second_scheduler_waits_while_the_first_runs_and_sigterm_stops_it(app,
         first.send_signal(signal.SIGTERM)
         rest = first.communicate(timeout=20)[1]
     assert first.returncode == 0 and "scheduler stopped" in rest
+
+
+def test_a_scheduler_that_loses_its_lock_mid_run_stops_before_the_next_job(app):
+    from marketplace.ops.scheduler import Job, Scheduler
+
+    ran = []
+
+    class LostAfterFirstJob:  # as if Redis had expired the key while the first job ran long
+        checks = 0
+
+        def still_held(self):
+            self.checks += 1
+            return self.checks == 1
+
+    jobs = [Job(name, lambda name=name: ran.append(name) or 0, 60) for name in ("first", "second", "third")]
+    assert Scheduler(app=app, jobs=jobs, tick_seconds=1).run_due(LostAfterFirstJob()) is False
+    assert ran == ["first"]  # another scheduler may hold the lock now: nothing more runs here

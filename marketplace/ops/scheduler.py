@@ -164,11 +164,17 @@ class Scheduler:
         job.next_at = time.monotonic() + job.every_seconds
         return result
 
-    def run_due(self) -> None:
+    def run_due(self, lock=None) -> bool:
+        """Run the jobs that are due. With a lock, it is renewed (and checked) before each job,
+        so a long run never outlasts the lock while another scheduler takes over; returns False
+        when the lock was lost."""
         now = time.monotonic()
         for job in self.jobs:
             if job.next_at <= now and not self.stop.is_set():
+                if lock is not None and not lock.still_held():
+                    return False
                 self.run_job(job)
+        return True
 
     def run_forever(self, lock) -> None:
         holding = False
@@ -186,8 +192,9 @@ class Scheduler:
                     log.info("scheduler lock taken (%s): running the jobs", lock.describe())
                     for job in self.jobs:
                         job.next_at = 0.0
-            if holding:
-                self.run_due()
+            if holding and not self.run_due(lock):
+                log.warning("scheduler lock lost during a run (%s); waiting to take it again", lock.describe())
+                holding = False
             self.stop.wait(self.tick_seconds)
         lock.release()
         log.info("scheduler stopped")
