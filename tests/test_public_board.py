@@ -234,3 +234,21 @@ def test_a_resident_named_with_wildcards_does_not_block_publishing(app, client):
         assert board._resident_named_in("给张阿姨买药")  # a real name still counts
         with pytest.raises(DomainError, match="too large"):  # a clear message, not a crash
             board.parse_yuan("1e30")
+
+
+def test_a_hidden_rating_cannot_be_worked_out_by_subtracting_what_is_shown(app, client, seeded):
+    jinxiu = board_rows(client, f"?community={community_id(app, 'jinxiu_yuan')}")
+    hidden = [month for month, row in jinxiu.items() if row["Ratings"] in ("1", "2")]
+    assert hidden  # the seeded street has one lone rating in 锦绣园
+    with app.app_context():  # enough ratings in 北苑家园 that month for the street to have 3 or more
+        for stars in (4, 5):
+            add_request("bj_b1", 30, state="confirmed", done_days_ago=29, rating=stars)
+    street = board_rows(client)
+    for month in hidden:
+        assert int(street[month]["Ratings"]) >= 3  # enough ratings street-wide, yet:
+        assert street[month]["Average satisfaction"] == ""  # street minus the other communities would give it
+    page = client.get("/board", headers=EN).get_data(as_text=True)
+    assert 'class="kpi-value">★ —' in page  # nor the 12 months' average (the year minus its months)
+    beiyuan = board_rows(client, f"?community={community_id(app, 'beiyuan_jiayuan')}")
+    shown = [row for row in beiyuan.values() if int(row["Ratings"]) >= 3]
+    assert shown and all(row["Average satisfaction"] for row in shown)  # nothing to hide there

@@ -35,8 +35,36 @@ def board(community_id: int | None):
     return snapshots.figures_for(figures.community_area(community_id))
 
 
-def public_satisfaction(row) -> float | None:
-    return row.satisfaction if row.ratings >= MIN_PUBLIC_RATINGS else None
+def _too_few(row) -> bool:
+    return 0 < row.ratings < MIN_PUBLIC_RATINGS
+
+
+def public_satisfaction(community_id: int | None, data):
+    """The board's rule for showing an average rating: never from fewer than 3 ratings, and
+    never where the hidden one could be worked out by subtraction from what is shown.
+
+    - A month (or the 12 months) with 1 or 2 ratings shows no average.
+    - The street's month hides its average when any community's same month hid one: the street
+      minus the communities shown would give it.
+    - The 12 months' average hides when any of their months hid one (the year minus the months
+      shown), and the street's also when any community's 12 months hid one.
+    Returns the function the board's page, charts and CSV call for each row."""
+    hidden_months = {row.key for row in data.months if _too_few(row)}
+    year_hidden = bool(hidden_months)
+    if community_id is None:
+        for community in communities():
+            part = board(community.id)
+            hidden_months |= {row.key for row in part.months if _too_few(row)}
+            year_hidden = year_hidden or _too_few(part.total) or any(_too_few(row) for row in part.months)
+
+    def satisfaction(row) -> float | None:
+        if row.ratings < MIN_PUBLIC_RATINGS:
+            return None
+        if row is data.total:
+            return None if year_hidden else row.satisfaction
+        return None if row.key in hidden_months else row.satisfaction
+
+    return satisfaction
 
 
 def communities():

@@ -51,11 +51,12 @@ def board():
 
     community = _community()
     data = board_services.board(community.id if community else None)
+    satisfaction = board_services.public_satisfaction(community.id if community else None, data)
     return render_template(
         "public/board.html", data=data, community=community, communities=board_services.communities(),
-        charts=trend_charts(data, "board", board_services.public_satisfaction),
-        columns=chart_columns(board_services.public_satisfaction), funds=list(board_services.published_fund_uses(community.id if community else None)),
-        satisfaction=board_services.public_satisfaction, min_ratings=board_services.MIN_PUBLIC_RATINGS,
+        charts=trend_charts(data, "board", satisfaction),
+        columns=chart_columns(satisfaction), funds=list(board_services.published_fund_uses(community.id if community else None)),
+        satisfaction=satisfaction, min_ratings=board_services.MIN_PUBLIC_RATINGS,
         percent=charts.percent, stars=charts.stars, number=charts.plain_number, month_title=charts.month_title,
     )
 
@@ -71,7 +72,8 @@ def board_csv():
 
     community = _community()
     data = board_services.board(community.id if community else None)
-    return months_csv(data, _file_name(community, "months"), satisfaction=board_services.public_satisfaction)
+    satisfaction = board_services.public_satisfaction(community.id if community else None, data)
+    return months_csv(data, _file_name(community, "months"), satisfaction=satisfaction)
 
 
 @bp.route("/board/funds.csv")
