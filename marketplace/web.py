@@ -25,6 +25,19 @@ def not_found_on_404(error: DomainError) -> None:
         abort(404)
 
 
+def act_and_flash(action, success_message: str, back_to: str) -> Response:
+    """What a page's button does: run the service call, flash its refusal or `success_message`,
+    and go back to `back_to`. An object outside the person's scope answers 404, as a missing one."""
+    try:
+        action()
+    except DomainError as error:
+        not_found_on_404(error)
+        flash(error.message, "error")
+    else:
+        flash(success_message, "success")
+    return redirect(back_to)
+
+
 def new_form_key() -> str:
     """An idempotency key rendered into a form: a double click or a resent POST reuses it."""
     return secrets.token_urlsafe(16)

@@ -43,7 +43,7 @@ from marketplace.extensions import limiter
 from marketplace.qr import qr_svg
 from marketplace.timeutil import utcnow
 from marketplace.users.forms import EmptyForm, ReasonForm
-from marketplace.web import attach_error, csv_response, not_found_on_404
+from marketplace.web import act_and_flash, attach_error, csv_response, not_found_on_404
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
@@ -162,14 +162,8 @@ def sign_up(event_id):
 def cancel_signup(event_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        services.cancel_signup(current_user, event_id)
-    except DomainError as error:
-        not_found_on_404(error)
-        flash(error.message, "error")
-    else:
-        flash(_("Your sign-up is cancelled. Thank you for letting us know."), "success")
-    return redirect(url_for("events.show", event_id=event_id))
+    return _staff_action(event_id, lambda: services.cancel_signup(current_user, event_id),
+                         _("Your sign-up is cancelled. Thank you for letting us know."))
 
 
 # ---- volunteers at the door ------------------------------------------------------------------
@@ -323,14 +317,7 @@ def edit(event_id):
 
 
 def _staff_action(event_id, action, message):
-    try:
-        action()
-    except DomainError as error:
-        not_found_on_404(error)
-        flash(error.message, "error")
-    else:
-        flash(message, "success")
-    return redirect(url_for("events.show", event_id=event_id))
+    return act_and_flash(action, message, url_for("events.show", event_id=event_id))
 
 
 @bp.route("/<int:event_id>/publish", methods=["POST"])

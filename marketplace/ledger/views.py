@@ -18,7 +18,14 @@ from marketplace.ledger.models import Account
 from marketplace.shop.services import partner_settlement
 from marketplace.users.forms import EmptyForm, ReasonForm
 from marketplace.users.models import User
-from marketplace.web import attach_error, csv_response, not_found_on_404, page_number, require_fresh_login
+from marketplace.web import (
+    act_and_flash,
+    attach_error,
+    csv_response,
+    not_found_on_404,
+    page_number,
+    require_fresh_login,
+)
 
 bp = Blueprint("ledger", __name__, url_prefix="/points")
 
@@ -172,14 +179,7 @@ def reject_adjustment(adjustment_id):
 
 
 def _decide(action, done_message):
-    try:
-        action()
-    except DomainError as error:
-        not_found_on_404(error)
-        flash(error.message, "error")
-    else:
-        flash(done_message, "success")
-    return redirect(url_for("ledger.pending_adjustments"))
+    return act_and_flash(action, done_message, url_for("ledger.pending_adjustments"))
 
 
 @bp.route("/settlement")

@@ -6,10 +6,10 @@ from flask_login import current_user
 
 from marketplace import access
 from marketplace.access import allow
-from marketplace.errors import DomainError
 from marketplace.places import services
 from marketplace.places.forms import HouseholdsForm, PlaceNameForm
 from marketplace.places.models import Building, Grid
+from marketplace.web import act_and_flash
 
 bp = Blueprint("places", __name__, url_prefix="/places")
 
@@ -32,15 +32,7 @@ def index():
 
 
 def _run(action):
-    try:
-        action()
-    except DomainError as error:
-        if error.status == 404:
-            abort(404)
-        flash(error.message, "error")
-    else:
-        flash(_("The community map has been saved."), "success")
-    return redirect(url_for("places.index"))
+    return act_and_flash(action, _("The community map has been saved."), url_for("places.index"))
 
 
 @bp.route("/grids", methods=["POST"])

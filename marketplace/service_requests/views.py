@@ -44,7 +44,7 @@ from marketplace.service_requests.forms import (
 from marketplace.service_requests.models import RequestEvent, ServiceRequest
 from marketplace.timeutil import utcnow
 from marketplace.users.forms import EmptyForm, ReasonForm
-from marketplace.web import attach_error, not_found_on_404
+from marketplace.web import act_and_flash, attach_error, not_found_on_404
 
 bp = Blueprint("service_requests", __name__)
 
@@ -175,14 +175,7 @@ def photo(request_id):
 
 def _do(request_id, action, success_message):
     """Run one state change from a button; the request page shows the outcome."""
-    try:
-        action()
-    except DomainError as error:
-        not_found_on_404(error)
-        flash(error.message, "error")
-    else:
-        flash(success_message, "success")
-    return redirect(url_for("service_requests.show", request_id=request_id))
+    return act_and_flash(action, success_message, url_for("service_requests.show", request_id=request_id))
 
 
 @bp.route("/requests/<int:request_id>/cancel", methods=["POST"])

@@ -15,7 +15,7 @@ from marketplace.shop import services
 from marketplace.shop.forms import CATEGORY_LABELS, ListingForm, OfferForm, RedeemForm, ScanForm
 from marketplace.shop.models import Offer, Voucher
 from marketplace.users.forms import EmptyForm, ReasonForm
-from marketplace.web import attach_error, new_form_key, not_found_on_404
+from marketplace.web import act_and_flash, attach_error, new_form_key, not_found_on_404
 
 bp = Blueprint("shop", __name__, url_prefix="/shop")
 
@@ -120,14 +120,9 @@ def voucher_status(voucher_id):
 def cancel_voucher(voucher_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        services.cancel_voucher(current_user, voucher_id)
-    except DomainError as error:
-        not_found_on_404(error)
-        flash(error.message, "error")
-    else:
-        flash(_("The voucher is cancelled and its points are back in your balance."), "success")
-    return redirect(url_for("shop.voucher", voucher_id=voucher_id))
+    return act_and_flash(lambda: services.cancel_voucher(current_user, voucher_id),
+                         _("The voucher is cancelled and its points are back in your balance."),
+                         url_for("shop.voucher", voucher_id=voucher_id))
 
 
 def _scan_limit_key() -> str:
@@ -255,11 +250,5 @@ def reject_listing(offer_id):
 def _review(offer_id, approve, note, form):
     if not form.validate_on_submit() and approve:
         abort(400)
-    try:
-        services.review_listing(current_user, offer_id, approve, note)
-    except DomainError as error:
-        not_found_on_404(error)
-        flash(error.message, "error")
-    else:
-        flash(_("Saved. The seller will see the decision."), "success")
-    return redirect(url_for("shop.review"))
+    return act_and_flash(lambda: services.review_listing(current_user, offer_id, approve, note),
+                         _("Saved. The seller will see the decision."), url_for("shop.review"))

@@ -10,7 +10,7 @@ from marketplace.errors import DomainError
 from marketplace.public import services as board
 from marketplace.staff.forms import FundUseForm, WithdrawForm
 from marketplace.staff.views import bp
-from marketplace.web import attach_error, csv_response, not_found_on_404
+from marketplace.web import act_and_flash, attach_error, csv_response
 
 
 def _form(bound: bool = True) -> FundUseForm:
@@ -55,14 +55,8 @@ def withdraw_fund_use(entry_id):
     if not form.validate_on_submit():
         flash(_("The page was open too long. Please try again."), "error")
         return redirect(url_for("staff.funds"))
-    try:
-        board.withdraw_fund_use(current_user, entry_id, form.reason.data)
-    except DomainError as error:
-        not_found_on_404(error)
-        flash(error.message, "error")
-    else:
-        flash(_("Withdrawn: it no longer shows on the public board."), "success")
-    return redirect(url_for("staff.funds"))
+    return act_and_flash(lambda: board.withdraw_fund_use(current_user, entry_id, form.reason.data),
+                         _("Withdrawn: it no longer shows on the public board."), url_for("staff.funds"))
 
 
 @bp.route("/funds.csv")

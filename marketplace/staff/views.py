@@ -19,6 +19,7 @@ from marketplace.timeutil import utcnow
 from marketplace.users import services as user_services
 from marketplace.users.forms import EmptyForm, ReasonForm
 from marketplace.users.models import RoleGrant, User
+from marketplace.web import act_and_flash
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -54,15 +55,8 @@ QUEUE_PAGE = 30
 
 
 def _decide(action, *args):
-    try:
-        action(current_user, *args)
-    except DomainError as error:
-        if error.status == 404:
-            abort(404)
-        flash(error.message, "error")
-    else:
-        flash(_("Saved. The person will see the decision when they next log in."), "success")
-    return redirect(url_for("staff.queue"))
+    return act_and_flash(lambda: action(current_user, *args),
+                         _("Saved. The person will see the decision when they next log in."), url_for("staff.queue"))
 
 
 @bp.route("/residency/<int:application_id>/verify", methods=["POST"])
