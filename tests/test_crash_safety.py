@@ -15,9 +15,6 @@ import os
 import random
 import re
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -47,18 +44,12 @@ from marketplace.timeutil import utcnow
 from marketplace.users.models import RoleGrant, User
 
 from .conftest import DEMO_PHONES
+from .servers import gunicorn_serving
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SECRET = "test-secret"  # the app fixture's, so kiosk tokens made here are valid there
 MEMBERS, REDEMPTIONS_EACH, STOCK, PRICE = 10, 6, 40, 10
 CLAIMERS, JOBS = 4, 24
 CHECKING_IN, CHECKING_OUT = 10, 10
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _children(pid: int) -> list[int]:
@@ -153,32 +144,12 @@ class Browser:
 
 @pytest.fixture
 def server(app, database_url, tmp_path):
-    port = _free_port()
-    env = {
-        **os.environ, "DATABASE_URL": database_url, "MARKETPLACE_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": SECRET,
+    settings = {
+        "DATABASE_URL": database_url, "MARKETPLACE_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": SECRET,
         "RATELIMIT_STORAGE_URI": "memory://", "LOGIN_RATE_LIMIT": "1000 per minute", "REQUEST_LOG": "0",
     }
-    gunicorn = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "-c", "deploy/gunicorn.conf.py", "-w", "2",
-         "-b", f"127.0.0.1:{port}", "wsgi:app"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        gunicorn.kill()
-        pytest.fail("gunicorn did not start: " + gunicorn.stderr.read().decode()[-2000:])
-    yield base, gunicorn
-    gunicorn.send_signal(signal.SIGTERM)
-    try:
-        gunicorn.wait(timeout=40)
-    except subprocess.TimeoutExpired:
-        gunicorn.kill()
+    with gunicorn_serving(settings, workers=2) as served:
+        yield served
 
 
 def test_killing_a_worker_mid_burst_leaves_no_half_done_state(app, server):

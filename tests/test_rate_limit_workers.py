@@ -1,31 +1,20 @@
 """The login limit holds in total across gunicorn workers when the counters live in Redis."""
 
 import http.cookiejar
-import os
 import re
-import signal
 import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from .servers import gunicorn_serving
+
 REDIS = "redis://127.0.0.1:6379/0"
 LIMIT = 10
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _redis_is_up() -> bool:
@@ -41,9 +30,7 @@ def gunicorn(app, database_url, tmp_path):
     """Four workers serving the test database, counting rate limits in Redis under a fresh prefix."""
     if not _redis_is_up():
         pytest.fail("Redis is not running on 127.0.0.1:6379; this test needs it (CI has it).")
-    port = _free_port()
-    env = {
-        **os.environ,
+    settings = {
         "DATABASE_URL": database_url,
         "MARKETPLACE_INSTANCE_PATH": str(tmp_path),
         "SECRET_KEY": "rate-limit-test",
@@ -51,23 +38,8 @@ def gunicorn(app, database_url, tmp_path):
         "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         "LOGIN_RATE_LIMIT": f"{LIMIT} per minute",
     }
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "-w", "4", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/login", timeout=2)
-            break
-        except OSError:  # not listening yet
-            time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail("gunicorn did not start: " + server.stderr.read().decode()[-2000:])
-    yield base
-    server.send_signal(signal.SIGTERM)
-    server.wait(timeout=30)
+    with gunicorn_serving(settings, workers=4, production_config=False) as (base, _master):
+        yield base
 
 
 def _try_login(base: str) -> int:
