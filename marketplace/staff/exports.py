@@ -119,7 +119,7 @@ def export_accounts():
 def queue_csv(name):
     if name not in queues.queues_for(current_user):
         abort(404)
-    items = list(getattr(queues, {"adjustments": "pending_adjustments"}.get(name, name))(current_user))
+    items = list(queues.items(current_user, name))
     if name in ("deadlines", "disputes"):
         return request_csv(items, f"queue-{name}.csv")
     if name == "residents":

@@ -116,16 +116,26 @@ def disputes(staff):
     )
 
 
-def counts(staff) -> dict[str, int]:
-    return {
-        "residents": residents(staff).count(),
-        "volunteers": volunteers(staff).count(),
-        "invitations": invitations(staff).count(),
-        "listings": listings(staff).count(),
-        "adjustments": pending_adjustments(staff).count(),
-        "deadlines": deadlines(staff).count(),
-        "disputes": disputes(staff).count(),
-    }
+QUERIES = {
+    "residents": residents, "volunteers": volunteers, "invitations": invitations, "listings": listings,
+    "adjustments": pending_adjustments, "deadlines": deadlines, "disputes": disputes,
+}
+
+
+def items(staff, name: str):
+    """One queue's items (the query), for a queue this staff member is shown."""
+    return QUERIES[name](staff)
+
+
+def first_items(staff, names, limit: int) -> tuple[dict, dict]:
+    """Each queue's oldest `limit` items, and how many it holds in all (counted only when the
+    first page is full, so a short queue costs one query)."""
+    shown, counts = {}, {}
+    for name in names:
+        query = items(staff, name)
+        shown[name] = list(query.limit(limit))
+        counts[name] = len(shown[name]) if len(shown[name]) < limit else query.count()
+    return shown, counts
 
 
 def queues_for(staff) -> tuple[str, ...]:

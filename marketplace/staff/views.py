@@ -24,6 +24,7 @@ from marketplace.web import act_and_flash
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 VERIFIERS = queues.VERIFIERS
+QUEUE_PAGE = 30  # items shown per queue; the CSV has them all
 
 
 @bp.route("/")
@@ -31,10 +32,8 @@ VERIFIERS = queues.VERIFIERS
 def queue():
     """Everything waiting for this staff member, each item with the button or link that deals with it."""
     shown = queues.queues_for(current_user)
-    queries = {name: getattr(queues, QUEUE_QUERIES.get(name, name))(current_user) for name in shown}
     # A long queue shows its oldest items; the rest are counted, and in its CSV.
-    items = {name: list(query.limit(QUEUE_PAGE)) for name, query in queries.items()}
-    counts = {name: (len(items[name]) if len(items[name]) < QUEUE_PAGE else query.count()) for name, query in queries.items()}
+    items, counts = queues.first_items(current_user, shown, QUEUE_PAGE)
     editor = access.has_role(current_user, *workday_calendar.EDITORS)
     return render_template(
         "staff/queue.html",
@@ -49,9 +48,6 @@ def queue():
         reason_form=ReasonForm(formdata=None),
     )
 
-
-QUEUE_QUERIES = {"adjustments": "pending_adjustments"}
-QUEUE_PAGE = 30
 
 
 def _decide(action, *args):
