@@ -285,3 +285,35 @@ def test_a_made_up_cursor_is_refused_with_a_clear_message_not_an_error(app, clie
     answer = app.test_client().get(f"/api/v1/jobs?cursor={nested}", headers={"Authorization": f"Bearer {token}", **EN})
     assert answer.status_code == 422, answer.get_json()  # the API's answer to any invalid input
     assert "cursor" in str(answer.get_json())
+
+
+def test_an_older_password_hash_is_upgraded_at_the_next_login(app, client, auth):
+    from argon2 import PasswordHasher
+
+    from marketplace.users import passwords
+
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(DEMO_PASSWORD)
+    _read(app, lambda: User.update(password_hash=weak).where(User.phone == DEMO_PHONES["volunteer"]).execute())
+    assert passwords.needs_rehash(weak)
+    auth.login_as("volunteer")
+    stored = _read(app, lambda: User.get(User.phone == DEMO_PHONES["volunteer"]).password_hash)
+    assert stored != weak and not passwords.needs_rehash(stored) and passwords.verify_password(stored, DEMO_PASSWORD)
+
+
+def test_behind_a_proxy_the_limit_counts_the_forwarded_client_and_without_one_a_forged_header_changes_nothing(
+        database_url, tmp_path):
+    from .conftest import demo_app
+
+    def attempts(hops):
+        with demo_app(database_url, tmp_path / f"hops{hops}", PROXY_FIX_HOPS=hops, LOGIN_RATE_LIMIT="2 per minute") as app:
+            browser = app.test_client()
+            answers = []
+            for n in range(3):  # three numbers (so the per-number limit stays out of it), three claimed clients
+                token = csrf_token(browser)
+                answers.append(browser.post("/login", data={"phone": f"1391234000{n}", "password": "wrong password",
+                                                            "csrf_token": token},
+                                            headers={"X-Forwarded-For": f"203.0.113.{n + 1}"}).status_code)
+            return answers
+
+    assert attempts(hops=1) == [401, 401, 401]  # three clients behind the proxy, each within its limit
+    assert attempts(hops=0) == [401, 401, 429]  # no proxy configured: the header is not believed
