@@ -109,6 +109,14 @@ def app(database_url, tmp_path):
 
 
 @pytest.fixture
+def ctx(app):
+    """Inside a request (in English) with the database open: for tests that call services directly."""
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        db.connect(reuse_if_open=True)
+        yield app
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from marketplace.audit import AuditLog
-from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.events import services, tokens
 from marketplace.events.models import Attendance, Event, Scan, Signup
@@ -21,13 +20,6 @@ from tests.conftest import DEMO_PHONES
 from tests.ledger_helpers import assert_books_balance, balance, run_at_once, user
 
 BEIYUAN, JINXIU = "beiyuan_jiayuan", "jinxiu_yuan"
-
-
-@pytest.fixture
-def ctx(app):
-    with app.test_request_context(headers={"Accept-Language": "en"}):
-        db.connect(reuse_if_open=True)
-        yield app
 
 
 def community(code=BEIYUAN) -> Community:

@@ -14,13 +14,6 @@ from tests.conftest import DEMO_PHONES
 from tests.ledger_helpers import assert_books_balance, balance, run_at_once, user
 
 
-@pytest.fixture
-def ctx(app):
-    with app.test_request_context(headers={"Accept-Language": "en"}):
-        db.connect(reuse_if_open=True)
-        yield app
-
-
 def test_demo_books_balance_and_verify_command_says_so(ctx):
     assert balance(user(DEMO_PHONES["volunteer"])) == 180
     result = CliRunner().invoke(verify_command, [], obj=None, standalone_mode=False)

@@ -9,7 +9,6 @@ from click.testing import CliRunner
 from PIL import Image
 
 from marketplace.cli import requests_sweep_command
-from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.ledger import services as ledger
 from marketplace.menu.models import ServiceItem
@@ -20,13 +19,6 @@ from marketplace.timeutil import utcnow
 from marketplace.workdays import WorkdayOverride, add_working_days
 from tests.conftest import DEMO_PHONES
 from tests.ledger_helpers import assert_books_balance, balance, run_at_once, user
-
-
-@pytest.fixture
-def ctx(app):
-    with app.test_request_context(headers={"Accept-Language": "en"}):
-        db.connect(reuse_if_open=True)
-        yield app
 
 
 def item(code):

@@ -5,7 +5,6 @@ from datetime import date, timedelta
 import pytest
 from click.testing import CliRunner
 
-from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.ledger import services as ledger
 from marketplace.ledger.cli import sweep_command
@@ -17,13 +16,6 @@ from tests.conftest import DEMO_PHONES
 from tests.ledger_helpers import assert_books_balance, balance, run_at_once, user
 
 HARDWARE, CLEANING = "北苑五金维修店", "洁家家政服务公司"
-
-
-@pytest.fixture
-def ctx(app):
-    with app.test_request_context(headers={"Accept-Language": "en"}):
-        db.connect(reuse_if_open=True)
-        yield app
 
 
 def partner(name):
