@@ -1,15 +1,21 @@
 """Fixtures: a migrated database with the demo community, a client, and a login helper.
 
 The suite runs on SQLite by default and on PostgreSQL with `--db=postgres` (TEST_DATABASE_URL).
-Each test starts from an empty schema, migrated and loaded afresh.
+The schema is migrated and the demo loaded once per run into a template (a SQLite file, or a
+PostgreSQL template database built from an empty schema); each test gets a fresh copy of it, so a
+test's setup costs a file copy or a `CREATE DATABASE ... TEMPLATE`, not a migration.
 """
 
 import os
 import re
+import shutil
+import tempfile
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 
 import peewee as pw
+import psycopg2
 import pytest
 from werkzeug.serving import make_server
 
@@ -42,33 +48,91 @@ def database_url(request, tmp_path):
     return database_url_for(request.config, tmp_path)
 
 
-def reset_schema(url: str) -> None:
-    """Start from an empty schema: the PostgreSQL server keeps what earlier runs left."""
-    if url.startswith("postgres"):
-        with db.connection_context():
-            db.execute_sql("DROP SCHEMA public CASCADE")
-            db.execute_sql("CREATE SCHEMA public")
-
-
 def database_url_for(config, folder) -> str:
+    """The test's own database: a file in its folder, or the per-test PostgreSQL database."""
     if config.getoption("--db") == "postgres":
         url = os.environ.get("TEST_DATABASE_URL")
         if not url:
             pytest.fail("--db=postgres needs TEST_DATABASE_URL")
-        return url
+        return _with_database_name(url, _database_name(url) + "_case")
     return f"sqlite:///{folder / 'test.db'}"
 
 
-@contextmanager
-def demo_app(database_url: str, folder, **settings):
-    """An app on an empty schema, migrated and loaded with the demo community; closed after."""
-    app = create_app(
+def _database_name(url: str) -> str:
+    return url.rsplit("/", 1)[1].split("?", 1)[0]
+
+
+def _with_database_name(url: str, name: str) -> str:
+    base, tail = url.rsplit("/", 1)
+    query = tail.split("?", 1)[1] if "?" in tail else ""
+    return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+def _maintenance(url: str, *statements: str) -> None:
+    """Run statements that cannot run inside a database or a transaction (CREATE/DROP DATABASE)."""
+    connection = psycopg2.connect(_with_database_name(url, "postgres"))
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+    finally:
+        connection.close()
+
+
+def _close_connections() -> None:
+    if not db.is_closed():
+        db.close()
+    if isinstance(db.obj, pw.PostgresqlDatabase):
+        db.obj.close_all()
+
+
+_TEMPLATES: dict[str, str] = {}
+
+
+def _template_for(database_url: str) -> str:
+    """The migrated demo database for this kind of server, built on first use in a run."""
+    kind = "postgres" if database_url.startswith("postgres") else "sqlite"
+    if kind not in _TEMPLATES:
+        folder = tempfile.mkdtemp(prefix="marketplace-template-")
+        if kind == "postgres":
+            name = _database_name(database_url).removesuffix("_case") + "_template"
+            url = _with_database_name(database_url, name)
+            _maintenance(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+        else:
+            url = f"sqlite:///{folder}/template.db"
+        app = _create_test_app(url, folder)
+        with app.app_context():
+            upgrade()
+            load_demo()
+            _close_connections()
+        _TEMPLATES[kind] = url
+    return _TEMPLATES[kind]
+
+
+def copy_demo_database(database_url: str) -> None:
+    """Make `database_url` a fresh copy of the migrated demo database."""
+    template = _template_for(database_url)
+    if database_url.startswith("postgres"):
+        name = _database_name(database_url)
+        _maintenance(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                     f'CREATE DATABASE "{name}" TEMPLATE "{_database_name(template)}"')
+    else:
+        target = database_url.removeprefix("sqlite:///")
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(target + suffix):
+                os.remove(target + suffix)
+        shutil.copyfile(template.removeprefix("sqlite:///"), target)
+
+
+def _create_test_app(database_url: str, folder, **settings):
+    return create_app(
         {
             "TESTING": True,
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret",
             "INSTANCE_PATH": str(folder),
-            "UPLOAD_FOLDER": folder / "uploads",
+            "UPLOAD_FOLDER": Path(folder) / "uploads",
             "RATELIMIT_STORAGE_URI": "memory://",
             # Figures counted on every page, so they equal the rows a test just wrote (and a GET
             # stores nothing); tests/test_figures_snapshot.py turns the snapshots on.
@@ -76,16 +140,16 @@ def demo_app(database_url: str, folder, **settings):
             **settings,
         }
     )
-    with app.app_context():
-        reset_schema(database_url)
-        upgrade()
-        load_demo()
+
+
+@contextmanager
+def demo_app(database_url: str, folder, **settings):
+    """An app on a fresh copy of the migrated demo database; its connections closed after."""
+    copy_demo_database(database_url)
+    app = _create_test_app(database_url, folder, **settings)
     yield app
     with app.app_context():
-        if not db.is_closed():
-            db.close()
-        if isinstance(db.obj, pw.PostgresqlDatabase):
-            db.obj.close_all()
+        _close_connections()
 
 
 @contextmanager
