@@ -22,6 +22,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# How long a test waits for a server before calling it hung. A guard against a hang, never a
+# speed requirement: a busy shared machine may be slow, and a test must not fail for it.
+PATIENCE = 120
+
+
 @contextmanager
 def gunicorn_serving(settings: dict, workers: int, production_config: bool = True):
     """gunicorn with `workers` processes and the app configured by `settings` (environment

@@ -31,6 +31,7 @@ from marketplace.timeutil import utcnow
 from marketplace.users.models import User
 
 from .conftest import DEMO_PHONES, csrf_token
+from .servers import PATIENCE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -317,17 +318,17 @@ def test_a_second_scheduler_waits_while_the_first_runs_and_sigterm_stops_it(app,
     first = subprocess.Popen([*flask, "scheduler"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + PATIENCE
         seen = ""
         while "job close_events" not in seen and time.monotonic() < deadline:
             seen += first.stderr.readline()
         assert "scheduler lock taken" in seen, seen
         second = subprocess.run([*flask, "scheduler", "--once"], cwd=PROJECT_ROOT, env=env, capture_output=True,
-                                text=True, timeout=30)
+                                text=True, timeout=PATIENCE)
         assert second.returncode == 0 and "Another scheduler holds the lock" in second.stdout, second.stdout
     finally:
         first.send_signal(signal.SIGTERM)
-        rest = first.communicate(timeout=20)[1]
+        rest = first.communicate(timeout=PATIENCE)[1]
     assert first.returncode == 0 and "scheduler stopped" in rest
 
 

@@ -218,10 +218,12 @@ def test_volunteer_hours_and_events_per_community(app, client, seeded):
     assert sum(int(m["Events held"]) for m in jinxiu.values()) == 1
 
 
-def test_a_made_up_community_number_shows_the_whole_street_not_an_error(client):
+def test_a_made_up_community_number_is_a_clean_not_found_never_an_error(client):
     for query in ("?community=99999999999999999999", "?community=-1", "?community=abc"):
         for path in ("/board", "/board.csv", "/board/funds.csv"):
-            assert client.get(path + query).status_code in (200, 404), path + query
+            response = client.get(path + query, headers=EN)
+            assert response.status_code == 404, path + query
+            assert "This page does not exist." in response.get_data(as_text=True), path + query
 
 
 def test_a_resident_named_with_wildcards_does_not_block_publishing(app, client):

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .servers import gunicorn_serving
+from .servers import PATIENCE, gunicorn_serving
 
 REDIS = "redis://127.0.0.1:6379/0"
 LIMIT = 10
@@ -46,11 +46,11 @@ def _try_login(base: str) -> int:
     """One attempt from a fresh browser: fetch the form (CSRF token), post a wrong password."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(base + "/login", timeout=10).read().decode()
+    page = opener.open(base + "/login", timeout=PATIENCE).read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     data = urllib.parse.urlencode({"phone": "13900000001", "password": "not the password", "csrf_token": token})
     try:
-        return opener.open(base + "/login", data=data.encode(), timeout=10).status
+        return opener.open(base + "/login", data=data.encode(), timeout=PATIENCE).status
     except urllib.error.HTTPError as error:
         return error.code
 
