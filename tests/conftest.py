@@ -172,6 +172,21 @@ def app(database_url, tmp_path):
         yield app
 
 
+def in_app(app, fn):
+    """fn() inside a request (in English) with the database open: for reading rows or calling a
+    service from a test between page visits."""
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        db.connect(reuse_if_open=True)
+        return fn()
+
+
+def person(who: str):
+    """A demo account by its role (`person("grid_admin")`) or by its phone number."""
+    from marketplace.users.models import User
+
+    return User.get(User.phone == DEMO_PHONES.get(who, who))
+
+
 @pytest.fixture
 def ctx(app):
     """Inside a request (in English) with the database open: for tests that call services directly."""

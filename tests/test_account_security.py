@@ -8,15 +8,10 @@ from marketplace.demo import DEMO_PASSWORD
 from marketplace.notifications.models import Notification
 from marketplace.users.models import ResidencyApplication, User
 
-from .conftest import DEMO_PHONES, Auth, csrf_token
+from .conftest import DEMO_PHONES, Auth, csrf_token, in_app
 from .test_api_helpers import make_token
 
 EN = {"Accept-Language": "en"}
-
-
-def _read(app, fn):
-    with app.app_context():
-        return fn()
 
 
 def _make_stale(client):
@@ -48,7 +43,7 @@ def test_changing_the_phone_needs_a_fresh_login_then_moves_the_login_and_ends_ot
     assert Auth(fresh).login(DEMO_PHONES["resident"]).status_code == 401  # the old number no longer logs in
     assert Auth(fresh).login("13912345678").status_code == 302
 
-    entry = _read(app, lambda: AuditLog.select().where(AuditLog.action == "users.phone.changed").get())
+    entry = in_app(app, lambda: AuditLog.select().where(AuditLog.action == "users.phone.changed").get())
     details = json.loads(entry.details)
     assert details == {"old": "139****0001", "new": "139****5678"}  # the log never holds a full number
 
@@ -62,8 +57,8 @@ def test_a_bad_or_taken_phone_number_is_refused_with_a_clear_message_and_changes
     ):
         refused = auth.post("/account/phone", {"phone": typed}, headers=EN)
         assert refused.status_code == 422 and message in refused.get_data(as_text=True)
-    assert _read(app, lambda: User.select().where(User.phone == DEMO_PHONES["resident"]).count()) == 1
-    assert _read(app, lambda: AuditLog.select().where(AuditLog.action == "users.phone.changed").count()) == 0
+    assert in_app(app, lambda: User.select().where(User.phone == DEMO_PHONES["resident"]).count()) == 1
+    assert in_app(app, lambda: AuditLog.select().where(AuditLog.action == "users.phone.changed").count()) == 0
 
 
 def test_changing_the_password_needs_a_fresh_login(client, auth):
@@ -82,22 +77,22 @@ def test_changing_the_password_needs_a_fresh_login(client, auth):
 
 
 def test_staff_see_a_masked_phone_until_they_ask_and_each_look_is_in_the_audit_log(app, client, auth):
-    resident = _read(app, lambda: User.get(User.phone == DEMO_PHONES["resident"]).id)
+    resident = in_app(app, lambda: User.get(User.phone == DEMO_PHONES["resident"]).id)
     auth.login_as("grid_admin")
     page = client.get(f"/staff/people/{resident}").get_data(as_text=True)
     assert "139****0001" in page and DEMO_PHONES["resident"] not in page
     shown = auth.post(f"/staff/people/{resident}/phone", token_from=f"/staff/people/{resident}")
     assert shown.status_code == 200 and DEMO_PHONES["resident"] in shown.get_data(as_text=True)
-    looks = _read(app, lambda: [json.loads(e.details)["shown"] for e in AuditLog.select().where(
+    looks = in_app(app, lambda: [json.loads(e.details)["shown"] for e in AuditLog.select().where(
         AuditLog.action == "users.personal_data.viewed", AuditLog.object_id == resident).order_by(AuditLog.id)])
     assert looks == ["address", "address", "phone"]  # the page twice (once for the form's token), then the number
 
 
 def test_a_residency_decision_reaches_the_resident_in_their_language_and_opens_once(app, client, auth):
-    pending = _read(app, lambda: ResidencyApplication.get(ResidencyApplication.status == "pending"))
+    pending = in_app(app, lambda: ResidencyApplication.get(ResidencyApplication.status == "pending"))
     auth.login_as("building_head")
     assert auth.post(f"/staff/residency/{pending.id}/reject", {"reason": "门牌号不对"}, token_from="/staff/").status_code == 302
-    note = _read(app, lambda: Notification.get(Notification.user == pending.user_id))
+    note = in_app(app, lambda: Notification.get(Notification.user == pending.user_id))
     assert "门牌号不对" in note.text and note.read_at is None
 
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
@@ -110,7 +105,7 @@ def test_a_residency_decision_reaches_the_resident_in_their_language_and_opens_o
     assert "门牌号不对" in listing
     opened = auth.post(f"/messages/{note.id}/open", token_from="/messages/")
     assert opened.status_code == 302 and opened.location.endswith("/account")
-    assert _read(app, lambda: Notification.get_by_id(note.id).read_at) is not None
+    assert in_app(app, lambda: Notification.get_by_id(note.id).read_at) is not None
 
 
 def test_an_error_log_names_a_secret_link_by_its_pattern_and_never_holds_a_phone_number(app, client, caplog):
@@ -173,7 +168,7 @@ def test_cookies_copied_before_logout_password_change_or_deactivation_no_longer_
     copied = _captured_cookies(client)
     staff = app.test_client()
     Auth(staff).login_as("community_admin")
-    resident = _read(app, lambda: User.get(User.phone == DEMO_PHONES["resident"]).id)
+    resident = in_app(app, lambda: User.get(User.phone == DEMO_PHONES["resident"]).id)
     assert Auth(staff).post(f"/staff/people/{resident}/deactivate", token_from=f"/staff/people/{resident}").status_code == 302
     for cookies in (copied, only_remember(copied)):
         assert _replayed(app, cookies).get("/account").status_code == 302
@@ -198,10 +193,10 @@ def test_an_idle_session_ends_on_the_server_unless_kept_signed_in_and_none_outli
     def signed_in(remember):
         browser = app.test_client()
         Auth(browser).login(DEMO_PHONES["volunteer"], **({"remember": "y"} if remember else {}))
-        return browser, _read(app, lambda: LoginSession.select().order_by(LoginSession.id.desc()).get().id)
+        return browser, in_app(app, lambda: LoginSession.select().order_by(LoginSession.id.desc()).get().id)
 
     def age(session_id, idle=timedelta(0), old=timedelta(0)):
-        _read(app, lambda: LoginSession.update(last_seen_at=utcnow() - idle, created_at=utcnow() - old)
+        in_app(app, lambda: LoginSession.update(last_seen_at=utcnow() - idle, created_at=utcnow() - old)
               .where(LoginSession.id == session_id).execute())
 
     browser, session_id = signed_in(remember=False)
@@ -293,10 +288,10 @@ def test_an_older_password_hash_is_upgraded_at_the_next_login(app, client, auth)
     from marketplace.users import passwords
 
     weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(DEMO_PASSWORD)
-    _read(app, lambda: User.update(password_hash=weak).where(User.phone == DEMO_PHONES["volunteer"]).execute())
+    in_app(app, lambda: User.update(password_hash=weak).where(User.phone == DEMO_PHONES["volunteer"]).execute())
     assert passwords.needs_rehash(weak)
     auth.login_as("volunteer")
-    stored = _read(app, lambda: User.get(User.phone == DEMO_PHONES["volunteer"]).password_hash)
+    stored = in_app(app, lambda: User.get(User.phone == DEMO_PHONES["volunteer"]).password_hash)
     assert stored != weak and not passwords.needs_rehash(stored) and passwords.verify_password(stored, DEMO_PASSWORD)
 
 

@@ -15,9 +15,9 @@ from marketplace.service_requests.models import ServiceRequest
 from marketplace.shop.models import Offer
 from marketplace.timeutil import utcnow
 from marketplace.users.models import User
-from tests.conftest import DEMO_PHONES, csrf_token
+from tests.conftest import DEMO_PHONES, csrf_token, in_app, person
 from tests.ledger_helpers import assert_books_balance, balance
-from tests.test_api_helpers import ApiClient, error_of, make_token, run
+from tests.test_api_helpers import ApiClient, error_of, make_token
 
 EN = {"Accept-Language": "en"}
 
@@ -31,12 +31,8 @@ def as_(app):
     return client_for
 
 
-def _person(who):
-    return User.get(User.phone == DEMO_PHONES.get(who, who))
-
-
 def _item_id(app, code="plumbing_electrical"):
-    return run(app, lambda: ServiceItem.get(ServiceItem.code == code).id)
+    return in_app(app, lambda: ServiceItem.get(ServiceItem.code == code).id)
 
 
 # ---- book -> claim -> on-site code -> confirmed -> points ------------------------------------
@@ -44,8 +40,8 @@ def _item_id(app, code="plumbing_electrical"):
 
 def test_a_repair_from_booking_to_the_partners_points(app, as_):
     resident, partner = as_("resident"), as_("partner_staff")
-    shop = run(app, lambda: PartnerEnterprise.get(PartnerEnterprise.name == "北苑五金维修店"))
-    before = run(app, lambda: balance(shop))
+    shop = in_app(app, lambda: PartnerEnterprise.get(PartnerEnterprise.name == "北苑五金维修店"))
+    before = in_app(app, lambda: balance(shop))
 
     booked = resident.post("/requests", {"item_id": _item_id(app), "description": "卫生间水管漏水，地上都是水",
                                          "preferred_period": "morning"}, key="book-1")
@@ -75,21 +71,21 @@ def test_a_repair_from_booking_to_the_partners_points(app, as_):
     assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
     assert again.get_json() == finished.get_json()
 
-    assert run(app, lambda: balance(shop)) == before + req["points"]
+    assert in_app(app, lambda: balance(shop)) == before + req["points"]
     rated = resident.post(f"/requests/{req['id']}/rate", {"rating": 5, "comment": "很快就修好了"})
     assert rated.status_code == 200 and rated.get_json()["rating"] == 5
     mine = resident.get("/requests").get_json()["items"]
     assert mine[0]["id"] == req["id"] and mine[0]["state"] == "confirmed"
-    run(app, assert_books_balance)
+    in_app(app, assert_books_balance)
 
 
 def test_a_volunteer_marks_done_and_the_resident_confirms(app, as_):
     resident, volunteer = as_("resident"), as_("volunteer")
-    item = _item_id(app, "elderly_companionship") if run(app, lambda: ServiceItem.get_or_none(
+    item = _item_id(app, "elderly_companionship") if in_app(app, lambda: ServiceItem.get_or_none(
         ServiceItem.code == "elderly_companionship")) else None
-    item = item or run(app, lambda: ServiceItem.select().where(ServiceItem.fulfilment != "partner").first().id)
+    item = item or in_app(app, lambda: ServiceItem.select().where(ServiceItem.fulfilment != "partner").first().id)
     booked = resident.post("/requests", {"item_id": item, "description": "陪老人去医院看病"}).get_json()
-    run(app, lambda: _give_skill(_person("volunteer"), item))
+    in_app(app, lambda: _give_skill(person("volunteer"), item))
     helper = _person_balance(app, "volunteer")
 
     assert volunteer.post(f"/jobs/{booked['id']}/claim").status_code == 200
@@ -110,7 +106,7 @@ def _give_skill(person, item_id):
 
 
 def _person_balance(app, who):
-    return run(app, lambda: balance(_person(who)))
+    return in_app(app, lambda: balance(person(who)))
 
 
 # ---- redeem -> scan -> settled ------------------------------------------------------------------
@@ -118,9 +114,9 @@ def _person_balance(app, who):
 
 def test_a_voucher_from_redeeming_to_the_counter(app, as_):
     resident, partner = as_("resident"), as_("partner_staff")
-    offer = run(app, lambda: Offer.get(Offer.title.startswith("免费磨刀")))
-    shop = run(app, lambda: PartnerEnterprise.get_by_id(offer.partner_id))
-    start, shop_start = _person_balance(app, "resident"), run(app, lambda: balance(shop))
+    offer = in_app(app, lambda: Offer.get(Offer.title.startswith("免费磨刀")))
+    shop = in_app(app, lambda: PartnerEnterprise.get_by_id(offer.partner_id))
+    start, shop_start = _person_balance(app, "resident"), in_app(app, lambda: balance(shop))
 
     listed = resident.get("/offers", {"shop": str(offer.partner_id)}).get_json()["items"]
     assert offer.id in [o["id"] for o in listed]
@@ -141,16 +137,16 @@ def test_a_voucher_from_redeeming_to_the_counter(app, as_):
     second = partner.post("/vouchers/scan", {"code": voucher["code"]})
     assert second.status_code == 409 and "already used" in error_of(second)["fields"]["code"]
     assert resident.get(f"/vouchers/{voucher['id']}").get_json()["status"] == "used"
-    assert run(app, lambda: balance(shop)) == shop_start + offer.price
+    assert in_app(app, lambda: balance(shop)) == shop_start + offer.price
     statement = resident.get("/points/statement").get_json()["items"]
     assert statement[0]["kind"] == "redeem" and statement[0]["points"] == -offer.price
     assert resident.get("/points").get_json()["balance"] == start - offer.price
-    run(app, assert_books_balance)
+    in_app(app, assert_books_balance)
 
 
 def test_a_voucher_can_be_cancelled_and_the_points_come_back(app, as_):
     resident = as_("resident")
-    offer = run(app, lambda: Offer.get(Offer.title.startswith("免费磨刀")))
+    offer = in_app(app, lambda: Offer.get(Offer.title.startswith("免费磨刀")))
     start = _person_balance(app, "resident")
     voucher = resident.post(f"/offers/{offer.id}/redeem", key="k-cancel").get_json()
     cancelled = resident.post(f"/vouchers/{voucher['id']}/cancel")
@@ -164,7 +160,7 @@ def test_a_voucher_can_be_cancelled_and_the_points_come_back(app, as_):
 
 def _event_under_way(app, **extra):
     def make():
-        staff = _person("community_admin")
+        staff = person("community_admin")
         start = utcnow().replace(microsecond=0) - timedelta(hours=2)
         event = Event.create(
             community=Community.get(Community.code == "beiyuan_jiayuan"), kind="patrol", title="夜间巡逻 API",
@@ -172,16 +168,16 @@ def _event_under_way(app, **extra):
             points=10, status="published", published_at=utcnow(), created_by=staff, **extra)
         return event.id
 
-    return run(app, make)
+    return in_app(app, make)
 
 
 def _kiosk(app, event_id, mode):
     def read():
-        info = events.kiosk_code(_person("community_admin"), event_id, mode)
+        info = events.kiosk_code(person("community_admin"), event_id, mode)
         assert info.open, info.message
         return info
 
-    return run(app, read)
+    return in_app(app, read)
 
 
 def test_an_event_from_signing_up_to_the_hours_paid(app, as_):
@@ -202,7 +198,7 @@ def test_an_event_from_signing_up_to_the_hours_paid(app, as_):
     assert again.get_json()["outcome"] == "already" and "Already checked in" in again.get_json()["message"]
 
     # An hour and a half at the patrol.
-    run(app, lambda: Attendance.update(checked_in_at=utcnow().replace(microsecond=0) - timedelta(minutes=90)).where(
+    in_app(app, lambda: Attendance.update(checked_in_at=utcnow().replace(microsecond=0) - timedelta(minutes=90)).where(
         Attendance.event == event_id).execute())
     out_code = _kiosk(app, event_id, "out").code
     checked_out = volunteer.post(f"/events/{event_id}/code", {"code": f"{out_code[:3]} {out_code[3:]}"})
@@ -214,7 +210,7 @@ def test_an_event_from_signing_up_to_the_hours_paid(app, as_):
     assert record["hours"] >= 1.5 and any(a["event_id"] == event_id for a in record["attended"])
     shown = volunteer.get(f"/events/{event_id}").get_json()
     assert shown["my_signup"]["status"] == "confirmed" and shown["my_attendance"]["state"] == "out"
-    run(app, assert_books_balance)
+    in_app(app, assert_books_balance)
 
 
 def test_a_stale_or_forged_kiosk_code_is_refused_with_the_pages_words(app, as_, client, auth):
@@ -233,25 +229,25 @@ def test_a_stale_or_forged_kiosk_code_is_refused_with_the_pages_words(app, as_, 
                        headers=EN, follow_redirects=True).get_data(as_text=True)
     assert error_of(api_wrong)["fields"]["code"] == "Please type the 6 digits shown on the screen at the door."
     assert "Please type the 6 digits shown on the screen at the door." in page
-    assert run(app, lambda: Attendance.select().where(Attendance.event == event_id).count()) == 0
+    assert in_app(app, lambda: Attendance.select().where(Attendance.event == event_id).count()) == 0
 
 
 def _stale_token(app, event_id):
     from marketplace.events import tokens
 
-    return run(app, lambda: tokens.kiosk_token(event_id, "in", tokens.current_step() - 5))
+    return in_app(app, lambda: tokens.kiosk_token(event_id, "in", tokens.current_step() - 5))
 
 
 def test_the_waiting_list_through_the_api(app, as_):
     event_id = _event_under_way(app, allow_walk_ins=False)
-    run(app, lambda: Event.update(capacity=1).where(Event.id == event_id).execute())
+    in_app(app, lambda: Event.update(capacity=1).where(Event.id == event_id).execute())
     volunteer = as_("volunteer")
-    other = run(app, lambda: _new_volunteer("13500001111"))
+    other = in_app(app, lambda: _new_volunteer("13500001111"))
     assert volunteer.post(f"/events/{event_id}/signup").get_json()["status"] == "confirmed"
     waiting = as_(other).post(f"/events/{event_id}/signup").get_json()
     assert waiting == {"event_id": event_id, "status": "waitlisted", "waitlist_position": 1}
     assert volunteer.post(f"/events/{event_id}/signup/cancel").get_json()["status"] == "cancelled"
-    assert run(app, lambda: Signup.get(Signup.event == event_id, Signup.user == User.get(User.phone == other).id).status) \
+    assert in_app(app, lambda: Signup.get(Signup.event == event_id, Signup.user == User.get(User.phone == other).id).status) \
         == "confirmed"
     resident = as_("resident")  # not a volunteer: the service's rule
     refused = resident.post(f"/events/{event_id}/signup")
@@ -289,7 +285,7 @@ def test_a_bad_booking_is_refused_alike_on_the_page_and_in_the_api(app, client, 
     if message:
         assert said == message
     assert said in page.get_data(as_text=True).replace("&#39;", "'")
-    assert run(app, lambda: ServiceRequest.select().count()) == 0
+    assert in_app(app, lambda: ServiceRequest.select().count()) == 0
 
 
 def test_a_bad_rating_and_a_bad_voucher_code_are_refused_alike(app, client, auth, as_):
@@ -321,7 +317,7 @@ def test_json_types_are_checked_before_the_forms_see_them(app, as_, value):
     assert response.status_code == 422
     expected = "This service is not on the menu." if value is None else "Please send a whole number."
     assert error_of(response)["fields"] == {"item_id": expected}
-    assert run(app, lambda: ServiceRequest.select().count()) == 0
+    assert in_app(app, lambda: ServiceRequest.select().count()) == 0
 
 
 def test_zero_is_a_value_not_a_missing_one(app, as_):

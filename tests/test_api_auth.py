@@ -10,14 +10,10 @@ from marketplace.api.models import ApiToken, IdempotencyRecord
 from marketplace.notifications import services as notifications
 from marketplace.notifications.models import Notification
 from marketplace.users.models import User
-from tests.conftest import DEMO_PHONES, csrf_token
-from tests.test_api_helpers import ApiClient, error_of, make_token, run
+from tests.conftest import DEMO_PHONES, csrf_token, in_app, person
+from tests.test_api_helpers import ApiClient, error_of, make_token
 
 EN = {"Accept-Language": "en"}
-
-
-def _user(who):
-    return User.get(User.phone == DEMO_PHONES[who])
 
 
 # ---- tokens ---------------------------------------------------------------------------------------
@@ -33,7 +29,7 @@ def test_a_token_is_made_on_the_profile_shown_once_stored_hashed_and_revoked(app
     html = made.get_data(as_text=True)
     token = re.search(r"(mkt_[A-Za-z0-9_\-]{40,})", html).group(1)
     assert client.get("/account/api-tokens/").get_data(as_text=True).count(token) == 0  # shown once only
-    row = run(app, lambda: ApiToken.get(ApiToken.name == "我的手机"))
+    row = in_app(app, lambda: ApiToken.get(ApiToken.name == "我的手机"))
     assert row.token_hash != token and token not in (row.token_hash, row.prefix, row.scopes)
     assert row.scope_set == {"read", "requests"}
 
@@ -42,7 +38,7 @@ def test_a_token_is_made_on_the_profile_shown_once_stored_hashed_and_revoked(app
     assert answer.headers["Cache-Control"] == "no-store"  # personal data stays out of shared caches
     me = answer.get_json()
     assert me["display_name"] == "张阿姨" and me["scopes"] == ["read", "requests"]
-    assert run(app, lambda: ApiToken.get_by_id(row.id).last_used_at) is not None
+    assert in_app(app, lambda: ApiToken.get_by_id(row.id).last_used_at) is not None
     no_scope = phone.get("/points")
     assert no_scope.status_code == 403 and error_of(no_scope)["code"] == "insufficient_scope"
 
@@ -61,23 +57,23 @@ def test_making_a_token_needs_a_name_and_a_scope(app, client, auth):
     text = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert "Please give the token a name" in text and "Please choose at least one thing the token may do." in text
-    assert run(app, lambda: ApiToken.select().count()) == 0
+    assert in_app(app, lambda: ApiToken.select().count()) == 0
 
 
 def test_one_cannot_revoke_someone_elses_token(app, client, auth):
     make_token(app, "volunteer")
-    token_id = run(app, lambda: ApiToken.select().first().id)
+    token_id = in_app(app, lambda: ApiToken.select().first().id)
     auth.login_as("resident")
     response = client.post(f"/account/api-tokens/{token_id}/revoke",
                            data={"csrf_token": csrf_token(client, "/account/api-tokens/")})
     assert response.status_code == 404
-    assert run(app, lambda: ApiToken.get_by_id(token_id).revoked_at) is None
+    assert in_app(app, lambda: ApiToken.get_by_id(token_id).revoked_at) is None
 
 
 def test_a_token_of_a_switched_off_account_stops_working(app):
     phone = ApiClient(app.test_client(), make_token(app, "resident"))
     assert phone.get("/me").status_code == 200
-    run(app, lambda: User.update(active=False).where(User.phone == DEMO_PHONES["resident"]).execute())
+    in_app(app, lambda: User.update(active=False).where(User.phone == DEMO_PHONES["resident"]).execute())
     assert phone.get("/me").status_code == 401
 
 
@@ -109,11 +105,11 @@ def test_the_session_works_with_the_csrf_header_and_never_without_it(app, client
     auth.login_as("resident")
     assert client.get("/api/v1/me").get_json()["scopes"] == sorted(
         ["read", "requests", "jobs", "points", "shop", "events"])
-    run(app, lambda: notifications.notify(_user("resident"), "other", "你好"))
+    in_app(app, lambda: notifications.notify(person("resident"), "other", "你好"))
     note = client.get("/api/v1/notifications").get_json()["items"][0]
     refused = client.post(f"/api/v1/notifications/{note['id']}/read", json={}, headers=EN)
     assert refused.status_code == 400 and error_of(refused)["code"] == "csrf_failed"
-    assert run(app, lambda: Notification.get_by_id(note["id"]).read_at) is None
+    assert in_app(app, lambda: Notification.get_by_id(note["id"]).read_at) is None
     token = csrf_token(client, "/account")
     done = client.post(f"/api/v1/notifications/{note['id']}/read", json={}, headers={"X-CSRFToken": token})
     assert done.status_code == 200 and done.get_json()["read_at"]
@@ -122,7 +118,7 @@ def test_the_session_works_with_the_csrf_header_and_never_without_it(app, client
 def test_a_token_needs_no_csrf_even_with_a_session_cookie_beside_it(app, client, auth):
     auth.login_as("resident")
     token = make_token(app, "resident")
-    run(app, lambda: notifications.notify(_user("resident"), "other", "你好"))
+    in_app(app, lambda: notifications.notify(person("resident"), "other", "你好"))
     response = client.post("/api/v1/notifications/read-all", json={}, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200 and response.get_json() == {"marked": 1}
 
@@ -173,11 +169,11 @@ def test_rate_limits_count_per_token_and_answer_429_in_the_format(app):
 
 def test_cursor_pages_walk_everything_once(app):
     def send():
-        person = _user("resident")
+        resident = person("resident")
         for i in range(7):
-            notifications.notify(person, "other", f"消息 {i}")
+            notifications.notify(resident, "other", f"消息 {i}")
 
-    run(app, send)
+    in_app(app, send)
     phone = ApiClient(app.test_client(), make_token(app, "resident"))
     seen, cursor = [], None
     while True:
@@ -197,7 +193,7 @@ def test_cursor_pages_walk_everything_once(app):
 
 
 def test_a_key_reused_for_another_request_is_refused_and_keys_are_per_person(app):
-    run(app, lambda: [notifications.notify(_user(w), "other", "x") for w in ("resident", "volunteer")])
+    in_app(app, lambda: [notifications.notify(person(w), "other", "x") for w in ("resident", "volunteer")])
     resident = ApiClient(app.test_client(), make_token(app, "resident"))
     volunteer = ApiClient(app.test_client(), make_token(app, "volunteer"))
     first = resident.post("/notifications/read-all", key="same-key")
@@ -209,7 +205,7 @@ def test_a_key_reused_for_another_request_is_refused_and_keys_are_per_person(app
     assert volunteer.post("/notifications/read-all", key="same-key").get_json() == {"marked": 1}
     bad = resident.post("/notifications/read-all", key="has space")
     assert bad.status_code == 400 and "Idempotency-Key" in error_of(bad)["fields"]
-    assert run(app, lambda: IdempotencyRecord.select().count()) == 2
+    assert in_app(app, lambda: IdempotencyRecord.select().count()) == 2
 
 
 def test_a_key_left_in_progress_by_a_dead_worker_is_freed_and_old_replies_are_forgotten(app):
@@ -221,23 +217,23 @@ def test_a_key_left_in_progress_by_a_dead_worker_is_freed_and_old_replies_are_fo
     resident = ApiClient(app.test_client(), make_token(app, "resident"))
     assert resident.post("/notifications/read-all", key="died").status_code == 200
     # As if the worker had died before storing its answer: the key stays "being processed".
-    run(app, lambda: IdempotencyRecord.update(status=None).execute())
+    in_app(app, lambda: IdempotencyRecord.update(status=None).execute())
     busy = resident.post("/notifications/read-all", key="died")
     assert busy.status_code == 409 and error_of(busy)["code"] == "idempotency_in_progress"
-    run(app, lambda: IdempotencyRecord.update(created_at=utcnow() - timedelta(minutes=3)).execute())
+    in_app(app, lambda: IdempotencyRecord.update(created_at=utcnow() - timedelta(minutes=3)).execute())
     assert resident.post("/notifications/read-all", key="died").status_code == 200  # the retry runs now
 
-    run(app, lambda: IdempotencyRecord.update(created_at=utcnow() - timedelta(hours=25)).execute())
-    assert run(app, forget_old_replies) == 1 and run(app, lambda: IdempotencyRecord.select().count()) == 0
+    in_app(app, lambda: IdempotencyRecord.update(created_at=utcnow() - timedelta(hours=25)).execute())
+    assert in_app(app, forget_old_replies) == 1 and in_app(app, lambda: IdempotencyRecord.select().count()) == 0
 
 
 def test_notifications_are_written_in_the_recipients_language(app):
     from flask_babel import lazy_gettext as _l
 
     def send():
-        person = _user("resident")
-        User.update(locale="en").where(User.id == person.id).execute()
-        return notifications.notify(User.get_by_id(person.id), "request", _l("This request was not found."),
+        resident = person("resident")
+        User.update(locale="en").where(User.id == resident.id).execute()
+        return notifications.notify(User.get_by_id(resident.id), "request", _l("This request was not found."),
                                     "/requests/1").text
 
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):

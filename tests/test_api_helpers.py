@@ -1,22 +1,13 @@
 """Helpers for the API tests (no tests here): a token for a demo person, and a client that sends it."""
 
 from marketplace.api import auth
-from marketplace.db import db
-from marketplace.users.models import User
-from tests.conftest import DEMO_PHONES
+from tests.conftest import in_app, person
 
 ALL_SCOPES = tuple(auth.SCOPES)
 
 
-def run(app, fn):
-    with app.test_request_context(headers={"Accept-Language": "en"}):
-        db.connect(reuse_if_open=True)
-        return fn()
-
-
 def make_token(app, who: str, scopes=ALL_SCOPES, name="test app") -> str:
-    phone = DEMO_PHONES.get(who, who)
-    return run(app, lambda: auth.create_token(User.get(User.phone == phone), name, scopes)[1])
+    return in_app(app, lambda: auth.create_token(person(who), name, scopes)[1])
 
 
 class ApiClient:

@@ -21,8 +21,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import database_url_for, demo_app, served
-from tests.test_api_helpers import make_token, run
+from tests.conftest import database_url_for, demo_app, in_app, served
+from tests.test_api_helpers import make_token
 
 EXAMPLES = int(os.environ.get("API_SCHEMATHESIS_EXAMPLES", "25"))
 KNOWN_EXAMPLES = max(1, EXAMPLES // 3)
@@ -75,7 +75,7 @@ def known_ids(app, who) -> dict:
         return {"request_id": own.id, "offer_id": offer.id, "voucher_id": voucher.id, "event_id": event.id,
                 "notification_id": notify(person, "other", "schemathesis").id}
 
-    return run(app, make)
+    return in_app(app, make)
 
 
 @pytest.mark.parametrize("who", ["volunteer", "partner_staff"])

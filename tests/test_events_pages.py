@@ -13,14 +13,13 @@ import zxingcpp
 from PIL import Image, ImageDraw
 
 from marketplace.audit import AuditLog
-from marketplace.db import db
 from marketplace.events import services, tokens
 from marketplace.events.models import Attendance, Event, Scan
 from marketplace.ledger.models import Transfer
 from marketplace.places.models import Community
 from marketplace.timeutil import utcnow
 from marketplace.users.models import User
-from tests.conftest import DEMO_PHONES, Auth, csrf_token
+from tests.conftest import DEMO_PHONES, Auth, csrf_token, in_app
 from tests.ledger_helpers import assert_books_balance
 
 EN = {"Accept-Language": "en"}
@@ -28,18 +27,12 @@ SERVICE_DAY = "社区服务日 / Community service day"  # a demo event under wa
 SVG = re.compile(r"<svg[^>]*>.*?</svg>", re.S)
 
 
-def _read(app, fn):
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        return fn()
-
-
 def _service_day(app) -> int:
-    return _read(app, lambda: Event.get(Event.title == SERVICE_DAY).id)
+    return in_app(app, lambda: Event.get(Event.title == SERVICE_DAY).id)
 
 
 def _user_id(app, role) -> int:
-    return _read(app, lambda: User.get(User.phone == DEMO_PHONES[role]).id)
+    return in_app(app, lambda: User.get(User.phone == DEMO_PHONES[role]).id)
 
 
 def svg_to_image(svg: str, scale: int = 8) -> Image.Image:
@@ -90,13 +83,13 @@ def test_the_kiosk_qr_decodes_to_the_check_in_link_and_checks_the_volunteer_in(a
     assert done.status_code == 302 and done.location.endswith(f"/events/{event_id}")
     assert "✓ Checked in at" in phone.get(done.location, headers=EN).get_data(as_text=True)
     user_id = _user_id(app, "volunteer")
-    assert _read(app, lambda: Attendance.get(Attendance.event == event_id, Attendance.user == user_id).in_method) == "kiosk"
+    assert in_app(app, lambda: Attendance.get(Attendance.event == event_id, Attendance.user == user_id).in_method) == "kiosk"
 
     # A photo of the code sent to someone at home stops working within a minute.
-    expired = "/events/k/" + _read(app, lambda: tokens.kiosk_token(event_id, "in", tokens.current_step() - 2))
+    expired = "/events/k/" + in_app(app, lambda: tokens.kiosk_token(event_id, "in", tokens.current_step() - 2))
     answer = phone.get(expired, headers=EN)
     assert answer.status_code == 410 and "This code has expired" in answer.get_data(as_text=True)
-    refused = _read(app, lambda: list(Scan.select().where(Scan.outcome == "refused", Scan.user == user_id)))
+    refused = in_app(app, lambda: list(Scan.select().where(Scan.outcome == "refused", Scan.user == user_id)))
     assert len(refused) == 1 and refused[0].event_id == event_id  # logged for staff
 
 
@@ -104,7 +97,7 @@ def test_the_badge_qr_decodes_and_staff_check_the_volunteer_out_with_it(app, cli
     event_id = _service_day(app)
     volunteer_id = _user_id(app, "volunteer")
     moment = utcnow() - timedelta(minutes=30)
-    _read(app, lambda: Attendance.create(event=event_id, user=volunteer_id, state="in", checked_in_at=moment,
+    in_app(app, lambda: Attendance.create(event=event_id, user=volunteer_id, state="in", checked_in_at=moment,
                                          in_method="kiosk"))
     auth.login_as("volunteer")
     badge_page = client.get("/events/badge", headers=EN).get_data(as_text=True)
@@ -119,15 +112,15 @@ def test_the_badge_qr_decodes_and_staff_check_the_volunteer_out_with_it(app, cli
     answer = staff_phone.post(f"/events/{event_id}/scanner", headers=EN, data={
         "csrf_token": csrf_token(staff_phone, f"/events/{event_id}/scanner"), "code": code, "action": "out"})
     assert answer.status_code == 200 and "王小明 checked out at" in answer.get_data(as_text=True)
-    attendance = _read(app, lambda: Attendance.get(Attendance.event == event_id, Attendance.user == volunteer_id))
+    attendance = in_app(app, lambda: Attendance.get(Attendance.event == event_id, Attendance.user == volunteer_id))
     assert attendance.state == "out" and attendance.out_method == "badge" and attendance.points == 5  # 30 min x 10/h
-    _read(app, assert_books_balance)
+    in_app(app, assert_books_balance)
 
 
 def test_the_offline_scanner_sends_its_queue_twice_and_it_is_recorded_once(app, client, auth):
     event_id = _service_day(app)
     volunteer_id = _user_id(app, "volunteer")
-    badge = _read(app, lambda: services.badge_token_of(User.get_by_id(volunteer_id)))
+    badge = in_app(app, lambda: services.badge_token_of(User.get_by_id(volunteer_id)))
     auth.login_as("building_head")
     token = csrf_token(client, f"/events/{event_id}/scanner")
     scanned = int((time.time() - 600) * 1000)  # ten minutes ago, in a stairwell with no signal
@@ -140,9 +133,9 @@ def test_the_offline_scanner_sends_its_queue_twice_and_it_is_recorded_once(app, 
     assert first.status_code == again.status_code == 200
     assert first.get_json()["results"][0]["outcome"] == "checked_in"
     assert again.get_json()["results"][0] == {**first.get_json()["results"][0], "replay": True}
-    attendance = _read(app, lambda: Attendance.get(Attendance.event == event_id, Attendance.user == volunteer_id))
+    attendance = in_app(app, lambda: Attendance.get(Attendance.event == event_id, Attendance.user == volunteer_id))
     assert abs((attendance.checked_in_at - utcnow()).total_seconds() + 600) < 5  # the time it was scanned
-    assert _read(app, lambda: Scan.select().where(Scan.nonce == body["scans"][0]["nonce"]).count()) == 1
+    assert in_app(app, lambda: Scan.select().where(Scan.nonce == body["scans"][0]["nonce"]).count()) == 1
 
     assert client.post(f"/events/{event_id}/scans", data="{not json", headers={**headers, "Content-Type": "application/json"}
                        ).get_json() == {"error": "The request was not understood."}
@@ -163,7 +156,7 @@ def test_signing_up_typing_the_code_and_the_roster(app, client, auth):
     wrong = client.post(f"/events/{event_id}/code", data={"csrf_token": csrf_token(client, f"/events/{event_id}"),
                                                           "code": "000 000"}, headers=EN, follow_redirects=True)
     assert "This code is wrong or has expired" in wrong.get_data(as_text=True)
-    code = _read(app, lambda: tokens.kiosk_code(event_id, "in"))
+    code = in_app(app, lambda: tokens.kiosk_code(event_id, "in"))
     right = client.post(f"/events/{event_id}/code", data={"csrf_token": csrf_token(client, f"/events/{event_id}"),
                                                           "code": code}, headers=EN, follow_redirects=True)
     assert "Checked in at" in right.get_data(as_text=True)
@@ -176,7 +169,7 @@ def test_signing_up_typing_the_code_and_the_roster(app, client, auth):
     csv = client.get(f"/events/{event_id}/roster.csv", headers=EN)
     body = csv.data.decode("utf-8")
     assert csv.mimetype == "text/csv" and body.startswith("\ufeff") and "王小明,13900000003,has a place," in body
-    looked = _read(app, lambda: [e.action for e in AuditLog.select().where(AuditLog.object_id == event_id,
+    looked = in_app(app, lambda: [e.action for e in AuditLog.select().where(AuditLog.object_id == event_id,
                                  AuditLog.action.startswith("events.roster.")).order_by(AuditLog.id)])
     assert looked == ["events.roster.viewed", "events.roster.downloaded"]  # staff saw volunteers' phone numbers
 
@@ -189,7 +182,7 @@ def test_staff_create_publish_and_volunteers_find_the_event(app, client, auth):
 
         local = local_input(starts)
     form = {"csrf_token": csrf_token(client, "/events/new"), "title": "反诈讲座", "kind": "lecture",
-            "community_id": _read(app, lambda: Community.get(Community.code == "beiyuan_jiayuan").id),
+            "community_id": in_app(app, lambda: Community.get(Community.code == "beiyuan_jiayuan").id),
             "place": "社区活动室", "description": "", "starts_at": local.strftime("%Y-%m-%dT%H:%M"),
             "ends_at": (local + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"), "capacity": "30",
             "points_rule": "fixed", "points": "20"}
@@ -198,7 +191,7 @@ def test_staff_create_publish_and_volunteers_find_the_event(app, client, auth):
     created = client.post("/events/new", data=form, headers=EN)
     assert created.status_code == 302
     event_id = int(created.location.rsplit("/", 1)[1])
-    event = _read(app, lambda: Event.get_by_id(event_id))
+    event = in_app(app, lambda: Event.get_by_id(event_id))
     assert event.status == "draft" and abs((event.starts_at - starts).total_seconds()) < 60
 
     volunteer, vauth = second_client(app)
@@ -301,7 +294,7 @@ def _ids(app) -> dict:
         }
 
     with app.test_request_context():
-        return _read(app, make)
+        return in_app(app, make)
 
 
 def _outcome(response):
@@ -330,4 +323,4 @@ def test_every_event_route_answers_every_identity_as_the_table_says(app, client,
         if _outcome(response) != expected[identity]:
             wrong[f"{endpoint} {what}".strip()] = f"{method} {path}: expected {expected[identity]}, got {_outcome(response)}"
     assert not wrong, "\n".join(f"{identity}: {k}: {v}" for k, v in wrong.items())
-    assert _read(app, lambda: Transfer.select().where(Transfer.kind == "earn_event", Transfer.ref.startswith("event:")).count()) == 0
+    assert in_app(app, lambda: Transfer.select().where(Transfer.kind == "earn_event", Transfer.ref.startswith("event:")).count()) == 0

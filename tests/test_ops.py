@@ -30,14 +30,10 @@ from marketplace.shop.models import Voucher
 from marketplace.timeutil import utcnow
 from marketplace.users.models import User
 
-from .conftest import DEMO_PHONES, csrf_token
+from .conftest import DEMO_PHONES, csrf_token, person
 from .servers import PATIENCE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
-
-def user(role):
-    return User.get(User.phone == DEMO_PHONES[role])
 
 
 def _cli(app, *args):
@@ -78,7 +74,7 @@ def _some_points_history(app):
     """Points earned, a voucher redeemed and one scanned: every kind of row the ledger checks."""
     with app.test_request_context():
         db.connect(reuse_if_open=True)
-        member, clerk = user("resident"), user("partner_staff")
+        member, clerk = person("resident"), person("partner_staff")
         ledger.award(None, member, 25, "earn_event", "test", "ops-award")
         hardware = PartnerEnterprise.get(PartnerEnterprise.name == "北苑五金维修店")
         offer = shop.create_partner_offer(clerk, hardware.id, {
@@ -117,7 +113,7 @@ def test_a_backup_restored_into_a_fresh_database_passes_ledger_verify(app, datab
     code, output = _cli(restored, "ledger", "verify")
     assert code == 0, output
     with restored.app_context(), db.connection_context():
-        member = user("resident")
+        member = person("resident")
         assert {
             "transfers": Transfer.select().count(),
             "users": User.select().count(),
@@ -154,7 +150,7 @@ def test_a_replacing_restore_that_fails_leaves_the_database_as_it_was(app, tmp_p
     assert code != 0
     with app.app_context(), db.connection_context():
         assert Transfer.select().count() == before["transfers"]  # the old data is all there
-        assert Account.get(Account.user == user("resident").id).balance == before["balance"]
+        assert Account.get(Account.user == person("resident").id).balance == before["balance"]
 
 
 # ---- health -------------------------------------------------------------------------------------
@@ -237,7 +233,7 @@ def _due_work(app):
     """A request done long ago, a voucher past its time, and a claimed job due within the day."""
     with app.test_request_context():
         db.connect(reuse_if_open=True)
-        resident, partner_staff = user("resident"), user("partner_staff")
+        resident, partner_staff = person("resident"), person("partner_staff")
         item = ServiceItem.get(ServiceItem.code == "plumbing_electrical")
         done = requests.book(resident, item.id, "水管漏水了")
         requests.claim(partner_staff, done.id)
@@ -266,10 +262,10 @@ def test_scheduler_once_confirms_due_requests_refunds_expired_vouchers_and_remin
         done = ServiceRequest.get_by_id(done_id)
         assert done.state == "confirmed" and done.auto_confirmed and done.payout_id is not None
         assert Voucher.get_by_id(voucher_id).status == "expired"
-        assert Account.get(Account.user == user("resident").id).balance == balance_before + 10
+        assert Account.get(Account.user == person("resident").id).balance == balance_before + 10
         # The claimer is reminded (the resident heard of the claim itself, when it happened).
         [reminder] = Notification.select().where(Notification.link == f"/requests/{soon_id}#deadline")
-        assert reminder.user_id == user("partner_staff").id
+        assert reminder.user_id == person("partner_staff").id
     # A second run finds nothing new to do, and reminds nobody twice.
     code, output = _cli(app, "scheduler", "--once")
     assert "auto_confirm: 0" in output and "voucher_expiry: 0" in output and "deadline_reminders: 0" in output

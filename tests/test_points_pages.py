@@ -2,26 +2,19 @@
 
 import re
 
-from marketplace.db import db
 from marketplace.ledger.models import Account, Transfer
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.shop.models import Offer, Voucher
 from marketplace.users.models import User
-from tests.conftest import DEMO_PHONES, csrf_token
+from tests.conftest import DEMO_PHONES, csrf_token, in_app
 from tests.ledger_helpers import assert_books_balance
 
 EN = {"Accept-Language": "en"}
 KEY_PATTERN = re.compile(r'name="key" type="hidden" value="([^"]+)"')
 
 
-def _read(app, fn):
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        return fn()
-
-
 def _offer_id(app, title_start):
-    return _read(app, lambda: Offer.get(Offer.title.startswith(title_start)).id)
+    return in_app(app, lambda: Offer.get(Offer.title.startswith(title_start)).id)
 
 
 def _balance(app, phone=None, partner=None):
@@ -31,7 +24,7 @@ def _balance(app, phone=None, partner=None):
         else:
             account = Account.get_or_none(Account.user == User.get(User.phone == phone).id)
         return account.balance if account else 0
-    return _read(app, read)
+    return in_app(app, read)
 
 
 def _redeem(client, offer_id, key=None):
@@ -81,33 +74,33 @@ def test_redeem_on_the_page_then_the_shop_takes_the_code(app, client, auth):
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     auth.login_as("resident")
     assert client.get(status_path).get_json() == {"status": "used"}  # the member's page reloads on this
-    _read(app, assert_books_balance)
+    in_app(app, assert_books_balance)
 
 
 def test_not_enough_points_on_the_page_changes_nothing(app, client, auth):
     auth.login_as("resident")  # 60 points
     offer_id = _offer_id(app, "油烟机清洗")  # 80 points
-    before = _read(app, lambda: (Transfer.select().count(), Offer.get_by_id(offer_id).stock))
+    before = in_app(app, lambda: (Transfer.select().count(), Offer.get_by_id(offer_id).stock))
     response, _ = _redeem(client, offer_id)
     assert response.status_code == 409
     assert "Not enough points: the balance is 60 and this needs 80." in response.get_data(as_text=True)
-    assert _read(app, lambda: (Transfer.select().count(), Offer.get_by_id(offer_id).stock)) == before
+    assert in_app(app, lambda: (Transfer.select().count(), Offer.get_by_id(offer_id).stock)) == before
 
 
 def test_another_shops_voucher_is_refused_at_the_counter(app, client, auth):
     auth.login_as("resident")
     response, _ = _redeem(client, _offer_id(app, "环保购物袋"))  # the grocery's
-    code = _read(app, lambda: Voucher.select().order_by(Voucher.id.desc()).first().code)
+    code = in_app(app, lambda: Voucher.select().order_by(Voucher.id.desc()).first().code)
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     auth.login_as("partner_staff")  # the hardware shop
     scan = client.post("/shop/scan", data={"code": code, "csrf_token": csrf_token(client, "/shop/scan")}, headers=EN)
     assert scan.status_code == 403
     assert "This voucher is for 邻里生鲜便利店, not for your shop. Nothing was charged." in scan.get_data(as_text=True)
-    assert _read(app, lambda: Voucher.get(Voucher.code == code).status) == "issued"
+    assert in_app(app, lambda: Voucher.get(Voucher.code == code).status) == "issued"
 
 
 def test_statements_are_private_to_their_owner_and_staff_in_scope(app, client, auth):
-    volunteer_account = _read(app, lambda: Account.get(Account.user == User.get(User.phone == DEMO_PHONES["volunteer"]).id).id)
+    volunteer_account = in_app(app, lambda: Account.get(Account.user == User.get(User.phone == DEMO_PHONES["volunteer"]).id).id)
     auth.login_as("resident")
     assert client.get(f"/points/accounts/{volunteer_account}").status_code == 404
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
@@ -118,7 +111,7 @@ def test_statements_are_private_to_their_owner_and_staff_in_scope(app, client, a
 
 
 def test_adjustment_needs_a_fresh_password_and_a_reason(app, client, auth):
-    resident_account = _read(app, lambda: Account.get(Account.user == User.get(User.phone == DEMO_PHONES["resident"]).id).id)
+    resident_account = in_app(app, lambda: Account.get(Account.user == User.get(User.phone == DEMO_PHONES["resident"]).id).id)
     auth.login_as("community_admin")
     path = f"/points/accounts/{resident_account}/adjust"
     with client.session_transaction() as session:
@@ -139,7 +132,7 @@ def test_adjustment_needs_a_fresh_password_and_a_reason(app, client, auth):
 def test_settlement_report_counts_points_per_shop_per_month(app, client, auth):
     auth.login_as("resident")
     _redeem(client, _offer_id(app, "免费磨刀"))
-    code = _read(app, lambda: Voucher.select().order_by(Voucher.id.desc()).first().code)
+    code = in_app(app, lambda: Voucher.select().order_by(Voucher.id.desc()).first().code)
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     auth.login_as("partner_staff")
     auth.post("/shop/scan", {"code": code})
@@ -154,7 +147,7 @@ def test_settlement_report_counts_points_per_shop_per_month(app, client, auth):
 def test_catalogue_filters_by_shop_and_category(app, client):
     everything = client.get("/shop/", headers=EN).get_data(as_text=True)
     assert "免费磨刀一次" in everything and "新鲜鸡蛋一盒" in everything and "儿童绘本" in everything
-    grocery = _read(app, lambda: PartnerEnterprise.get(PartnerEnterprise.name == "邻里生鲜便利店").id)
+    grocery = in_app(app, lambda: PartnerEnterprise.get(PartnerEnterprise.name == "邻里生鲜便利店").id)
     only_grocery = client.get(f"/shop/?shop={grocery}", headers=EN).get_data(as_text=True)
     assert "新鲜鸡蛋一盒" in only_grocery and "免费磨刀一次" not in only_grocery
     flea = client.get("/shop/?shop=flea", headers=EN).get_data(as_text=True)
@@ -169,7 +162,7 @@ def test_approving_with_a_stale_login_asks_for_the_password_then_returns_to_the_
     from marketplace.notifications.models import Notification
 
     app.config["ADJUSTMENT_APPROVAL_THRESHOLD"] = 100
-    resident = _read(app, lambda: User.get(User.phone == DEMO_PHONES["resident"]))
+    resident = in_app(app, lambda: User.get(User.phone == DEMO_PHONES["resident"]))
     with app.test_request_context():
         account = Account.get(Account.user == resident.id)
         asked_by = User.get(User.phone == DEMO_PHONES["community_admin"])
@@ -187,7 +180,7 @@ def test_approving_with_a_stale_login_asks_for_the_password_then_returns_to_the_
     assert client.get(confirm.location).status_code == 200  # the list, not a 405 on the POST address
     assert auth.post(approve, token_from="/points/adjustments").status_code == 302
     assert _balance(app, DEMO_PHONES["resident"]) == 360
-    told = _read(app, lambda: Notification.get(Notification.user == resident.id, Notification.kind == "points"))
+    told = in_app(app, lambda: Notification.get(Notification.user == resident.id, Notification.kind == "points"))
     assert "300" in told.text and "全年巡逻时长" in told.text
 
 

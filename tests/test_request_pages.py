@@ -9,15 +9,9 @@ from PIL import Image
 from marketplace.db import db
 from marketplace.menu.models import ServiceItem
 from marketplace.service_requests.models import ServiceRequest
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, in_app
 
 EN = {"Accept-Language": "en"}
-
-
-def _read(app, fn):
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        return fn()
 
 
 def _logout(client):
@@ -42,7 +36,7 @@ def test_book_claim_finish_with_code_and_rate(app, client, auth):
     assert "waiting for a helper" in page and "To be handled by" in page
     assert client.get(request_path + "/photo").data == photo.getvalue()
     request_id = int(request_path.rstrip("/").rsplit("/", 1)[1])
-    code = _read(app, lambda: ServiceRequest.get_by_id(request_id).onsite_code)
+    code = in_app(app, lambda: ServiceRequest.get_by_id(request_id).onsite_code)
     _logout(client)
 
     auth.login_as("partner_staff")
@@ -65,7 +59,7 @@ def test_book_claim_finish_with_code_and_rate(app, client, auth):
     assert "finished" in page and "Confirmed on site with the resident&#39;s code" in page
     rated = auth.post(f"{request_path}/rate", {"rating": "5", "comment": "很快就修好了"}, token_from=request_path)
     assert rated.status_code == 302
-    assert _read(app, lambda: ServiceRequest.get_by_id(request_id).rating) == 5
+    assert in_app(app, lambda: ServiceRequest.get_by_id(request_id).rating) == 5
 
 
 def test_the_resident_sees_the_code_and_its_qr_only_while_claimed(app, client, auth):
@@ -77,7 +71,7 @@ def test_the_resident_sees_the_code_and_its_qr_only_while_claimed(app, client, a
     auth.login_as("partner_staff")
     auth.post(f"/jobs/{request_id}/claim", {}, token_from="/jobs/")
     helper_view = client.get(request_path).get_data(as_text=True)
-    code = _read(app, lambda: ServiceRequest.get_by_id(request_id).onsite_code)
+    code = in_app(app, lambda: ServiceRequest.get_by_id(request_id).onsite_code)
     assert f"{code[:3]} {code[3:]}" not in helper_view  # the helper must ask for it
     _logout(client)
     auth.login_as("resident")
@@ -103,18 +97,18 @@ def test_a_request_is_private_to_its_people(app, client, auth):
     auth.login_as("building_head")  # 1号楼's head covers 张阿姨's home
     assert client.get(request_path).status_code == 200
     from marketplace.audit import AuditLog
-    seen = _read(app, lambda: AuditLog.select().where(AuditLog.action == "requests.personal_data.viewed").count())
+    seen = in_app(app, lambda: AuditLog.select().where(AuditLog.action == "requests.personal_data.viewed").count())
     assert seen == 1  # staff looking at a resident's address and phone is on record
 
 
 def test_bad_booking_shows_a_clear_message_and_stores_nothing(app, client, auth):
     auth.login_as("resident")
-    before = _read(app, lambda: ServiceRequest.select().count())
+    before = in_app(app, lambda: ServiceRequest.select().count())
     short = _book(client, description="漏")
     assert short.status_code == 422 and "Please say in a few words what you need." in short.get_data(as_text=True)
     bad_photo = _book(client, photo=(io.BytesIO(b"<html>not a photo</html>"), "x.jpg"))
     assert bad_photo.status_code == 422 and "JPEG, PNG or WebP" in bad_photo.get_data(as_text=True)
-    assert _read(app, lambda: ServiceRequest.select().count()) == before
+    assert in_app(app, lambda: ServiceRequest.select().count()) == before
     _logout(client)
     auth.login_as("pending_resident")
     sent_on = client.get("/requests/new/plumbing_electrical")
@@ -122,7 +116,7 @@ def test_bad_booking_shows_a_clear_message_and_stores_nothing(app, client, auth)
     posted = client.post("/requests/new/plumbing_electrical", data={
         "description": "卫生间水管漏水", "csrf_token": csrf_token(client, "/account/password")})
     assert posted.status_code == 302 and posted.location.endswith("/account/household")
-    assert _read(app, lambda: ServiceRequest.select().count()) == before
+    assert in_app(app, lambda: ServiceRequest.select().count()) == before
 
 
 def test_staff_escalate_an_overdue_request_and_the_resident_sees_the_new_deadline(app, client, auth):
@@ -131,7 +125,7 @@ def test_staff_escalate_an_overdue_request_and_the_resident_sees_the_new_deadlin
     from datetime import timedelta
 
     from marketplace.timeutil import utcnow
-    _read(app, lambda: ServiceRequest.update(due_at=utcnow() - timedelta(days=1)).execute())
+    in_app(app, lambda: ServiceRequest.update(due_at=utcnow() - timedelta(days=1)).execute())
     _logout(client)
     auth.login_as("grid_admin")
     overdue = client.get("/requests/overview?show=overdue", headers=EN).get_data(as_text=True)
@@ -147,7 +141,7 @@ def test_staff_escalate_an_overdue_request_and_the_resident_sees_the_new_deadlin
 
 def test_menu_page_offers_to_ask_for_each_item(app, client):
     page = client.get("/menu/").get_data(as_text=True)
-    codes = _read(app, lambda: [i.code for i in ServiceItem.select().where(ServiceItem.active)])
+    codes = in_app(app, lambda: [i.code for i in ServiceItem.select().where(ServiceItem.active)])
     assert all(f"/requests/new/{code}" in page for code in codes)
 
 
