@@ -1,4 +1,4 @@
-"""Stored figures (staff.snapshots): the dashboards and the public board read a snapshot while it
+"""Stored figures (figures.snapshots): the dashboards and the public board read a snapshot while it
 is younger than FIGURES_MAX_AGE_SECONDS, count afresh when it is older, the scheduler refreshes
 them, and each page says when its figures were counted.
 
@@ -11,9 +11,9 @@ import pytest
 from flask_babel import format_datetime
 
 from marketplace.db import db
+from marketplace.figures import counting, snapshots
+from marketplace.figures.snapshots import FiguresSnapshot
 from marketplace.places.models import Community
-from marketplace.staff import figures, snapshots
-from marketplace.staff.snapshots import FiguresSnapshot
 from marketplace.timeutil import utcnow
 
 from .conftest import Auth
@@ -84,7 +84,7 @@ def test_the_scheduler_job_refreshes_every_snapshot(stored):
     grid_made = int(summary(grid_admin)[MADE])
     with stored.app_context(), db.connection_context():
         keys = {s.area_key for s in FiguresSnapshot.select()}
-        communities = {figures.community_area(c.id).key for c in Community.select()}
+        communities = {counting.community_area(c.id).key for c in Community.select()}
     assert "all" in keys and any(k.startswith("g") for k in keys)
     new_request(stored)
     result = stored.test_cli_runner().invoke(args=["scheduler", "--once"])
@@ -116,7 +116,7 @@ def test_with_snapshots_off_pages_store_nothing(app):
 
 
 def test_workers_counting_the_same_area_at_once_do_not_fail(stored):
-    area = figures.Area(communities=frozenset([1]))
+    area = counting.Area(communities=frozenset([1]))
     results = run_at_once(stored, 6, lambda _i: snapshots.figures_for(area).total.received)
     assert not [r for r in results if isinstance(r, Exception)], results
     assert len(set(results)) == 1
@@ -125,9 +125,9 @@ def test_workers_counting_the_same_area_at_once_do_not_fail(stored):
 
 
 def test_a_late_count_does_not_replace_newer_figures(stored):
-    area = figures.community_area(None)
+    area = counting.community_area(None)
     with stored.test_request_context(), db.connection_context():
-        older = figures.compute(area, now=utcnow() - timedelta(minutes=5))
+        older = counting.compute(area, now=utcnow() - timedelta(minutes=5))
         newer = snapshots.refresh(area)
         snapshots._store(area.key, older)  # a slow worker finishing after a quicker one
         assert FiguresSnapshot.get(FiguresSnapshot.area_key == area.key).computed_at == newer.as_of

@@ -17,7 +17,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from marketplace import access, workdays
-from marketplace.audit import AuditLog
+from marketplace.audit.chain import AuditLog
 from marketplace.events.models import Attendance, Event
 from marketplace.ledger import scope as ledger_scope
 from marketplace.ledger.models import Account, Adjustment

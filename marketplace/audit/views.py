@@ -1,17 +1,18 @@
 """The audit log page and its CSV: community administrators (their communities) and admins."""
 
-from flask import render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.access import allow
-from marketplace.audit import AuditLog
-from marketplace.staff import audit_search
-from marketplace.staff.forms import AuditSearchForm
-from marketplace.staff.views import bp
-from marketplace.staff.workday_calendar import parse_day
+from marketplace.audit import search as audit_search
+from marketplace.audit.chain import AuditLog
+from marketplace.audit.forms import AuditSearchForm
 from marketplace.web import csv_response, page_number
+from marketplace.workdays.calendar import parse_day
+
+bp = Blueprint("audit", __name__, url_prefix="/staff")  # the back office's address, as before
 
 
 def _filters() -> tuple[AuditSearchForm, audit_search.Filters]:
@@ -60,7 +61,7 @@ def audit_log():
         has_more = len(entries) > audit_search.PAGE_SIZE
         entries = entries[: audit_search.PAGE_SIZE]
     return render_template(
-        "staff/audit.html", form=form, filters=filters, entries=entries, page=page, has_more=has_more,
+        "audit/log.html", form=form, filters=filters, entries=entries, page=page, has_more=has_more,
         actors=audit_search.actor_names(entries), details=audit_search.details, object_label=audit_search.object_label,
         object_link=audit_search.object_link, area_labels=audit_search.AREA_LABELS,
     ), 422 if _has_errors(form) else 200

@@ -291,7 +291,7 @@ class Figures:
     as_of: datetime | None = None  # naive UTC: when these were counted
 
     def to_dict(self) -> dict:
-        """Plain JSON values, for the stored snapshot (staff.snapshots)."""
+        """Plain JSON values, for the stored snapshot (figures.snapshots)."""
         return {
             "area": self.area.to_dict(), "months": [asdict(r) for r in self.months], "total": asdict(self.total),
             "categories": [asdict(r) for r in self.categories], "places": [asdict(r) for r in self.places],

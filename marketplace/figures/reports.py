@@ -3,11 +3,11 @@
 
 from flask_babel import gettext as _
 
-from marketplace.staff import charts, figures
+from marketplace.figures import charts, counting
 from marketplace.web import csv_response
 
 
-def trend_charts(data: figures.Figures, prefix: str = "chart", satisfaction=lambda row: row.satisfaction) -> dict:
+def trend_charts(data: counting.Figures, prefix: str = "chart", satisfaction=lambda row: row.satisfaction) -> dict:
     """The 12-month charts, shared by the dashboards and the public board."""
     months = [row.key for row in data.months]
     rows = data.months
@@ -39,7 +39,7 @@ def trend_charts(data: figures.Figures, prefix: str = "chart", satisfaction=lamb
     }
 
 
-def months_csv(data: figures.Figures, filename: str, satisfaction=lambda row: row.satisfaction):
+def months_csv(data: counting.Figures, filename: str, satisfaction=lambda row: row.satisfaction):
     return csv_response(
         filename,
         [_("Month"), _("Requests made"), _("Handled"), _("Deadline passed or handled"), _("Handled on time"),

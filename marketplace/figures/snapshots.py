@@ -1,4 +1,4 @@
-"""Stored figures: the dashboards and the public board read a snapshot of `figures.compute()`
+"""Stored figures: the dashboards and the public board read a snapshot of `counting.compute()`
 per area instead of counting the whole history on every request.
 
 Counting takes seconds at the street's scale and grows with every transfer, so it is done off
@@ -18,8 +18,8 @@ import peewee as pw
 from flask import current_app
 
 from marketplace.db import BaseModel
+from marketplace.figures import counting
 from marketplace.places.models import Community
-from marketplace.staff import figures
 from marketplace.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,8 @@ FORMAT = 1
 
 
 class FiguresSnapshot(BaseModel):
-    area_key = pw.CharField(max_length=200, unique=True)  # figures.Area.key
-    payload = pw.TextField()  # figures.Figures.to_dict(), as JSON
+    area_key = pw.CharField(max_length=200, unique=True)  # counting.Area.key
+    payload = pw.TextField()  # counting.Figures.to_dict(), as JSON
     computed_at = pw.DateTimeField()  # naive UTC
 
 
@@ -38,16 +38,16 @@ def max_age() -> timedelta:
     return timedelta(seconds=current_app.config["FIGURES_MAX_AGE_SECONDS"])
 
 
-def figures_for(area: figures.Area) -> figures.Figures:
+def figures_for(area: counting.Area) -> counting.Figures:
     """The area's figures: the stored snapshot while it is young enough, else counted now."""
     if max_age() <= timedelta(0):
-        return figures.compute(area)
+        return counting.compute(area)
     snapshot = FiguresSnapshot.get_or_none(FiguresSnapshot.area_key == area.key)
     if snapshot is not None and utcnow() - snapshot.computed_at < max_age():
         stored = _load(snapshot)
         if stored is not None:
             return stored
-    data = figures.compute(area)
+    data = counting.compute(area)
     try:
         _store(area.key, data)
     except pw.OperationalError as error:  # e.g. SQLite busy for long: the page still shows what was counted
@@ -55,14 +55,14 @@ def figures_for(area: figures.Area) -> figures.Figures:
     return data
 
 
-def refresh(area: figures.Area) -> figures.Figures:
+def refresh(area: counting.Area) -> counting.Figures:
     """Count the area's figures and store them, replacing an older snapshot."""
-    data = figures.compute(area)
+    data = counting.compute(area)
     _store(area.key, data)
     return data
 
 
-def _store(key: str, data: figures.Figures) -> None:
+def _store(key: str, data: counting.Figures) -> None:
     """An upsert, because two workers may count the same area at once: the second neither fails
     on the unique key nor replaces newer figures with older ones (a slow count finishing late)."""
     payload = json.dumps({"format": FORMAT, **data.to_dict()}, ensure_ascii=False)
@@ -73,21 +73,21 @@ def _store(key: str, data: figures.Figures) -> None:
      .execute())
 
 
-def _load(snapshot: FiguresSnapshot | None) -> figures.Figures | None:
+def _load(snapshot: FiguresSnapshot | None) -> counting.Figures | None:
     if snapshot is None:
         return None
     values = json.loads(snapshot.payload)
     if values.get("format") != FORMAT:
         return None
-    return figures.Figures.from_dict(values)
+    return counting.Figures.from_dict(values)
 
 
 def refresh_all() -> int:
     """The scheduler's job: the whole street, each community (the public board's choices), and
     every other area someone has looked at (it has a snapshot). Returns how many were counted."""
-    areas = {figures.community_area(None).key: figures.community_area(None)}
+    areas = {counting.community_area(None).key: counting.community_area(None)}
     for community in Community.select(Community.id).order_by(Community.id):
-        area = figures.community_area(community.id)
+        area = counting.community_area(community.id)
         areas[area.key] = area
     for snapshot in FiguresSnapshot.select().order_by(FiguresSnapshot.id):
         stored = _load(snapshot)

@@ -1,6 +1,6 @@
 """Staff publish fund-use entries on the public board, and withdraw mistaken ones with a reason."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -8,9 +8,11 @@ from flask_login import current_user
 from marketplace.access import allow
 from marketplace.errors import DomainError
 from marketplace.public import services as board
-from marketplace.staff.forms import FundUseForm, WithdrawForm
-from marketplace.staff.views import bp
+from marketplace.public.forms import FundUseForm, WithdrawForm
 from marketplace.web import act_and_flash, attach_error, csv_response
+
+# Staff pages, at the back office's address as before; what they publish shows on the public board.
+bp = Blueprint("funds", __name__, url_prefix="/staff")
 
 
 def _form(bound: bool = True) -> FundUseForm:
@@ -24,7 +26,7 @@ def _form(bound: bool = True) -> FundUseForm:
 
 def _page(form: FundUseForm, status: int = 200):
     return render_template(
-        "staff/funds.html", form=form, entries=list(board.entries_for_staff(current_user)),
+        "public/funds.html", form=form, entries=list(board.entries_for_staff(current_user)),
         withdraw_form=WithdrawForm(formdata=None),
     ), status
 
@@ -45,7 +47,7 @@ def funds():
         return _page(form, error.status if error.status != 400 else 422)
     flash(_("Published on the public board: %(purpose)s, ¥%(amount)s.", purpose=entry.purpose, amount=entry.yuan),
           "success")
-    return redirect(url_for("staff.funds"))
+    return redirect(url_for("funds.funds"))
 
 
 @bp.route("/funds/<int:entry_id>/withdraw", methods=["POST"])
@@ -54,9 +56,9 @@ def withdraw_fund_use(entry_id):
     form = WithdrawForm()
     if not form.validate_on_submit():
         flash(_("The page was open too long. Please try again."), "error")
-        return redirect(url_for("staff.funds"))
+        return redirect(url_for("funds.funds"))
     return act_and_flash(lambda: board.withdraw_fund_use(current_user, entry_id, form.reason.data),
-                         _("Withdrawn: it no longer shows on the public board."), url_for("staff.funds"))
+                         _("Withdrawn: it no longer shows on the public board."), url_for("funds.funds"))
 
 
 @bp.route("/funds.csv")

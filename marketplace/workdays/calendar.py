@@ -1,7 +1,7 @@
 """The working-day calendar staff keep: public holidays and make-up working days for the years the
 `chinese_calendar` package does not know (and corrections for the years it does).
 
-Deadlines count working days (workdays.py), so a missing holiday makes a deadline fall on the
+Deadlines count working days (workdays/days.py), so a missing holiday makes a deadline fall on the
 Spring Festival. Every change goes to the audit log. Bad input changes nothing: a range or an
 imported file is checked in full first, and written in one transaction.
 """
@@ -75,7 +75,7 @@ def _check_year(day: date, field: str) -> None:
 
 
 def workdays_today() -> date:
-    from marketplace.staff.figures import local_today
+    from marketplace.figures.counting import local_today
 
     return local_today()
 

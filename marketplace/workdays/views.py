@@ -1,7 +1,7 @@
 """The working-day calendar page: which years are covered, the year month by month, the days
 staff entered, and adding, removing and importing them."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -9,11 +9,12 @@ from flask_login import current_user
 from marketplace import access
 from marketplace.access import STAFF, allow
 from marketplace.errors import DomainError
-from marketplace.staff import workday_calendar as calendar
-from marketplace.staff.forms import CalendarDaysForm, CalendarImportForm
-from marketplace.staff.views import bp
 from marketplace.users.forms import EmptyForm
 from marketplace.web import attach_error, csv_response, not_found_on_404
+from marketplace.workdays import calendar
+from marketplace.workdays.forms import CalendarDaysForm, CalendarImportForm
+
+bp = Blueprint("workdays", __name__, url_prefix="/staff")  # the back office's address, as before
 
 
 def _year() -> int:
@@ -31,7 +32,7 @@ def _page(year: int, days_form=None, import_form=None, status: int = 200):
     editor = access.has_role(current_user, *calendar.EDITORS)
     today = calendar.workdays_today()
     return render_template(
-        "staff/calendar.html", year=year, months=calendar.year_days(year), coverage=calendar.coverage(calendar.years_to_show(today)),
+        "workdays/calendar.html", year=year, months=calendar.year_days(year), coverage=calendar.coverage(calendar.years_to_show(today)),
         missing_year=calendar.next_year_missing(today), entries=list(calendar.overrides_in(year)), today=today,
         editor=editor, days_form=days_form or CalendarDaysForm(formdata=None),
         import_form=import_form or CalendarImportForm(formdata=None), button_form=EmptyForm(),
@@ -68,7 +69,7 @@ def add_calendar_days():
     if replaced:
         message += " " + _("%(n)d of them replaced an earlier entry.", n=replaced)
     flash(message + " " + _("Deadlines already set are not moved; new ones count these days."), "success")
-    return redirect(url_for("staff.calendar_page", year=first.year))
+    return redirect(url_for("workdays.calendar_page", year=first.year))
 
 
 @bp.route("/calendar/days/<int:override_id>/remove", methods=["POST"])
@@ -81,10 +82,10 @@ def remove_calendar_day(override_id):
     except DomainError as error:
         not_found_on_404(error)
         flash(error.message, "error")
-        return redirect(url_for("staff.calendar_page"))
+        return redirect(url_for("workdays.calendar_page"))
     flash(_("Removed %(day)s: it now counts as the official calendar (or Monday to Friday) says.",
             day=format_date(removed.day, "long")), "success")
-    return redirect(url_for("staff.calendar_page", year=removed.day.year))
+    return redirect(url_for("workdays.calendar_page", year=removed.day.year))
 
 
 @bp.route("/calendar/import", methods=["POST"])
@@ -106,7 +107,7 @@ def import_calendar():
     flash(_("Imported %(n)d day(s) for %(years)s.", n=result.days, years=", ".join(str(y) for y in result.years))
           + (" " + _("%(n)d of them replaced an earlier entry.", n=result.replaced) if result.replaced else ""),
           "success")
-    return redirect(url_for("staff.calendar_page", year=result.years[0]))
+    return redirect(url_for("workdays.calendar_page", year=result.years[0]))
 
 
 @bp.route("/calendar/<int:year>.csv")
