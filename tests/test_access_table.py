@@ -28,8 +28,7 @@ from marketplace.users.models import (
     VolunteerApplication,
 )
 from marketplace.workdays import WorkdayOverride
-
-from .conftest import DEMO_PHONES, csrf_token
+from tests.conftest import DEMO_PHONES, csrf_token
 
 IDENTITIES = (
     "anonymous",
@@ -336,7 +335,7 @@ def _events(app) -> dict:
     from marketplace.events import services as events
     from marketplace.events import tokens
     from marketplace.events.models import Attendance, Event
-    from tests.test_events_pages import SERVICE_DAY
+    from tests.events.test_events_pages import SERVICE_DAY
 
     with app.test_request_context():
         event = Event.get(Event.title == SERVICE_DAY)

@@ -15,9 +15,9 @@ from marketplace.service_requests.models import ServiceRequest
 from marketplace.shop.models import Offer
 from marketplace.timeutil import utcnow
 from marketplace.users.models import User
+from tests.api.test_api_helpers import ApiClient, error_of, make_token, run
 from tests.conftest import DEMO_PHONES, csrf_token
 from tests.ledger_helpers import assert_books_balance, balance
-from tests.test_api_helpers import ApiClient, error_of, make_token, run
 
 EN = {"Accept-Language": "en"}
 

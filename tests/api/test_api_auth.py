@@ -10,8 +10,8 @@ from marketplace.api.models import ApiToken, IdempotencyRecord
 from marketplace.notifications import services as notifications
 from marketplace.notifications.models import Notification
 from marketplace.users.models import User
+from tests.api.test_api_helpers import ApiClient, error_of, make_token, run
 from tests.conftest import DEMO_PHONES, csrf_token
-from tests.test_api_helpers import ApiClient, error_of, make_token, run
 
 EN = {"Accept-Language": "en"}
 

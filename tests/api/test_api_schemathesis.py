@@ -21,8 +21,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.api.test_api_helpers import make_token, run
 from tests.conftest import database_url_for, demo_app, served
-from tests.test_api_helpers import make_token, run
 
 EXAMPLES = int(os.environ.get("API_SCHEMATHESIS_EXAMPLES", "25"))
 KNOWN_EXAMPLES = max(1, EXAMPLES // 3)

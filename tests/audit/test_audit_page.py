@@ -11,9 +11,8 @@ from marketplace.db import db
 from marketplace.places.models import Community
 from marketplace.service_requests.models import ServiceRequest
 from marketplace.users.models import RoleGrant, User
-
-from .conftest import DEMO_PHONES, Auth
-from .test_dashboards import add_request, read_csv
+from tests.conftest import DEMO_PHONES, Auth
+from tests.staff.test_dashboards import add_request, read_csv
 
 EN = {"Accept-Language": "en"}
 
@@ -117,7 +116,7 @@ def test_staff_actions_land_in_the_log_with_their_object(app, entries):
                                purpose="路灯", amount_fen=100, approved_by="居委会",
                                created_by=User.get(User.phone == DEMO_PHONES["community_admin"]))
     client = signed_in(app, "community_admin")
-    from .conftest import csrf_token
+    from tests.conftest import csrf_token
 
     client.post(f"/staff/funds/{entry.id}/withdraw", data={"reason": "金额写错", "csrf_token": csrf_token(client, "/staff/funds")})
     page = client.get(f"/staff/audit?object_type=FundUse&object_id={entry.id}", headers=EN).get_data(as_text=True)

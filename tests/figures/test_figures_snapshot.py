@@ -15,10 +15,9 @@ from marketplace.figures import counting, snapshots
 from marketplace.figures.snapshots import FiguresSnapshot
 from marketplace.places.models import Community
 from marketplace.timeutil import utcnow
-
-from .conftest import Auth
-from .ledger_helpers import run_at_once
-from .test_dashboards import EN, add_request, read_csv, summary
+from tests.conftest import Auth
+from tests.ledger_helpers import run_at_once
+from tests.staff.test_dashboards import EN, add_request, read_csv, summary
 
 MADE = "Requests made in the last 12 months"
 

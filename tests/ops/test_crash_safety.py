@@ -42,9 +42,8 @@ from marketplace.shop import services as shop
 from marketplace.shop.models import Offer, Voucher
 from marketplace.timeutil import utcnow
 from marketplace.users.models import RoleGrant, User
-
-from .conftest import DEMO_PHONES
-from .servers import gunicorn_serving
+from tests.conftest import DEMO_PHONES
+from tests.servers import gunicorn_serving
 
 SECRET = "test-secret"  # the app fixture's, so kiosk tokens made here are valid there
 MEMBERS, REDEMPTIONS_EACH, STOCK, PRICE = 10, 6, 40, 10

@@ -29,10 +29,9 @@ from marketplace.shop import services as shop
 from marketplace.shop.models import Voucher
 from marketplace.timeutil import utcnow
 from marketplace.users.models import User
+from tests.conftest import DEMO_PHONES, csrf_token
 
-from .conftest import DEMO_PHONES, csrf_token
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def user(role):

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .servers import gunicorn_serving
+from tests.servers import gunicorn_serving
 
 REDIS = "redis://127.0.0.1:6379/0"
 LIMIT = 10

@@ -12,9 +12,8 @@ from marketplace.public.models import FundUse
 from marketplace.service_requests.models import ServiceRequest
 from marketplace.timeutil import utcnow
 from marketplace.users.models import RoleGrant, User
-
-from .conftest import Auth, csrf_token
-from .test_dashboards import (
+from tests.conftest import Auth, csrf_token
+from tests.staff.test_dashboards import (
     EN,
     add_request,
     expected_points,

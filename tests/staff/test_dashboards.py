@@ -23,8 +23,7 @@ from marketplace.service_requests.models import ServiceRequest
 from marketplace.shop.models import Offer
 from marketplace.timeutil import utcnow
 from marketplace.users.models import PartnerInvite, RoleGrant, User
-
-from .conftest import DEMO_PHONES, Auth, csrf_token
+from tests.conftest import DEMO_PHONES, Auth, csrf_token
 
 EN = {"Accept-Language": "en"}
 LOCAL = ZoneInfo("Asia/Shanghai")

@@ -10,9 +10,8 @@ from marketplace.audit import AuditLog
 from marketplace.places.models import Building, Community, Grid, Household
 from marketplace.users import services
 from marketplace.users.models import LoginSession, RoleGrant, User
-
-from .conftest import DEMO_PASSWORD, DEMO_PHONES, Auth, csrf_token
-from .test_languages import _english_words
+from tests.conftest import DEMO_PASSWORD, DEMO_PHONES, Auth, csrf_token
+from tests.test_languages import _english_words
 
 EN = {"Accept-Language": "en"}
 

@@ -7,9 +7,8 @@ from marketplace.audit import AuditLog
 from marketplace.demo import DEMO_PASSWORD
 from marketplace.notifications.models import Notification
 from marketplace.users.models import ResidencyApplication, User
-
-from .conftest import DEMO_PHONES, Auth, csrf_token
-from .test_api_helpers import make_token
+from tests.api.test_api_helpers import make_token
+from tests.conftest import DEMO_PHONES, Auth, csrf_token
 
 EN = {"Accept-Language": "en"}
 
@@ -302,7 +301,7 @@ def test_an_older_password_hash_is_upgraded_at_the_next_login(app, client, auth)
 
 def test_behind_a_proxy_the_limit_counts_the_forwarded_client_and_without_one_a_forged_header_changes_nothing(
         database_url, tmp_path):
-    from .conftest import demo_app
+    from tests.conftest import demo_app
 
     def attempts(hops):
         with demo_app(database_url, tmp_path / f"hops{hops}", PROXY_FIX_HOPS=hops, LOGIN_RATE_LIMIT="2 per minute") as app:

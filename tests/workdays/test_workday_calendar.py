@@ -11,9 +11,8 @@ import pytest
 from marketplace import workdays
 from marketplace.audit import AuditLog
 from marketplace.workdays import WorkdayOverride
-
-from .conftest import Auth, csrf_token
-from .test_dashboards import read_csv
+from tests.conftest import Auth, csrf_token
+from tests.staff.test_dashboards import read_csv
 
 EN = {"Accept-Language": "en"}
 
