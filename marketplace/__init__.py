@@ -67,19 +67,24 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from marketplace import api
+    from marketplace.audit.views import bp as audit_bp
     from marketplace.events.views import bp as events_bp
     from marketplace.ledger.views import bp as ledger_bp
     from marketplace.menu.views import bp as menu_bp
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.partners.views import bp as partners_bp
     from marketplace.places.views import bp as places_bp
+    from marketplace.public.fund_views import bp as funds_bp
     from marketplace.public.views import bp as public_bp
     from marketplace.service_requests.views import bp as requests_bp
     from marketplace.shop.views import bp as shop_bp
+    from marketplace.staff import dashboards, exports  # noqa: F401 - they add their pages to the staff blueprint
     from marketplace.staff.views import bp as staff_bp
     from marketplace.users.views import bp as users_bp
+    from marketplace.workdays.views import bp as workdays_bp
 
-    for blueprint in (public_bp, users_bp, menu_bp, places_bp, partners_bp, staff_bp, ledger_bp, shop_bp, requests_bp):
+    for blueprint in (public_bp, users_bp, menu_bp, places_bp, partners_bp, staff_bp, audit_bp, workdays_bp, funds_bp,
+                      ledger_bp, shop_bp, requests_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(events_bp)
     app.register_blueprint(notifications_bp)

@@ -3,6 +3,7 @@
 from marketplace.api.models import ApiToken, IdempotencyRecord
 from marketplace.audit import AuditHead, AuditLog
 from marketplace.events.models import Attendance, Badge, Event, Scan, Signup
+from marketplace.figures.snapshots import FiguresSnapshot
 from marketplace.ledger.models import Account, Adjustment, LedgerHead, Transfer
 from marketplace.menu.models import Category, ServiceItem
 from marketplace.notifications.models import Notification
@@ -11,7 +12,6 @@ from marketplace.places.models import Building, Community, Grid, Household
 from marketplace.public.models import FundUse
 from marketplace.service_requests.models import RequestEvent, ServiceRequest
 from marketplace.shop.models import Offer, Voucher
-from marketplace.staff.snapshots import FiguresSnapshot
 from marketplace.users.models import (
     LoginSession,
     PartnerInvite,

@@ -73,6 +73,15 @@ def page_number() -> int:
     return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
 
 
+def optional_id(value):
+    """A form's `coerce` for a place chosen from a list, or None: the service says which one is
+    missing, in words."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 FRESH_FOR_SECONDS = 15 * 60
 
 

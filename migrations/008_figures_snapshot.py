@@ -1,7 +1,7 @@
 """Peewee migrations -- 008_figures_snapshot.py.
 
 Stored figures of the dashboards and the public board, one row per area
-(marketplace.staff.snapshots): the pages read them instead of counting the whole history.
+(marketplace.figures.snapshots): the pages read them instead of counting the whole history.
 """
 
 from contextlib import suppress

@@ -135,7 +135,7 @@ def _create_test_app(database_url: str, folder, **settings):
             "UPLOAD_FOLDER": Path(folder) / "uploads",
             "RATELIMIT_STORAGE_URI": "memory://",
             # Figures counted on every page, so they equal the rows a test just wrote (and a GET
-            # stores nothing); tests/test_figures_snapshot.py turns the snapshots on.
+            # stores nothing); tests/figures/test_figures_snapshot.py turns the snapshots on.
             "FIGURES_MAX_AGE_SECONDS": 0,
             **settings,
         }

@@ -28,8 +28,7 @@ from marketplace.users.models import (
     VolunteerApplication,
 )
 from marketplace.workdays import WorkdayOverride
-
-from .conftest import DEMO_PHONES, csrf_token
+from tests.conftest import DEMO_PHONES, csrf_token
 
 IDENTITIES = (
     "anonymous",
@@ -202,16 +201,16 @@ ROUTES = {
     "staff.export_requests": ("/staff/exports/requests-all.csv", staff_only(200)),
     "staff.export_people": ("/staff/exports/people.csv", staff_only(200)),
     "staff.export_accounts": ("/staff/exports/accounts.csv", staff_only(200)),
-    "staff.calendar_page": ("/staff/calendar", staff_only(200)),
-    "staff.calendar_csv": ("/staff/calendar/2027.csv", staff_only(200)),
-    "staff.add_calendar_days": ("/staff/calendar/days", roles("community_admin", "street_officer", ok=422)),  # no day given
-    "staff.import_calendar": ("/staff/calendar/import", roles("community_admin", "street_officer", ok=422)),  # no file
-    "staff.remove_calendar_day": ("/staff/calendar/days/{workday_override}/remove", roles("community_admin", "street_officer", ok=302)),
-    "staff.audit_log": ("/staff/audit", roles("community_admin")),
-    "staff.audit_csv": ("/staff/audit.csv", roles("community_admin")),
-    "staff.funds": ("/staff/funds", roles("community_admin", "street_officer")),
-    "staff.funds_csv": ("/staff/funds.csv", roles("community_admin", "street_officer")),
-    "staff.withdraw_fund_use": ("/staff/funds/{fund_use}/withdraw", roles("community_admin", "street_officer", ok=302)),  # "say why"
+    "workdays.calendar_page": ("/staff/calendar", staff_only(200)),
+    "workdays.calendar_csv": ("/staff/calendar/2027.csv", staff_only(200)),
+    "workdays.add_calendar_days": ("/staff/calendar/days", roles("community_admin", "street_officer", ok=422)),  # no day given
+    "workdays.import_calendar": ("/staff/calendar/import", roles("community_admin", "street_officer", ok=422)),  # no file
+    "workdays.remove_calendar_day": ("/staff/calendar/days/{workday_override}/remove", roles("community_admin", "street_officer", ok=302)),
+    "audit.audit_log": ("/staff/audit", roles("community_admin")),
+    "audit.audit_csv": ("/staff/audit.csv", roles("community_admin")),
+    "funds.funds": ("/staff/funds", roles("community_admin", "street_officer")),
+    "funds.funds_csv": ("/staff/funds.csv", roles("community_admin", "street_officer")),
+    "funds.withdraw_fund_use": ("/staff/funds/{fund_use}/withdraw", roles("community_admin", "street_officer", ok=302)),  # "say why"
     # The public disclosure board: for everyone, signed in or not.
     "public.board": ("/board", everyone(200)),
     "public.board_csv": ("/board.csv", everyone(200)),
@@ -336,7 +335,7 @@ def _events(app) -> dict:
     from marketplace.events import services as events
     from marketplace.events import tokens
     from marketplace.events.models import Attendance, Event
-    from tests.test_events_pages import SERVICE_DAY
+    from tests.events.test_events_pages import SERVICE_DAY
 
     with app.test_request_context():
         event = Event.get(Event.title == SERVICE_DAY)

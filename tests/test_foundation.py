@@ -7,8 +7,7 @@ from marketplace.db import db
 from marketplace.menu.models import Category, ServiceItem
 from marketplace.schema import ALL_MODELS
 from marketplace.users.models import ResidencyApplication, RoleGrant, User
-
-from .conftest import DEMO_PHONES, csrf_token
+from tests.conftest import DEMO_PHONES, csrf_token
 
 
 def test_menu_page_lists_12_categories_and_28_items(client, app):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from .conftest import csrf_token
+from tests.conftest import csrf_token
 
 CATALOGUE = Path(__file__).resolve().parent.parent / "marketplace" / "translations" / "zh_Hans" / "LC_MESSAGES" / "messages.po"
 PUBLIC_PAGES = ["/", "/menu/", "/login", "/signup"]

@@ -10,7 +10,7 @@ Jobs:
 - `close_events` — volunteers still checked in after an event's check-out closed are checked
   out for staff review (events.services.close_finished).
 - `figures` — the stored figures of the dashboards and the public board are counted afresh
-  (staff.snapshots.refresh_all), a few times per FIGURES_MAX_AGE_SECONDS, so that pages read
+  (figures.snapshots.refresh_all), a few times per FIGURES_MAX_AGE_SECONDS, so that pages read
   them instead of counting on the request path. Not run when that setting is 0 (no snapshots).
 
 Only one scheduler may run jobs at a time, across every host (see ops.locks): start one on each
@@ -61,7 +61,7 @@ def forget_api_replies() -> int:
 
 
 def refresh_figures() -> int:
-    from marketplace.staff.snapshots import refresh_all
+    from marketplace.figures.snapshots import refresh_all
 
     return refresh_all()
 

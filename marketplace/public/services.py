@@ -15,12 +15,12 @@ from flask_babel import gettext as _
 from marketplace import access, audit
 from marketplace.db import db
 from marketplace.errors import DomainError
+from marketplace.figures import counting, snapshots
 from marketplace.places.models import Community
 from marketplace.public.models import FundUse
-from marketplace.staff import figures, snapshots
-from marketplace.staff.workday_calendar import parse_day
 from marketplace.timeutil import utcnow
 from marketplace.users.models import STAFF_ROLES, RoleGrant, User
+from marketplace.workdays.calendar import parse_day
 
 # Fewer ratings than this in a month are not averaged in public: one resident's stars would be
 # readable by whoever helped them that month.
@@ -32,7 +32,7 @@ MOBILE = re.compile(r"1[3-9]\d{9}")
 
 def board(community_id: int | None):
     """The board's figures, from the stored snapshot the staff dashboards share."""
-    return snapshots.figures_for(figures.community_area(community_id))
+    return snapshots.figures_for(counting.community_area(community_id))
 
 
 def _too_few(row) -> bool:
@@ -170,7 +170,7 @@ def publish_fund_use(staff, community_id: int | None, spent_on_text: str, purpos
                      approved_by: str) -> FundUse:
     if not may_publish_for(staff, community_id):
         raise DomainError(_("Please choose one of your communities."), field="community", status=403)
-    today = figures.local_today()
+    today = counting.local_today()
     spent_on = parse_day(spent_on_text)
     if spent_on is None:
         raise DomainError(_("Please enter the date, like 2026-11-20."), field="spent_on")

@@ -46,8 +46,8 @@ def _community():
 def board():
     """How requests were handled, volunteer hours, events, points and funds, per month and per
     community. Counts and sums only: never a resident's name, phone number or address."""
-    from marketplace.staff import charts
-    from marketplace.staff.reports import chart_columns, trend_charts
+    from marketplace.figures import charts
+    from marketplace.figures.reports import chart_columns, trend_charts
 
     community = _community()
     data = board_services.board(community.id if community else None)
@@ -68,7 +68,7 @@ def _file_name(community, what: str) -> str:
 @bp.route("/board.csv")
 @allow(PUBLIC)
 def board_csv():
-    from marketplace.staff.reports import months_csv
+    from marketplace.figures.reports import months_csv
 
     community = _community()
     data = board_services.board(community.id if community else None)

@@ -3,7 +3,7 @@ community administrator their community, street officers and administrators the 
 Each may narrow the view to a part of their scope; a part outside it is answered 404.
 
 Every chart's numbers are on the page (a table under it) and downloadable as CSV, both from the
-same stored snapshot (staff.snapshots), so the page and its files agree."""
+same stored snapshot (figures.snapshots), so the page and its files agree."""
 
 from flask import abort, render_template, request
 from flask_babel import format_datetime
@@ -12,14 +12,15 @@ from flask_login import current_user
 
 from marketplace import access
 from marketplace.access import STAFF, allow
-from marketplace.staff import charts, figures, snapshots, workday_calendar
-from marketplace.staff.reports import breakdown_csv, chart_columns, months_csv, round_or_blank, trend_charts
+from marketplace.figures import charts, counting, snapshots
+from marketplace.figures.reports import breakdown_csv, chart_columns, months_csv, round_or_blank, trend_charts
 from marketplace.staff.views import bp
 from marketplace.web import csv_response
+from marketplace.workdays import calendar as workday_calendar
 
 
-def _choice() -> figures.AreaChoice:
-    choice = figures.choose_area(current_user, request.args.get("area"))
+def _choice() -> counting.AreaChoice:
+    choice = counting.choose_area(current_user, request.args.get("area"))
     if choice is None:
         abort(404)
     return choice
@@ -32,7 +33,7 @@ def dashboard():
     data = snapshots.figures_for(choice.area)
     editor = access.has_role(current_user, *workday_calendar.EDITORS)
     return render_template(
-        "staff/dashboard.html", data=data, choice=choice, choices=figures.area_choices(current_user),
+        "staff/dashboard.html", data=data, choice=choice, choices=counting.area_choices(current_user),
         charts=trend_charts(data), columns=chart_columns(), percent=charts.percent, stars=charts.stars, number=charts.plain_number,
         bar_width=charts.bar_width, month_title=charts.month_title,
         missing_year=workday_calendar.next_year_missing() if editor else None,

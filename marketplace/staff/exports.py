@@ -11,18 +11,20 @@ from flask_login import current_user
 
 from marketplace import access, audit
 from marketplace.access import STAFF, allow
+from marketplace.audit import search as audit_search
+from marketplace.figures.counting import CAN_BE_LATE, HANDLED, IN_PROGRESS
 from marketplace.ledger import scope as ledger_scope
 from marketplace.ledger import statements
 from marketplace.ledger.models import Account
 from marketplace.service_requests.models import ServiceRequest
 from marketplace.service_requests.services import state_label
-from marketplace.staff import audit_search, queues, workday_calendar
-from marketplace.staff.figures import CAN_BE_LATE, HANDLED, IN_PROGRESS
+from marketplace.staff import queues
 from marketplace.staff.views import bp
 from marketplace.timeutil import utcnow
 from marketplace.users import services as user_services
 from marketplace.users.models import User
 from marketplace.web import csv_response
+from marketplace.workdays import calendar as workday_calendar
 
 REQUEST_LISTS = ("open", "overdue", "disputed", "escalated", "all")
 EXPORT_LIMIT = 50_000

@@ -14,13 +14,13 @@ from flask_babel import gettext as _
 from marketplace import access, audit, workdays
 from marketplace.db import db
 from marketplace.errors import DomainError
+from marketplace.figures.counting import CAN_BE_LATE
 from marketplace.ledger import adjustments
 from marketplace.menu.models import Category, ServiceItem
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Grid, Household
 from marketplace.service_requests.models import ServiceRequest
 from marketplace.shop import services as shop
-from marketplace.staff.figures import CAN_BE_LATE
 from marketplace.timeutil import utcnow
 from marketplace.users.models import PartnerInvite, ResidencyApplication, User, VolunteerApplication
 

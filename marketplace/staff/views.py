@@ -1,7 +1,7 @@
 """The staff back office: the work queue, the people in a staff member's scope (their roles, and
-switching their accounts off and on); and, in the modules imported at the end, the dashboards,
-the working-day calendar, the audit log, the fund-use entries of the public board and the exports,
-which all hang on this blueprint."""
+switching their accounts off and on). The dashboards (dashboards.py) and the downloads (exports.py)
+hang on this blueprint too; the app factory imports them. The audit log, the working-day calendar
+and the fund-use entries have their own blueprints in their domains (audit, workdays, public)."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,13 +13,14 @@ from marketplace.errors import DomainError
 from marketplace.ledger import statements
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid
-from marketplace.staff import queues, workday_calendar
+from marketplace.staff import queues
 from marketplace.staff.forms import GrantRoleForm
 from marketplace.timeutil import utcnow
 from marketplace.users import services as user_services
 from marketplace.users.forms import EmptyForm, ReasonForm
 from marketplace.users.models import RoleGrant, User
 from marketplace.web import act_and_flash
+from marketplace.workdays import calendar as workday_calendar
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -272,6 +273,3 @@ def reactivate(user_id):
         lambda person: _("%(name)s's account has been switched on again.", name=person.display_name),
     )
 
-
-# The rest of the back office registers its routes on `bp` when imported.
-from marketplace.staff import audit_views, calendar_views, dashboards, exports, fund_views  # noqa: E402, F401

@@ -1,0 +1,114 @@
+"""schemathesis against the live API: every operation in /api/v1/openapi.json, called with a
+valid token and data generated from the document, must answer without a 5xx, with a status the
+document lists for it, and with a body that matches the document.
+
+The app is served over HTTP on a local port (werkzeug's server, in a thread), on a database
+migrated and loaded with the demo community once for the whole module. The number
+of examples per operation is bounded (API_SCHEMATHESIS_EXAMPLES, default 25) so the run takes
+a couple of minutes.
+"""
+
+import os
+import uuid
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.api.test_api_helpers import make_token
+from tests.conftest import database_url_for, demo_app, in_app, served
+
+EXAMPLES = int(os.environ.get("API_SCHEMATHESIS_EXAMPLES", "25"))
+KNOWN_EXAMPLES = max(1, EXAMPLES // 3)
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+@pytest.fixture(scope="module")
+def live_app(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("schemathesis")
+    # The checks are about answers, not about the limits: let every generated request through.
+    unlimited = "100000 per minute"
+    with demo_app(database_url_for(request.config, folder), folder, API_RATE_LIMIT=unlimited,
+                  ONSITE_CODE_RATE_LIMIT=unlimited, VOUCHER_SCAN_RATE_LIMIT=unlimited,
+                  EVENT_CODE_RATE_LIMIT=unlimited) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def live_url(live_app):
+    """The API over HTTP, as a phone would reach it."""
+    with served(live_app) as url:
+        yield url
+
+
+def known_ids(app, who) -> dict:
+    """Ids of things this person may see (their request or job, a voucher, a notification, the
+    demo events and offers), so the generated calls reach the services, not only the 404s."""
+    from datetime import timedelta
+
+    from marketplace.events.models import Event
+    from marketplace.menu.models import ServiceItem
+    from marketplace.notifications.services import notify
+    from marketplace.service_requests import services as requests
+    from marketplace.shop import services as shop
+    from marketplace.shop.models import Offer
+    from marketplace.users.models import User
+    from tests.conftest import DEMO_PHONES
+
+    def make():
+        person = User.get(User.phone == DEMO_PHONES[who])
+        resident = User.get(User.phone == DEMO_PHONES["resident"])
+        item = ServiceItem.get(ServiceItem.code == "plumbing_electrical")
+        own = requests.book(resident if who == "partner_staff" else person, item.id, "水管漏水，请帮忙看看")
+        if who == "partner_staff":
+            requests.claim(person, own.id)
+        offer = Offer.select().where(Offer.status == "active", Offer.valid_until >= shop.today_local() + timedelta(
+            days=1), Offer.partner.is_null(False)).order_by(Offer.price).first()
+        voucher = shop.redeem(resident if who == "partner_staff" else person, offer.id, f"schemathesis-{who}")
+        event = Event.select().where(Event.status == "published").order_by(Event.id).first()
+        return {"request_id": own.id, "offer_id": offer.id, "voucher_id": voucher.id, "event_id": event.id,
+                "notification_id": notify(person, "other", "schemathesis").id}
+
+    return in_app(app, make)
+
+
+@pytest.mark.parametrize("who", ["volunteer", "partner_staff"])
+def test_every_operation_answers_as_the_document_says(live_app, live_url, who):
+    token = make_token(live_app, who, name=f"schemathesis {who}")
+    headers = {"Authorization": f"Bearer {token}"}
+    ids = known_ids(live_app, who)
+    schema = schemathesis.openapi.from_url(f"{live_url}/api/v1/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 30
+    failures = []
+    for operation in operations:
+        names = [p.name for p in operation.path_parameters]
+        strategies = [(EXAMPLES, operation.as_strategy(), False)]
+        if names:  # and once more on things that exist, each call with a fresh Idempotency-Key
+            fixed = {name: ids[name] for name in names}
+            strategies.append((KNOWN_EXAMPLES, operation.as_strategy(path_parameters=fixed), True))
+        for examples, strategy, fresh_key in strategies:
+            try:
+                _checker(strategy, examples, headers, fresh_key and operation.method.upper() == "POST")()
+            except Exception as error:  # noqa: BLE001 - gather every operation's failure, then report them all
+                failures.append(f"{operation.method.upper()} {operation.path}:\n{error}")
+    assert not failures, "\n\n".join(failures)
+
+
+def _checker(strategy, examples, headers, fresh_key):
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(case=strategy)
+    def check(case):
+        sent = dict(headers)
+        if fresh_key:
+            sent["Idempotency-Key"] = uuid.uuid4().hex
+        case.call_and_validate(headers=sent, checks=CHECKS)
+
+    return check
