@@ -73,6 +73,12 @@ def staff_only(ok=200):
 VERIFIERS = ("building_head", "grid_admin", "community_admin")
 
 
+def organisers_only(ok=200):
+    """An event's organising (events.permissions.MATRIX): its community's administrator and street
+    staff; building heads and grid administrators help at the door only (403 here)."""
+    return roles("community_admin", "street_officer", ok=ok)
+
+
 def in_residents_scope(status):
     """张阿姨's own things: she and the staff covering her home get `status`; other people 404."""
     return {**signed_in_only(404), "resident": status, **{who: status for who in STAFF_ROLES}}
@@ -254,6 +260,7 @@ ROUTES = {
     "api.kiosk_check": ("/api/v1/events/checkin", api_signed_in(415)),
     "api.code_check": ("/api/v1/events/{event}/code", api_signed_in(415)),
     "api.record": ("/api/v1/events/record", api_signed_in(200)),
+    "api.event_roster": ("/api/v1/events/{service_day}/roster", api_roles(*STAFF_ROLES)),
     "api.list_notifications": ("/api/v1/notifications", api_signed_in(200)),
     "api.mark_read": ("/api/v1/notifications/{notification}/read", api_scope(holder_only(200))),
     "api.mark_all_read": ("/api/v1/notifications/read-all", api_signed_in(200)),
@@ -270,13 +277,13 @@ ROUTES = {
     "events.kiosk_door": ("/events/k/{kiosk}", signed_in_only(200)),
     "events.poster_door": ("/events/p/{poster}", signed_in_only(200)),
     "events.manage": ("/events/manage", staff_only(200)),
-    "events.new": ("/events/new", staff_only(200)),
-    "events.edit": ("/events/{service_day}/edit", staff_only(200)),
-    "events.publish": ("/events/{service_day}/publish", staff_only(302)),
+    "events.new": ("/events/new", organisers_only(200)),
+    "events.edit": ("/events/{service_day}/edit", organisers_only(200)),
+    "events.publish": ("/events/{service_day}/publish", organisers_only(302)),
     "events.kiosk": ("/events/{service_day}/kiosk", staff_only(200)),
     "events.kiosk_code": ("/events/{service_day}/kiosk/code", staff_only(200)),
     "events.poster": ("/events/{service_day}/poster", staff_only(200)),
-    "events.reissue_poster": ("/events/{service_day}/poster/reissue", staff_only(302)),
+    "events.reissue_poster": ("/events/{service_day}/poster/reissue", organisers_only(302)),
     "events.scanner": ("/events/{service_day}/scanner", staff_only(200)),
     "events.scans": ("/events/{service_day}/scans", staff_only(400)),  # a form post, not the scanner's JSON
     "events.service_worker": ("/events/sw.js", everyone(200)),
@@ -291,8 +298,8 @@ ROUTES = {
     "events.volunteer": ("/events/volunteers/{volunteer}", staff_only(200)),
     "events.volunteer_certificate": ("/events/volunteers/{volunteer}/certificate", staff_only(200)),
     "events.replace_badge": ("/events/badge/replace", signed_in_only(302)),
-    "events.revoke_badge": ("/events/volunteers/{volunteer}/badge/replace", staff_only(302)),
-    "events.cancel": ("/events/{service_day}/cancel", staff_only(302)),  # last: it ends the event
+    "events.revoke_badge": ("/events/volunteers/{volunteer}/badge/replace", organisers_only(302)),
+    "events.cancel": ("/events/{service_day}/cancel", organisers_only(302)),  # last: it ends the event
 }
 
 # These end the session, so they run last, each from a fresh login.

@@ -3,12 +3,13 @@ six digits, and the volunteer's record of hours and stars."""
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace.access import PUBLIC, SIGNED_IN
+from marketplace import audit
+from marketplace.access import PUBLIC, SIGNED_IN, STAFF
 from marketplace.api.auth import per_user_key
 from marketplace.api.pagination import paginate
 from marketplace.api.registry import component, config_limit, operation, page_of
 from marketplace.api.schema import Fields, FromForm, String, iso
-from marketplace.events import services
+from marketplace.events import permissions, services
 from marketplace.events.forms import KIND_LABELS, CodeForm
 from marketplace.events.models import (
     ATTENDANCE_STATES,
@@ -67,7 +68,25 @@ EVENT = component("Event", {
         "cancel_reason": {"type": "string"},
         "my_signup": {"oneOf": [SIGNUP, {"type": "null"}], "description": "Signed-in callers only."},
         "my_attendance": {"oneOf": [ATTENDANCE, {"type": "null"}], "description": "Signed-in callers only."},
+        "my_actions": {"type": "array", "items": {"type": "string", "enum": list(permissions.ACTIONS)},
+                       "description": "Signed-in callers only: what the caller may do with this event as staff "
+                                      "(the same table the pages use to show their buttons)."},
     },
+})
+ROSTER_ROW = component("RosterRow", {
+    "type": "object", "required": ["user_id", "name", "phone", "phone_masked", "signup", "attendance"],
+    "properties": {
+        "user_id": {"type": "integer"},
+        "name": {"type": "string"},
+        "phone": {"type": "string", "description": "In full, or masked (138****1234) when not the caller's to read."},
+        "phone_masked": {"type": "boolean"},
+        "signup": {"oneOf": [SIGNUP, {"type": "null"}], "description": "null for a walk-in."},
+        "attendance": {"oneOf": [ATTENDANCE, {"type": "null"}]},
+    },
+})
+ROSTER = component("EventRoster", {
+    "type": "object", "required": ["event_id", "people"],
+    "properties": {"event_id": {"type": "integer"}, "people": {"type": "array", "items": ROSTER_ROW}},
 })
 EVENT_PAGE = component("EventPage", page_of(EVENT))
 CHECK = component("CheckResult", {
@@ -121,6 +140,7 @@ def event_json(event: Event, user=None) -> dict:
         data["my_signup"] = signup_json(Signup.get_or_none(Signup.event == event.id, Signup.user == user.id))
         data["my_attendance"] = attendance_json(
             Attendance.get_or_none(Attendance.event == event.id, Attendance.user == user.id))
+        data["my_actions"] = [action for action in permissions.ACTIONS if permissions.may(user, action, event)]
     return data
 
 
@@ -192,3 +212,22 @@ def record(user):
             "attended": [attendance_json(a) for a in data.attended],
             "pending": [attendance_json(a) for a in data.pending],
             "signups": [signup_json(s) for s in data.signups]}
+
+
+@operation("GET", "/events/<int:event_id>/roster", summary="The event's roster", tag="events", allow=STAFF,
+           scope="read", response=ROSTER, errors=(403, 404))
+def event_roster(user, event_id):
+    """Everyone signed up or checked in, for the event's staff. Organisers read every phone
+    number; building heads and grid administrators helping at the door read those of the
+    volunteers living in their own buildings or grid, the others masked. Each reading is kept in
+    the audit log, as on the roster page."""
+    event = services.get_managed(user, event_id, "read_roster")
+    rows = services.roster(event)["rows"]
+    shown = permissions.phones_shown(user, event, [row["user"].id for row in rows])
+    audit.record(user, "events.roster.viewed", event)  # volunteers' phone numbers (PIPL)
+    return {"event_id": event.id, "people": [{
+        "user_id": row["user"].id, "name": row["user"].display_name,
+        "phone": row["user"].phone if row["user"].id in shown else row["user"].masked_phone(),
+        "phone_masked": row["user"].id not in shown,
+        "signup": signup_json(row["signup"]), "attendance": attendance_json(row["attendance"]),
+    } for row in rows]}

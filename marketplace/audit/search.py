@@ -69,10 +69,10 @@ STREET_WIDE_AREAS = ("workdays.", "menu.")
 
 
 def visible_to(staff):
-    if access.has_role(staff, "admin"):
+    if access.scope_of(staff).everything:
         return AuditLog.select()
-    communities = access.community_ids_administered(staff) or [0]
-    households = access.household_ids_in_scope(staff)
+    communities = access.scope_of(staff).administered_community_ids() or [0]
+    households = access.scope_of(staff).households()
     partners = PartnerEnterprise.select(PartnerEnterprise.id).where(PartnerEnterprise.community.in_(communities))
     events = Event.select(Event.id).where(Event.community.in_(communities))
     people = user_services.people_in_scope(staff).select(User.id)

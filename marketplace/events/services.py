@@ -29,15 +29,14 @@ from peewee import JOIN, fn
 from marketplace import access, audit
 from marketplace.db import db
 from marketplace.errors import DomainError
-from marketplace.events import tokens
+from marketplace.events import permissions, tokens
 from marketplace.events.models import EVENT_KINDS, POINTS_RULES, Attendance, Badge, Event, Scan, Signup
 from marketplace.ledger import services as ledger
 from marketplace.notifications.services import notify
-from marketplace.places.models import Building, Community, Grid
+from marketplace.places.models import Community
 from marketplace.timeutil import utcnow
-from marketplace.users.models import STAFF_ROLES, RoleGrant, User
+from marketplace.users.models import RoleGrant, User
 
-ORGANIZERS = STAFF_ROLES
 MAX_EVENT_HOURS = 24
 MAX_CAPACITY = 10_000
 MAX_POINTS = 1_000
@@ -66,32 +65,25 @@ def _dt(moment: datetime) -> str:
 # ---- who may organise what ----------------------------------------------------------------
 
 
-def managed_community_ids(user) -> list[int] | None:
-    """The communities whose events a staff member runs; None means every community.
-    Building heads and grid administrators help at their community's events too."""
-    held = access.grants(user)
-    if any(g.role in ("admin", "street_officer") for g in held):
-        return None
-    ids = {g.community_id for g in held if g.role == "community_admin"}
-    grids = [g.grid_id for g in held if g.role == "grid_admin"]
-    buildings = [g.building_id for g in held if g.role == "building_head"]
-    if grids:
-        ids |= {row.community_id for row in Grid.select(Grid.community).where(Grid.id.in_(grids))}
-    if buildings:
-        rows = Grid.select(Grid.community).join(Building).where(Building.id.in_(buildings))
-        ids |= {row.community_id for row in rows}
-    return sorted(ids)
-
-
 def may_manage(user, event: Event) -> bool:
-    if user is None or not user.is_authenticated or not access.is_staff(user):
-        return False
-    ids = managed_community_ids(user)
-    return ids is None or event.community_id in ids
+    """Whether the event's staff pages are open to the user (as organiser or at the door);
+    what they may do there is permissions.MATRIX's to say."""
+    return permissions.may(user, "view", event)
+
+
+def _check_may(user, action: str, event: Event | None) -> Event:
+    """Not found when the event is not the user's at all; forbidden when it is, but this part of
+    it is not theirs (a building head at the door does not cancel the event)."""
+    if event is None or not permissions.may(user, "view", event):
+        raise DomainError(_("This event was not found."), status=404)
+    if not permissions.may(user, action, event):
+        raise DomainError(_("Only the community's administrators can do this; please ask them."), status=403)
+    return event
 
 
 def communities_for(user) -> list[Community]:
-    ids = managed_community_ids(user)
+    """The communities the user may organise events in."""
+    ids = permissions.community_ids_for(user, "create")
     query = Community.select().order_by(Community.id)
     return list(query if ids is None else query.where(Community.id.in_(ids or [0])))
 
@@ -104,15 +96,13 @@ def get_event(user, event_id: int) -> Event:
     return event
 
 
-def get_managed(user, event_id: int) -> Event:
-    event = Event.get_or_none(Event.id == event_id)
-    if event is None or not may_manage(user, event):
-        raise DomainError(_("This event was not found."), status=404)
-    return event
+def get_managed(user, event_id: int, action: str = "view") -> Event:
+    return _check_may(user, action, Event.get_or_none(Event.id == event_id))
 
 
 def managed_events(user):
-    ids = managed_community_ids(user)
+    """The events whose staff pages the user may open: organising them or helping at the door."""
+    ids = permissions.community_ids_for(user, "view")
     query = Event.select(Event, Community).join(Community)
     if ids is not None:
         query = query.where(Event.community.in_(ids or [0]))
@@ -192,7 +182,7 @@ def _validate_fields(user, fields: dict, event: Event | None = None, now: dateti
     if not place:
         raise DomainError(_("Please say where the event takes place."), field="place")
     community_id = fields.get("community_id")
-    ids = managed_community_ids(user)
+    ids = permissions.community_ids_for(user, "create")
     if not isinstance(community_id, int) or (ids is not None and community_id not in ids) or \
             not Community.select().where(Community.id == community_id).exists():
         raise DomainError(_("Please choose one of your communities."), field="community_id")
@@ -233,8 +223,10 @@ def _validate_fields(user, fields: dict, event: Event | None = None, now: dateti
 
 def create_event(staff, fields: dict, now: datetime | None = None) -> Event:
     """A new event starts as a draft that only its organisers see, until it is published."""
-    if not access.has_role(staff, *ORGANIZERS):
+    if not access.is_staff(staff):
         raise DomainError(_("Only community staff can organise events."), status=403)
+    if not permissions.may(staff, "create"):
+        raise DomainError(_("Only the community's administrators can do this; please ask them."), status=403)
     values = _validate_fields(staff, fields, now=now)
     with db.atomic():
         event = Event.create(created_by=staff, status="draft", **values)
@@ -251,9 +243,7 @@ def _lock_event(event_id: int) -> Event | None:
 
 def update_event(staff, event_id: int, fields: dict, now: datetime | None = None) -> Event:
     with db.atomic():
-        event = _lock_event(event_id)
-        if event is None or not may_manage(staff, event):
-            raise DomainError(_("This event was not found."), status=404)
+        event = _check_may(staff, "edit", _lock_event(event_id))
         if event.status == "cancelled":
             raise DomainError(_("This event was cancelled and can no longer change."), status=409)
         values = _validate_fields(staff, fields, event, now)
@@ -274,9 +264,7 @@ def update_event(staff, event_id: int, fields: dict, now: datetime | None = None
 
 def publish_event(staff, event_id: int, now: datetime | None = None) -> Event:
     with db.atomic():
-        event = _lock_event(event_id)
-        if event is None or not may_manage(staff, event):
-            raise DomainError(_("This event was not found."), status=404)
+        event = _check_may(staff, "publish", _lock_event(event_id))
         if event.status != "draft":
             raise DomainError(_("This event is already published or cancelled."), status=409)
         if event.ends_at <= _now(now):
@@ -288,12 +276,10 @@ def publish_event(staff, event_id: int, now: datetime | None = None) -> Event:
 
 def cancel_event(staff, event_id: int, reason: str, now: datetime | None = None) -> Event:
     reason = (reason or "").strip()
-    if not reason:
-        raise DomainError(_("Please give a reason; the people signed up will see it."), field="reason")
     with db.atomic():
-        event = _lock_event(event_id)
-        if event is None or not may_manage(staff, event):
-            raise DomainError(_("This event was not found."), status=404)
+        event = _check_may(staff, "cancel", _lock_event(event_id))
+        if not reason:
+            raise DomainError(_("Please give a reason; the people signed up will see it."), field="reason")
         if event.status == "cancelled":
             raise DomainError(_("This event is already cancelled."), status=409)
         if Attendance.select().where(Attendance.event == event.id).exists():
@@ -310,7 +296,7 @@ def cancel_event(staff, event_id: int, reason: str, now: datetime | None = None)
 def reissue_poster(staff, event_id: int) -> Event:
     """Void every printed poster of the event (one was photographed and shared, say)."""
     with db.atomic():
-        event = get_managed(staff, event_id)
+        event = get_managed(staff, event_id, "reissue_poster")
         Event.update(poster_version=Event.poster_version + 1).where(Event.id == event.id).execute()
         audit.record(staff, "events.poster.reissued", event)
     return Event.get_by_id(event.id)
@@ -693,6 +679,8 @@ def replace_badge(actor, user_id: int) -> Badge:
     person = User.get_or_none(User.id == user_id)
     if person is None or (actor.id != person.id and not may_see_volunteer(actor, person)):
         raise DomainError(_("This person was not found."), status=404)
+    if not may_replace_badge(actor, person):
+        raise DomainError(_("Only the community's administrators can do this; please ask them."), status=403)
     with db.atomic():
         badge = badge_of(person)
         Badge.update(serial=Badge.serial + 1, replaced_at=utcnow(), replaced_by=actor.id).where(
@@ -730,7 +718,7 @@ def check_with_badge(staff, event_id: int, raw: str, action: str, nonce: str | N
     """Event staff scanned (or typed) a volunteer's badge. `scanned_at` is when, for scans that
     waited on an offline device."""
     now = _now(now)
-    event = get_managed(staff, event_id)
+    event = get_managed(staff, event_id, "run_door")
     at = scanned_at or now
     if action not in ("in", "out"):
         raise DomainError(_("Please choose check-in or check-out."))
@@ -754,7 +742,7 @@ def record_scans(staff, event_id: int, items, sent_at_ms, now: datetime | None =
     09:02 as 09:02. A time still in the future counts as now; one older than
     EVENT_OFFLINE_SCAN_MAX_HOURS is refused."""
     now = _now(now)
-    get_managed(staff, event_id)
+    get_managed(staff, event_id, "run_door")
     if not isinstance(items, list) or not items:
         raise DomainError(_("No scans were sent."))
     if len(items) > MAX_BATCH:
@@ -814,7 +802,7 @@ def check_in_by_hand(staff, event_id: int, phone: str, at: datetime | None, reas
     from marketplace.users.services import normalize_phone
 
     now = _now(now)
-    event = get_managed(staff, event_id)
+    event = get_managed(staff, event_id, "run_door")
     reason = _reason(reason)
     volunteer = User.get_or_none(User.phone == normalize_phone(phone))
     if volunteer is None:
@@ -835,7 +823,7 @@ def _managed_attendance(staff, attendance_id: int) -> tuple[Attendance, Event]:
     event = Event.get_by_id(attendance.event_id)
     if not may_manage(staff, event):
         raise DomainError(_("This attendance was not found."), status=404)
-    return attendance, event
+    return attendance, _check_may(staff, "run_door", event)
 
 
 def check_out_by_hand(staff, attendance_id: int, at: datetime | None, reason: str,
@@ -904,7 +892,7 @@ class KioskCode:
 def kiosk_code(staff, event_id: int, mode: str | None = None, now: datetime | None = None) -> KioskCode:
     """What the kiosk screen shows now: a fresh QR token and its six digits, or why not."""
     now = _now(now)
-    event = get_managed(staff, event_id)
+    event = get_managed(staff, event_id, "run_door")
     if mode not in ("in", "out"):
         mode = "out" if now >= event.ends_at - KIOSK_SWITCH_TO_OUT else "in"
     counts = {row.state: row.n for row in Attendance.select(
@@ -974,19 +962,30 @@ def volunteer_record(volunteer: User, now: datetime | None = None) -> VolunteerR
     )
 
 
-def may_see_volunteer(staff, person: User) -> bool:
-    """Staff see the records of their communities' volunteers and of anyone at their events."""
-    if not access.is_staff(staff):
+def _volunteer_in(person: User, community_ids: list[int] | None) -> bool:
+    """A volunteer of these communities (None: any), or someone at one of their events."""
+    if community_ids is None:
+        return True
+    if not community_ids:
         return False
-    ids = managed_community_ids(staff)
-    if ids is None:
-        return True
     if RoleGrant.select().where(RoleGrant.user == person.id, RoleGrant.role == "volunteer",
-                                RoleGrant.community.in_(ids or [0])).exists():
+                                RoleGrant.community.in_(community_ids)).exists():
         return True
-    events = Event.select(Event.id).where(Event.community.in_(ids or [0]))
+    events = Event.select(Event.id).where(Event.community.in_(community_ids))
     return (Signup.select().where(Signup.user == person.id, Signup.event.in_(events)).exists()
             or Attendance.select().where(Attendance.user == person.id, Attendance.event.in_(events)).exists())
+
+
+def may_see_volunteer(staff, person: User) -> bool:
+    """Staff see the records of their communities' volunteers and of anyone at their events."""
+    return access.is_staff(staff) and _volunteer_in(person, permissions.community_ids_for(staff, "view"))
+
+
+def may_replace_badge(actor, person: User) -> bool:
+    """Volunteers replace their own badge; of the staff, only the organisers of their events."""
+    if actor.id == person.id:
+        return True
+    return access.is_staff(actor) and _volunteer_in(person, permissions.community_ids_for(actor, "replace_badge"))
 
 
 def volunteer_for_staff(staff, user_id: int) -> User:

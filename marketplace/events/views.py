@@ -24,7 +24,7 @@ from marketplace.access import PUBLIC, SIGNED_IN, STAFF, allow
 from marketplace.cache import cached_page
 from marketplace.config import PROJECT_ROOT
 from marketplace.errors import DomainError
-from marketplace.events import services, tokens
+from marketplace.events import permissions, services, tokens
 from marketplace.events.forms import (
     KIND_LABELS,
     METHOD_LABELS,
@@ -84,6 +84,8 @@ def _event_helpers():
         "event_day": _day,
         "event_when": _when,
         "event_points": _points_text,
+        # The pages show only the buttons the matrix lets this person use: event_may('cancel', event).
+        "event_may": lambda action, event=None: permissions.may(_user(), action, event),
     }
 
 
@@ -96,11 +98,13 @@ def _or_404(call):
         return call()
     except DomainError as error:
         not_found_on_404(error)
+        if error.status == 403:  # their event, not their part of it (permissions.MATRIX)
+            abort(403)
         raise
 
 
-def _managed(event_id: int) -> Event:
-    return _or_404(lambda: services.get_managed(current_user, event_id))
+def _managed(event_id: int, action: str = "view") -> Event:
+    return _or_404(lambda: services.get_managed(current_user, event_id, action))
 
 
 # ---- volunteers: finding events and signing up ---------------------------------------------
@@ -281,6 +285,8 @@ def _event_form(form, event=None):
 @bp.route("/new", methods=["GET", "POST"])
 @allow(STAFF)
 def new():
+    if not permissions.may(current_user, "create"):
+        abort(403)  # building heads and grid administrators help at the door; they do not organise
     form = EventForm()
     _event_form(form)
     if form.validate_on_submit():
@@ -297,7 +303,7 @@ def new():
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
 @allow(STAFF)
 def edit(event_id):
-    event = _managed(event_id)
+    event = _managed(event_id, "edit")
     if request.method == "GET":
         form = EventForm(obj=event, community_id=event.community_id, starts_at=local_input(event.starts_at),
                          ends_at=local_input(event.ends_at))
@@ -320,12 +326,17 @@ def _staff_action(event_id, action, message):
     return act_and_flash(action, message, url_for("events.show", event_id=event_id))
 
 
+def _organiser_action(event_id, action, message):
+    """A button only organisers see: anyone else pressing it hears 404 or 403, not a flash."""
+    return _staff_action(event_id, lambda: _or_404(action), message)
+
+
 @bp.route("/<int:event_id>/publish", methods=["POST"])
 @allow(STAFF)
 def publish(event_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    return _staff_action(event_id, lambda: services.publish_event(current_user, event_id),
+    return _organiser_action(event_id, lambda: services.publish_event(current_user, event_id),
                          _("The event is published. Volunteers can sign up now."))
 
 
@@ -335,7 +346,7 @@ def cancel(event_id):
     form = ReasonForm()
     if not form.validate_on_submit():
         abort(400)
-    return _staff_action(event_id, lambda: services.cancel_event(current_user, event_id, form.reason.data),
+    return _organiser_action(event_id, lambda: services.cancel_event(current_user, event_id, form.reason.data),
                          _("The event is cancelled."))
 
 
@@ -357,7 +368,7 @@ def _kiosk_payload(event_id, mode):
 @allow(STAFF)
 def kiosk(event_id):
     """The screen at the door: a QR that changes every 30 seconds (kiosk.js asks for the next)."""
-    event = _managed(event_id)
+    event = _managed(event_id, "run_door")
     data = _kiosk_payload(event.id, request.args.get("mode"))
     return render_template("events/kiosk.html", event=event, code=data)
 
@@ -374,7 +385,7 @@ def kiosk_code(event_id):
 @bp.route("/<int:event_id>/poster")
 @allow(STAFF)
 def poster(event_id):
-    event = _managed(event_id)
+    event = _managed(event_id, "run_door")
     url = url_for("events.poster_door", token=tokens.poster_token(event.id, event.poster_version), _external=True)
     return render_template("events/poster.html", event=event, qr=qr_svg(url, _("Check-in QR code")),
                            button_form=EmptyForm())
@@ -385,11 +396,7 @@ def poster(event_id):
 def reissue_poster(event_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        services.reissue_poster(current_user, event_id)
-    except DomainError as error:
-        not_found_on_404(error)
-        raise
+    _or_404(lambda: services.reissue_poster(current_user, event_id))
     flash(_("A new poster is ready. Earlier printouts no longer work: please replace them."), "success")
     return redirect(url_for("events.poster", event_id=event_id))
 
@@ -399,7 +406,7 @@ def reissue_poster(event_id):
 def scanner(event_id):
     """Staff scan volunteers' badges. With JavaScript, badge-scan.js queues scans on the device
     and sends them when it can; without it, this form records one typed code at a time."""
-    event = _managed(event_id)
+    event = _managed(event_id, "run_door")
     form = BadgeForm()
     if not form.is_submitted():
         form.action.data = request.args.get("action") or (
@@ -452,11 +459,11 @@ def service_worker():
 @bp.route("/<int:event_id>/roster")
 @allow(STAFF)
 def roster(event_id):
-    event = _managed(event_id)
+    event = _managed(event_id, "read_roster")
     data = services.roster(event)
     audit.record(current_user, "events.roster.viewed", event)  # volunteers' full phone numbers (PIPL)
     return render_template(
-        "events/roster.html", event=event, data=data, in_form=ManualInForm(formdata=None),
+        "events/roster.html", event=event, data=data, shown=_phones_shown(event, data), in_form=ManualInForm(formdata=None),
         out_form=ManualOutForm(formdata=None), local_input=local_input, now=utcnow(),
     )
 
@@ -464,8 +471,9 @@ def roster(event_id):
 @bp.route("/<int:event_id>/roster.csv")
 @allow(STAFF)
 def roster_csv(event_id):
-    event = _managed(event_id)
+    event = _managed(event_id, "read_roster")
     data = services.roster(event)
+    shown = _phones_shown(event, data)
     audit.record(current_user, "events.roster.downloaded", event)
     signup_labels = {"confirmed": _("has a place"), "waitlisted": _("waiting list"), "cancelled": _("cancelled")}
     state_labels = {"in": _("checked in"), "out": _("checked out"), "review": _("to review")}
@@ -477,7 +485,7 @@ def roster_csv(event_id):
     for row in data["rows"]:
         signup, attendance = row["signup"], row["attendance"]
         rows.append([
-            row["user"].display_name, row["user"].phone,
+            row["user"].display_name, row["user"].phone if row["user"].id in shown else row["user"].masked_phone(),
             signup_labels[signup.status] if signup else _("walk-in"),
             when(attendance.checked_in_at) if attendance else "",
             str(METHOD_LABELS[attendance.in_method]) if attendance else "",
@@ -493,6 +501,10 @@ def roster_csv(event_id):
     return csv_response(f"event-{event.id}-roster.csv", header, rows)
 
 
+def _phones_shown(event, data) -> set[int]:
+    return permissions.phones_shown(current_user, event, [row["user"].id for row in data["rows"]])
+
+
 def _form_errors(form) -> str:
     return " ".join(str(error) for errors in form.errors.values() for error in errors)
 
@@ -504,7 +516,7 @@ def _roster_redirect(event_id):
 @bp.route("/<int:event_id>/attendance", methods=["POST"])
 @allow(STAFF)
 def check_in_by_hand(event_id):
-    event = _managed(event_id)
+    event = _managed(event_id, "run_door")
     form = ManualInForm()
     if not form.validate_on_submit():
         flash(_form_errors(form), "error")
@@ -525,7 +537,7 @@ def check_out_by_hand(attendance_id):
     attendance = Attendance.get_or_none(Attendance.id == attendance_id)
     if attendance is None:
         abort(404)
-    event = _managed(attendance.event_id)
+    event = _managed(attendance.event_id, "run_door")
     form = ManualOutForm()
     if not form.validate_on_submit():
         flash(_form_errors(form), "error")
@@ -602,7 +614,7 @@ def badge_door(token):
 def volunteer(user_id):
     person = _or_404(lambda: services.volunteer_for_staff(current_user, user_id))
     return render_template("events/hours.html", record=services.volunteer_record(person), own=False,
-                           button_form=EmptyForm())
+                           may_replace=services.may_replace_badge(current_user, person), button_form=EmptyForm())
 
 
 @bp.route("/volunteers/<int:user_id>/certificate")

@@ -58,14 +58,9 @@ class Area:
     buildings: frozenset = frozenset()
 
     def households(self):
-        if self.everything:
-            return Household.select(Household.id)
-        condition = (
-            Grid.community.in_(sorted(self.communities) or [0])
-            | Building.grid.in_(sorted(self.grids) or [0])
-            | Household.building.in_(sorted(self.buildings) or [0])
-        )
-        return Household.select(Household.id).join(Building).join(Grid).where(condition)
+        # The same places, the same households as a person's scope: one definition (access.Scope).
+        return access.Scope(street_wide=self.everything, communities=self.communities, grids=self.grids,
+                            buildings=self.buildings).households()
 
     def users(self):
         """Ids of the area's people: its residents, and the volunteers of its communities.
@@ -129,15 +124,11 @@ class Area:
 
 
 def staff_area(user) -> Area:
-    """The area a staff member is responsible for, from their role grants."""
-    held = access.grants(user)
-    if any(g.role in ("admin", "street_officer") for g in held):
+    """The area a staff member is responsible for: their scope (access.scope_of), as an area."""
+    scope = access.scope_of(user)
+    if scope.street_wide:
         return Area(everything=True)
-    return Area(
-        communities=frozenset(g.community_id for g in held if g.role == "community_admin"),
-        grids=frozenset(g.grid_id for g in held if g.role == "grid_admin"),
-        buildings=frozenset(g.building_id for g in held if g.role == "building_head"),
-    )
+    return Area(communities=scope.communities, grids=scope.grids, buildings=scope.buildings)
 
 
 @dataclass

@@ -5,18 +5,17 @@ from marketplace.ledger.models import Account
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.users.models import RoleGrant
 
-SEES_EVERY_ACCOUNT = ("admin", "street_officer")
-
 
 def accounts_in_staff_scope(staff):
     """Accounts of the members living in the staff member's households, of the volunteers and
     partners of the communities they administer; everything for admins and street officers."""
-    if access.has_role(staff, *SEES_EVERY_ACCOUNT):
+    scope = access.scope_of(staff)
+    if scope.street_wide:
         return Account.select()
     residents = RoleGrant.select(RoleGrant.user).where(
-        (RoleGrant.role == "resident") & RoleGrant.household.in_(access.household_ids_in_scope(staff))
+        (RoleGrant.role == "resident") & RoleGrant.household.in_(scope.households())
     )
-    communities = access.community_ids_administered(staff) or [0]
+    communities = scope.administered_community_ids() or [0]
     volunteers = RoleGrant.select(RoleGrant.user).where(
         (RoleGrant.role == "volunteer") & RoleGrant.community.in_(communities)
     )
@@ -26,15 +25,12 @@ def accounts_in_staff_scope(staff):
     )
 
 
-def partner_ids_staffed_by(user) -> list[int]:
-    return [grant.partner_id for grant in access.grants(user) if grant.role == "partner_staff"]
-
-
 def can_view(user, account: Account) -> bool:
-    if account.user_id == user.id or account.partner_id in partner_ids_staffed_by(user):
+    scope = access.scope_of(user)
+    if account.user_id == user.id or scope.staffs_partner(account.partner_id):
         return True
-    if not access.is_staff(user):
+    if not scope.is_staff:
         return False
     if account.kind in ("issuer", "escrow", "flea_market"):
-        return access.has_role(user, "community_admin", *SEES_EVERY_ACCOUNT)
+        return scope.street_wide or bool(scope.communities)
     return accounts_in_staff_scope(user).where(Account.id == account.id).exists()

@@ -187,7 +187,7 @@ def _decide(action, done_message):
 def settlement():
     """Points each partner shop received from vouchers, per month, for the community's accounts."""
     everything = access.has_role(current_user, "admin", "street_officer")
-    rows = list(partner_settlement(None if everything else access.community_ids_administered(current_user)))
+    rows = list(partner_settlement(None if everything else access.scope_of(current_user).administered_community_ids()))
     if request.args.get("format") == "csv":
         return csv_response(
             "partner-settlement.csv", [_("Month"), _("Shop"), _("Vouchers used"), _("Points received")],

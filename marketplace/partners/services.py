@@ -11,7 +11,7 @@ from marketplace.partners.models import PartnerEnterprise
 
 
 def create_partner(staff, community_id: int, name: str, business: str, contact_phone: str, address: str):
-    if community_id not in access.community_ids_administered(staff):
+    if not access.scope_of(staff).administers(community_id):
         raise DomainError(_("Please choose a community you administer."), "community")
     name = (name or "").strip()
     if not name:
@@ -34,7 +34,7 @@ def create_partner(staff, community_id: int, name: str, business: str, contact_p
 
 def partners_in_scope(staff):
     return PartnerEnterprise.select().where(
-        PartnerEnterprise.community.in_(access.community_ids_administered(staff) or [0])
+        PartnerEnterprise.community.in_(access.scope_of(staff).administered_community_ids() or [0])
     ).order_by(PartnerEnterprise.name)
 
 

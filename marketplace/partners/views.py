@@ -28,7 +28,7 @@ def index():
 @allow(EDITORS)
 def new():
     form = PartnerForm()
-    ids = access.community_ids_administered(current_user)
+    ids = access.scope_of(current_user).administered_community_ids()
     form.community.choices = [(c.id, c.name) for c in Community.select().where(Community.id.in_(ids or [0]))]
     if form.validate_on_submit():
         try:

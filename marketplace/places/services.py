@@ -43,7 +43,7 @@ def load_map(path: Path = COMMUNITY_FILE) -> int:
 
 
 def _community_for(staff, community_id: int) -> Community:
-    if community_id not in access.community_ids_administered(staff):
+    if not access.scope_of(staff).administers(community_id):
         raise DomainError(_("This community was not found."), status=404)
     return Community.get_by_id(community_id)
 

@@ -19,7 +19,7 @@ EDITORS = ("community_admin",)
 @bp.route("/")
 @allow(EDITORS)
 def index():
-    communities, grids, buildings, counts = services.communities_tree(access.community_ids_administered(current_user))
+    communities, grids, buildings, counts = services.communities_tree(access.scope_of(current_user).administered_community_ids())
     return render_template(
         "places/index.html",
         communities=communities,

@@ -94,28 +94,28 @@ def published_fund_uses(community_id: int | None):
 
 
 def _street_wide(staff) -> bool:
-    return access.has_role(staff, "admin", "street_officer")
+    return access.scope_of(staff).street_wide
 
 
 def fund_communities(staff) -> list[Community]:
     """Where a staff member may publish: their communities; every one for street staff."""
     if _street_wide(staff):
         return communities()
-    ids = access.community_ids_administered(staff)
+    ids = access.scope_of(staff).administered_community_ids()
     return list(Community.select().where(Community.id.in_(ids or [0])).order_by(Community.id))
 
 
 def may_publish_for(staff, community_id: int | None) -> bool:
     if community_id is None:
         return _street_wide(staff)
-    return _street_wide(staff) or community_id in access.community_ids_administered(staff)
+    return _street_wide(staff) or access.scope_of(staff).administers(community_id)
 
 
 def entries_for_staff(staff):
     """Every entry a staff member may manage, withdrawn ones too."""
     query = FundUse.select(FundUse, Community).join(Community, pw.JOIN.LEFT_OUTER)
     if not _street_wide(staff):
-        query = query.where(FundUse.community.in_(access.community_ids_administered(staff) or [0]))
+        query = query.where(FundUse.community.in_(access.scope_of(staff).administered_community_ids() or [0]))
     return query.order_by(FundUse.spent_on.desc(), FundUse.id.desc())
 
 

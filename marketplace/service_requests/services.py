@@ -39,13 +39,9 @@ PHOTO_MAX_PIXELS = 40_000_000
 # ---- who may do what -------------------------------------------------------------------------
 
 
-def _partners_of(user) -> list[int]:
-    return [g.partner_id for g in access.grants(user) if g.role == "partner_staff"]
-
-
 def provider_capacity(user, item: ServiceItem) -> tuple[bool, int | None]:
     """Whether the user may take this item, and for which partner (None: as a volunteer)."""
-    partners = _partners_of(user)
+    partners = access.scope_of(user).partners
     if partners and item.fulfilment in ("partner", "either"):
         return True, partners[0]
     if access.has_role(user, "volunteer") and item.fulfilment in ("volunteer", "either"):
@@ -58,12 +54,13 @@ def provider_capacity(user, item: ServiceItem) -> tuple[bool, int | None]:
 
 def is_claimer(user, req: ServiceRequest) -> bool:
     if req.claimer_partner_id is not None:
-        return req.claimer_partner_id in _partners_of(user)
+        return req.claimer_partner_id in access.scope_of(user).partners
     return req.claimer_id == user.id
 
 
 def staff_covers(user, req: ServiceRequest) -> bool:
-    return access.is_staff(user) and access.covers(user, req.household)
+    scope = access.scope_of(user)
+    return scope.is_staff and scope.covers_household(req.household_id)
 
 
 def may_see(user, req: ServiceRequest) -> bool:
@@ -169,7 +166,7 @@ def job_board(user, category_id: int | None = None, grid_id: int | None = None):
     from marketplace.places.models import Building, Household
 
     fulfilments, skills = [], None
-    if _partners_of(user):
+    if access.scope_of(user).partners:
         fulfilments += ["partner", "either"]
     if access.has_role(user, "volunteer"):
         fulfilments += ["volunteer", "either"]
@@ -181,7 +178,7 @@ def job_board(user, category_id: int | None = None, grid_id: int | None = None):
         .where(ServiceRequest.state == "open", ServiceItem.fulfilment.in_(fulfilments or ["none"]),
                ServiceRequest.resident != user.id)
     )
-    if skills is not None and not _partners_of(user):
+    if skills is not None and not access.scope_of(user).partners:
         query = query.where(ServiceItem.category.in_(skills))
     if category_id:
         query = query.where(ServiceItem.category == category_id)
@@ -191,7 +188,7 @@ def job_board(user, category_id: int | None = None, grid_id: int | None = None):
 
 
 def my_jobs(user):
-    partners = _partners_of(user)
+    partners = access.scope_of(user).partners
     mine = ServiceRequest.claimer == user.id
     if partners:
         mine = mine | ServiceRequest.claimer_partner.in_(partners)

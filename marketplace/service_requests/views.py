@@ -228,7 +228,7 @@ def board():
         flash(error.fields["cursor"], "error")
         after, status = None, 400
         jobs, next_cursor = paginate(query, services.JOB_BOARD_ORDER, None, JOBS_PER_PAGE)
-    partners = [grant.partner_id for grant in access.grants(current_user) if grant.role == "partner_staff"]
+    partners = access.scope_of(current_user).partners
     stars = services.provider_rating(current_user, partners[0] if partners else None)
     return render_template("service_requests/board.html", jobs=jobs, form=form, button_form=EmptyForm(), stars=stars,
                            filters={"category": category, "grid": grid}, next_cursor=next_cursor,
@@ -300,7 +300,7 @@ def finish(request_id):
 @allow(STAFF)
 def overview():
     show_only = request.args.get("show", "open")
-    query = ServiceRequest.select().where(ServiceRequest.household.in_(access.household_ids_in_scope(current_user)))
+    query = ServiceRequest.select().where(ServiceRequest.household.in_(access.scope_of(current_user).households()))
     now = utcnow()
     filters = {
         "open": ServiceRequest.state.in_(("open", "claimed", "done", "disputed")),

@@ -97,7 +97,7 @@ def _validate_offer_fields(fields: dict) -> dict:
 
 def create_partner_offer(staff_user, partner_id: int, fields: dict) -> Offer:
     partner = PartnerEnterprise.get_or_none(PartnerEnterprise.id == partner_id)
-    if partner is None or not (partner_id in _partners_of(staff_user) or access.has_role(staff_user, "admin")):
+    if partner is None or not (partner_id in access.scope_of(staff_user).partners or access.scope_of(staff_user).everything):
         raise DomainError(_("This shop was not found."), status=404)
     values = _validate_offer_fields(fields)
     offer = Offer.create(community=partner.community_id, partner=partner, created_by=staff_user, status="active", **values)
@@ -107,7 +107,7 @@ def create_partner_offer(staff_user, partner_id: int, fields: dict) -> Offer:
 
 def create_flea_market_offer(staff_user, community_id: int, fields: dict) -> Offer:
     """An item the community itself sells at the flea market (points go to its flea-market account)."""
-    if community_id not in access.community_ids_administered(staff_user):
+    if not access.scope_of(staff_user).administers(community_id):
         raise DomainError(_("This community was not found."), status=404)
     values = _validate_offer_fields(fields)
     offer = Offer.create(community=community_id, created_by=staff_user, status="active", **values)
@@ -138,8 +138,8 @@ def list_second_hand_item(user, fields: dict) -> Offer:
 
 def _reviewable(staff, offer_id: int) -> Offer:
     offer = Offer.get_or_none(Offer.id == offer_id)
-    communities = access.community_ids_administered(staff)
-    may = access.has_role(staff, "admin") or (offer is not None and (
+    communities = access.scope_of(staff).administered_community_ids()
+    may = access.scope_of(staff).everything or (offer is not None and (
         offer.community_id in communities or _covers_seller(staff, offer)
     ))
     if offer is None or offer.seller_id is None or not may:
@@ -151,7 +151,7 @@ def _reviewable(staff, offer_id: int) -> Offer:
 
 def _covers_seller(staff, offer: Offer) -> bool:
     homes = RoleGrant.select(RoleGrant.household).where(RoleGrant.user == offer.seller_id, RoleGrant.role == "resident")
-    return access.household_ids_in_scope(staff).where(Household.id.in_(homes)).exists()
+    return access.scope_of(staff).households().where(Household.id.in_(homes)).exists()
 
 
 def review_listing(staff, offer_id: int, approve: bool, note: str = "") -> Offer:
@@ -171,12 +171,12 @@ def pending_listings(staff):
     if not access.has_role(staff, *LISTING_REVIEWERS):
         return Offer.select().where(Offer.id == 0)
     query = Offer.select().where(Offer.status == "pending", Offer.seller.is_null(False))
-    if access.has_role(staff, "admin"):
+    if access.scope_of(staff).everything:
         return query.order_by(Offer.created_at)
     sellers = RoleGrant.select(RoleGrant.user).where(
-        RoleGrant.role == "resident", RoleGrant.household.in_(access.household_ids_in_scope(staff))
+        RoleGrant.role == "resident", RoleGrant.household.in_(access.scope_of(staff).households())
     )
-    communities = access.community_ids_administered(staff) or [0]
+    communities = access.scope_of(staff).administered_community_ids() or [0]
     return query.where(Offer.community.in_(communities) | Offer.seller.in_(sellers)).order_by(Offer.created_at)
 
 
@@ -191,16 +191,12 @@ def withdraw_offer(user, offer_id: int) -> Offer:
     return Offer.get_by_id(offer.id)
 
 
-def _partners_of(user) -> list[int]:
-    return [g.partner_id for g in access.grants(user) if g.role == "partner_staff"]
-
-
 def _manages(user, offer: Offer) -> bool:
     if offer.partner_id is not None:
-        return offer.partner_id in _partners_of(user) or access.has_role(user, "admin")
+        return offer.partner_id in access.scope_of(user).partners or access.scope_of(user).everything
     if offer.seller_id is not None and offer.seller_id == user.id:
         return True
-    return offer.community_id in access.community_ids_administered(user)
+    return access.scope_of(user).administers(offer.community_id)
 
 
 def catalogue(shop: str | None = None, category: str | None = None):
@@ -319,13 +315,13 @@ def cancel_voucher(user, voucher_id: int) -> Voucher:
 def may_settle(user, offer: Offer) -> bool:
     """Who may take a voucher at the counter: the partner's staff; at the flea market the
     seller of the item, or the community's staff running it."""
-    if access.has_role(user, "admin"):
+    if access.scope_of(user).everything:
         return True
     if offer.partner_id is not None:
-        return offer.partner_id in _partners_of(user)
+        return offer.partner_id in access.scope_of(user).partners
     if offer.seller_id == user.id:
         return True
-    return offer.community_id in access.community_ids_administered(user) or (
+    return access.scope_of(user).administers(offer.community_id) or (
         access.has_role(user, *LISTING_REVIEWERS) and _community_staff(user, offer.community_id)
     )
 
@@ -335,7 +331,7 @@ def _community_staff(user, community_id: int) -> bool:
         Household.select()
         .join(Building)
         .join(Grid)
-        .where(Grid.community == community_id, Household.id.in_(access.household_ids_in_scope(user)))
+        .where(Grid.community == community_id, Household.id.in_(access.scope_of(user).households()))
         .exists()
     )
 

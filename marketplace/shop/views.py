@@ -157,8 +157,9 @@ def scan():
 
 
 def _managed_partners():
-    ids = [g.partner_id for g in access.grants(current_user) if g.role == "partner_staff"]
-    if access.has_role(current_user, "admin"):
+    scope = access.scope_of(current_user)
+    ids = list(scope.partners)
+    if scope.everything:
         return list(PartnerEnterprise.select().order_by(PartnerEnterprise.name))
     return list(PartnerEnterprise.select().where(PartnerEnterprise.id.in_(ids or [0])).order_by(PartnerEnterprise.name))
 
@@ -168,7 +169,7 @@ def _managed_partners():
 def manage():
     """A shop's offers, and a form to publish a new one. Community staff publish flea-market offers."""
     partners = _managed_partners()
-    communities = access.community_ids_administered(current_user)
+    communities = access.scope_of(current_user).administered_community_ids()
     form = OfferForm()
     if form.validate_on_submit():
         try:

@@ -40,14 +40,14 @@ def residents(staff):
         .join(Household).join(Building).join(Grid)
         .where(
             ResidencyApplication.status == "pending",
-            ResidencyApplication.household.in_(access.household_ids_in_scope(staff)),
+            ResidencyApplication.household.in_(access.scope_of(staff).households()),
         )
         .order_by(ResidencyApplication.created_at, ResidencyApplication.id)
     )
 
 
 def volunteers(staff):
-    communities = access.community_ids_administered(staff)
+    communities = access.scope_of(staff).administered_community_ids()
     return (
         VolunteerApplication.select(VolunteerApplication, User)
         .join(User, on=(VolunteerApplication.user == User.id))
@@ -59,7 +59,7 @@ def volunteers(staff):
 def invitations(staff, now=None):
     """Partner staff invitations nobody has used yet: still open, or lapsed in the last two weeks."""
     now = now or utcnow()
-    communities = access.community_ids_administered(staff)
+    communities = access.scope_of(staff).administered_community_ids()
     return (
         PartnerInvite.select(PartnerInvite, PartnerEnterprise)
         .join(PartnerEnterprise)
@@ -86,7 +86,7 @@ def requests_in_scope(staff):
         ServiceRequest.select(ServiceRequest, ServiceItem, Category, Household, Building, Grid)
         .join(ServiceItem).join(Category)
         .switch(ServiceRequest).join(Household).join(Building).join(Grid)
-        .where(ServiceRequest.household.in_(access.household_ids_in_scope(staff)))
+        .where(ServiceRequest.household.in_(access.scope_of(staff).households()))
     )
 
 
@@ -143,7 +143,7 @@ def queues_for(staff) -> tuple[str, ...]:
     shown = ["deadlines", "disputes"]
     if access.has_role(staff, *VERIFIERS):
         shown.insert(0, "residents")
-    if access.community_ids_administered(staff):
+    if access.scope_of(staff).administered_community_ids():
         shown[1:1] = ["volunteers", "invitations"]
     if access.has_role(staff, *shop.LISTING_REVIEWERS):
         shown.append("listings")
@@ -159,7 +159,7 @@ def withdraw_invitation(staff, invite_id: int) -> PartnerInvite:
             PartnerInvite.select(PartnerInvite, PartnerEnterprise).join(PartnerEnterprise)
             .where(PartnerInvite.id == invite_id).first()
         )
-        if invite is None or invite.partner.community_id not in access.community_ids_administered(staff):
+        if invite is None or not access.scope_of(staff).administers(invite.partner.community_id):
             raise DomainError(_("This invitation was not found."), status=404)
         if invite.used_at is not None:
             raise DomainError(_("This invitation has already been used, so it cannot be withdrawn."), status=409)

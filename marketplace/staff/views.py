@@ -134,7 +134,7 @@ def _grant_form(bound: bool = True) -> GrantRoleForm:
     form = GrantRoleForm() if bound else GrantRoleForm(formdata=None)
     role_label = user_services.role_label
     form.role.choices = [("", _("Choose a role"))] + [(r, role_label(r)) for r in user_services.roles_grantable_by(current_user)]
-    ids = access.community_ids_administered(current_user) or [0]
+    ids = access.scope_of(current_user).administered_community_ids() or [0]
     communities = list(Community.select().where(Community.id.in_(ids)).order_by(Community.id))
     grids = list(Grid.select(Grid, Community).join(Community).where(Community.id.in_(ids)).order_by(Community.id, Grid.id))
     buildings = (

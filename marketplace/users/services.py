@@ -227,8 +227,8 @@ def _pending_application(model, staff: User, application_id: int):
 
 def _in_scope(staff: User, application) -> bool:
     if isinstance(application, ResidencyApplication):
-        return access.covers(staff, application.household)
-    return application.community_id in access.community_ids_administered(staff) or access.has_role(
+        return access.scope_of(staff).covers_household(application.household_id)
+    return access.scope_of(staff).administers(application.community_id) or access.has_role(
         staff, "admin"
     )
 
@@ -332,7 +332,7 @@ def reject_volunteer(staff: User, application_id: int, reason: str) -> Volunteer
 def invite_partner_staff(staff: User, partner_id: int, note: str) -> str:
     """Returns the one-time token; only its hash is stored, so the link is shown once."""
     partner = PartnerEnterprise.get_or_none(PartnerEnterprise.id == partner_id)
-    if partner is None or partner.community_id not in access.community_ids_administered(staff):
+    if partner is None or not access.scope_of(staff).administers(partner.community_id):
         raise DomainError(_("This partner was not found."), status=404)
     token = secrets.token_urlsafe(24)
     with db.atomic():
@@ -440,7 +440,7 @@ def role_label(role: str) -> str:
 
 
 def _is_admin(staff: User) -> bool:
-    return "admin" in access.roles(staff)
+    return access.scope_of(staff).everything
 
 
 def people_in_scope(staff: User) -> pw.ModelSelect:
@@ -449,12 +449,12 @@ def people_in_scope(staff: User) -> pw.ModelSelect:
     and staff; everyone for admins."""
     if _is_admin(staff):
         return User.select()
-    households = access.household_ids_in_scope(staff)
+    households = access.scope_of(staff).households()
     ids = RoleGrant.select(RoleGrant.user).where(RoleGrant.role == "resident", RoleGrant.household.in_(households))
     ids = ids | ResidencyApplication.select(ResidencyApplication.user).where(
         ResidencyApplication.status == "pending", ResidencyApplication.household.in_(households)
     )
-    communities = access.community_ids_administered(staff)
+    communities = access.scope_of(staff).administered_community_ids()
     if communities:
         grids = Grid.select(Grid.id).where(Grid.community.in_(communities))
         buildings = Building.select(Building.id).where(Building.grid.in_(grids))
@@ -524,14 +524,14 @@ def _scope_ids(grant: RoleGrant) -> dict:
 def roles_grantable_by(staff: User) -> tuple[str, ...]:
     if _is_admin(staff):
         return ADMIN_GRANTS
-    return COMMUNITY_GRANTS if access.community_ids_administered(staff) else ()
+    return COMMUNITY_GRANTS if access.scope_of(staff).administered_community_ids() else ()
 
 
 def _may_manage(staff: User, role: str, community_id: int | None, revoking: bool = False) -> bool:
     if _is_admin(staff):
         return role in ADMIN_GRANTS
     allowed = COMMUNITY_REVOKES if revoking else COMMUNITY_GRANTS
-    return role in allowed and community_id is not None and community_id in access.community_ids_administered(staff)
+    return role in allowed and community_id is not None and access.scope_of(staff).administers(community_id)
 
 
 def may_revoke(staff: User, grant: RoleGrant) -> bool:
@@ -545,7 +545,7 @@ def may_set_active(staff: User, person: User) -> bool:
         return False
     if _is_admin(staff):
         return True
-    if not access.community_ids_administered(staff):
+    if not access.scope_of(staff).administered_community_ids():
         return False
     return all(grant.role == "resident" or may_revoke(staff, grant) for grant in person.grants)
 

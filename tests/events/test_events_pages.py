@@ -237,17 +237,18 @@ ROUTES = {
     ("events.kiosk_door", ""): ("/events/k/{kiosk}", signed_in(200)),
     ("events.poster_door", ""): ("/events/p/{poster}", signed_in(200)),
     ("events.manage", ""): ("/events/manage", staff_only()),
-    ("events.new", ""): ("/events/new", staff_only()),
-    ("events.edit", ""): ("/events/{event}/edit", staff_only()),
+    # A building head helps at the door of the community's events but does not organise them.
+    ("events.new", ""): ("/events/new", staff_only(building_head=403)),
+    ("events.edit", ""): ("/events/{event}/edit", staff_only(building_head=403)),
     ("events.edit", "elsewhere"): ("/events/{elsewhere}/edit", staff_only(404, street_officer=200, admin=200)),
-    ("events.publish", ""): ("/events/{event}/publish", staff_only(302)),
-    ("events.cancel", ""): ("/events/{event}/cancel", staff_only(302)),
+    ("events.publish", ""): ("/events/{event}/publish", staff_only(302, building_head=403)),
+    ("events.cancel", ""): ("/events/{event}/cancel", staff_only(302, building_head=403)),
     ("events.kiosk", ""): ("/events/{event}/kiosk", staff_only()),
     ("events.kiosk", "elsewhere"): ("/events/{elsewhere}/kiosk", staff_only(404, street_officer=200, admin=200)),
     ("events.kiosk_code", ""): ("/events/{event}/kiosk/code", staff_only()),
     ("events.kiosk_code", "elsewhere"): ("/events/{elsewhere}/kiosk/code", staff_only(404, street_officer=200, admin=200)),
     ("events.poster", ""): ("/events/{event}/poster", staff_only()),
-    ("events.reissue_poster", ""): ("/events/{event}/poster/reissue", staff_only(302)),
+    ("events.reissue_poster", ""): ("/events/{event}/poster/reissue", staff_only(302, building_head=403)),
     ("events.scanner", ""): ("/events/{event}/scanner", staff_only()),
     ("events.scanner", "elsewhere"): ("/events/{elsewhere}/scanner", staff_only(404, street_officer=200, admin=200)),
     ("events.scans", ""): ("/events/{event}/scans", staff_only(400)),  # a form, not JSON
@@ -268,7 +269,7 @@ ROUTES = {
     ("events.volunteer_certificate", ""): ("/events/volunteers/{volunteer}/certificate", staff_only()),
     # Last: these replace the badge the rows above use.
     ("events.replace_badge", ""): ("/events/badge/replace", signed_in(302)),
-    ("events.revoke_badge", ""): ("/events/volunteers/{volunteer}/badge/replace", staff_only(302)),
+    ("events.revoke_badge", ""): ("/events/volunteers/{volunteer}/badge/replace", staff_only(302, building_head=403)),
 }
 
 
