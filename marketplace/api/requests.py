@@ -72,7 +72,7 @@ def request_json(req: ServiceRequest, user, detail: bool = False, contact: bool 
         "preferred_period": req.preferred_period, "points": req.points, "created_at": iso(req.created_at),
         "due_at": iso(req.due_at), "claimed_at": iso(req.claimed_at), "done_at": iso(req.done_at),
         "confirmed_at": iso(req.confirmed_at), "confirmed_on_site": req.confirmed_on_site_at is not None,
-        "auto_confirmed": bool(req.auto_confirmed), "overdue": req.is_overdue, "rating": req.rating,
+        "auto_confirmed": bool(req.auto_confirmed), "overdue": req.is_late, "rating": req.rating,
         "rating_comment": req.rating_comment, "escalated_to": req.escalated_to,
         "feedback_due_at": iso(req.feedback_due_at), "explanation_due_at": iso(req.explanation_due_at),
         "has_photo": bool(req.photo), "claimer": claimer,

@@ -41,8 +41,7 @@ from marketplace.service_requests.forms import (
     RatingForm,
     ResolveForm,
 )
-from marketplace.service_requests.models import RequestEvent, ServiceRequest
-from marketplace.timeutil import utcnow
+from marketplace.service_requests.models import REQUEST_LISTS, RequestEvent, ServiceRequest, in_list
 from marketplace.users.forms import EmptyForm, ReasonForm
 from marketplace.web import act_and_flash, attach_error, not_found_on_404
 
@@ -94,7 +93,7 @@ def deadline(moment):
 
 @bp.app_context_processor
 def _request_helpers():
-    return {"state_label": services.state_label, "period_labels": PERIOD_LABELS, "now_utc": utcnow,
+    return {"state_label": services.state_label, "period_labels": PERIOD_LABELS,
             "action_labels": ACTION_LABELS}
 
 
@@ -301,18 +300,10 @@ def finish(request_id):
 def overview():
     show_only = request.args.get("show", "open")
     query = ServiceRequest.select().where(ServiceRequest.household.in_(access.household_ids_in_scope(current_user)))
-    now = utcnow()
-    filters = {
-        "open": ServiceRequest.state.in_(("open", "claimed", "done", "disputed")),
-        "overdue": ServiceRequest.state.in_(("open", "claimed", "disputed")) & (ServiceRequest.due_at < now),
-        "disputed": ServiceRequest.state == "disputed",
-        "escalated": ServiceRequest.escalated_at.is_null(False),
-        "all": None,
-    }
-    if show_only not in filters:
+    if show_only not in REQUEST_LISTS:
         show_only = "open"
-    if filters[show_only] is not None:
-        query = query.where(filters[show_only])
+    if in_list(show_only) is not None:
+        query = query.where(in_list(show_only))
     return render_template("service_requests/overview.html", requests=query.order_by(ServiceRequest.due_at).limit(200),
                            show=show_only)
 

@@ -42,7 +42,6 @@ def queue():
         counts=counts,
         adjustment_labels=statements.account_labels([a.account_id for a in items.get("adjustments", [])]),
         missing_year=workday_calendar.next_year_missing() if editor else None,
-        soon=queues.soon_due_cutoff(),
         now=utcnow(),
         button_form=EmptyForm(),
         reason_form=ReasonForm(formdata=None),
