@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from marketplace import access, audit
+from marketplace import access
 from marketplace.access import SIGNED_IN, STAFF, allow
 from marketplace.api.pagination import paginate
 from marketplace.api.schema import Invalid
@@ -147,15 +147,12 @@ def _visible(request_id: int) -> ServiceRequest:
 def show(request_id):
     req = _visible(request_id)
     events = RequestEvent.select().where(RequestEvent.request == req.id).order_by(RequestEvent.id)
-    is_resident = req.resident_id == current_user.id
-    if not is_resident and not services.is_claimer(current_user, req):
-        # Staff saw a resident's address and phone: kept in the audit log (PIPL).
-        audit.record(current_user, "requests.personal_data.viewed", req)
     finish_url = url_for("service_requests.finish", request_id=req.id, code=req.onsite_code, _external=True)
     return render_template(
-        "service_requests/show.html", req=req, events=events, is_resident=is_resident,
-        is_claimer=services.is_claimer(current_user, req), staff=services.staff_covers(current_user, req),
-        code_qr=qr_svg(finish_url, _("On-site confirmation code")) if is_resident and req.state == "claimed" else None,
+        "service_requests/show.html", req=req, events=events,
+        contact=services.reveal_contact(current_user, req), actions=services.available_actions(current_user, req),
+        code_qr=qr_svg(finish_url, _("On-site confirmation code")) if services.shows_onsite_code(current_user, req)
+        else None,
         rating=services.provider_rating(req.claimer, req.claimer_partner_id) if req.claimer_id else (None, 0),
         button_form=EmptyForm(), reason_form=ReasonForm(formdata=None), rating_form=RatingForm(formdata=None),
         note_form=NoteForm(formdata=None), code_form=CodeForm(formdata=None),
