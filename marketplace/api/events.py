@@ -113,7 +113,7 @@ def event_json(event: Event, user=None) -> dict:
         "id": event.id, "title": event.title, "kind": event.kind, "kind_label": str(KIND_LABELS[event.kind]),
         "description": event.description, "place": event.place, "community": event.community.name,
         "starts_at": iso(event.starts_at), "ends_at": iso(event.ends_at),
-        "checkin_opens_at": iso(services.checkin_opens_at(event)), "capacity": event.capacity, "taken": event.taken,
+        "checkin_opens_at": iso(services.door_window(event).opens_at), "capacity": event.capacity, "taken": event.taken,
         "points_rule": event.points_rule, "points": event.points, "allow_walk_ins": bool(event.allow_walk_ins),
         "status": event.status, "cancel_reason": event.cancel_reason,
     }
