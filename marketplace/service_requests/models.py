@@ -69,7 +69,8 @@ class ServiceRequest(BaseModel):
 
     @property
     def is_due_soon(self) -> bool:
-        return holds(self, due_soon())
+        # waiting() first only spares the calendar lookup (due_soon() implies it) for rows it can't be.
+        return holds(self, waiting()) and holds(self, due_soon())
 
     @property
     def was_on_time(self) -> bool:
