@@ -15,11 +15,11 @@ from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.events import permissions, services
 from marketplace.events.models import Attendance, Badge, Event, Signup
+from marketplace.figures.counting import staff_area
 from marketplace.ledger.models import Account
 from marketplace.ledger.scope import accounts_in_staff_scope, can_view
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid, Household
-from marketplace.staff.figures import staff_area
 from marketplace.timeutil import utcnow
 from marketplace.users.models import STAFF_ROLES, RoleGrant, User
 from marketplace.users.services import people_in_scope

@@ -3,7 +3,6 @@ six digits, and the volunteer's record of hours and stars."""
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace import audit
 from marketplace.access import PUBLIC, SIGNED_IN, STAFF
 from marketplace.api.auth import per_user_key
 from marketplace.api.pagination import paginate
@@ -132,7 +131,7 @@ def event_json(event: Event, user=None) -> dict:
         "id": event.id, "title": event.title, "kind": event.kind, "kind_label": str(KIND_LABELS[event.kind]),
         "description": event.description, "place": event.place, "community": event.community.name,
         "starts_at": iso(event.starts_at), "ends_at": iso(event.ends_at),
-        "checkin_opens_at": iso(services.checkin_opens_at(event)), "capacity": event.capacity, "taken": event.taken,
+        "checkin_opens_at": iso(services.door_window(event).opens_at), "capacity": event.capacity, "taken": event.taken,
         "points_rule": event.points_rule, "points": event.points, "allow_walk_ins": bool(event.allow_walk_ins),
         "status": event.status, "cancel_reason": event.cancel_reason,
     }
@@ -221,10 +220,8 @@ def event_roster(user, event_id):
     number; building heads and grid administrators helping at the door read those of the
     volunteers living in their own buildings or grid, the others masked. Each reading is kept in
     the audit log, as on the roster page."""
-    event = services.get_managed(user, event_id, "read_roster")
-    rows = services.roster(event)["rows"]
-    shown = permissions.phones_shown(user, event, [row["user"].id for row in rows])
-    audit.record(user, "events.roster.viewed", event)  # volunteers' phone numbers (PIPL)
+    event, data = services.roster_for(user, event_id)
+    rows, shown = data["rows"], data["phones_shown"]
     return {"event_id": event.id, "people": [{
         "user_id": row["user"].id, "name": row["user"].display_name,
         "phone": row["user"].phone if row["user"].id in shown else row["user"].masked_phone(),

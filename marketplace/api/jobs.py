@@ -40,7 +40,7 @@ def job_json(req: ServiceRequest) -> dict:
         "id": req.id, "item": {"id": req.item.id, "code": req.item.code, "name": req.item.name},
         "category": req.item.category.name, "building": req.household.building.name, "description": req.description,
         "points": req.points, "preferred_date": req.preferred_date.isoformat() if req.preferred_date else None,
-        "preferred_period": req.preferred_period, "due_at": iso(req.due_at), "overdue": req.is_overdue,
+        "preferred_period": req.preferred_period, "due_at": iso(req.due_at), "overdue": req.is_late,
     }
 
 

@@ -6,7 +6,7 @@ from marketplace.access import SIGNED_IN
 from marketplace.api.pagination import paginate
 from marketplace.api.registry import component, operation, page_of
 from marketplace.api.schema import Base64, Fields, FromForm, Integer, String, iso
-from marketplace.service_requests import services
+from marketplace.service_requests import services, transitions
 from marketplace.service_requests.forms import BookingForm
 from marketplace.service_requests.models import PERIODS, STATES, RequestEvent, ServiceRequest
 
@@ -16,7 +16,7 @@ REQUEST = component("ServiceRequest", {
     "required": ["id", "item", "state", "state_label", "description", "preferred_date", "preferred_period", "points",
                  "created_at", "due_at", "claimed_at", "done_at", "confirmed_at", "confirmed_on_site",
                  "auto_confirmed", "overdue", "rating", "rating_comment", "escalated_to", "feedback_due_at",
-                 "explanation_due_at", "has_photo", "claimer", "onsite_code"],
+                 "explanation_due_at", "has_photo", "claimer", "onsite_code", "actions"],
     "properties": {
         "id": {"type": "integer"},
         "item": {"type": "object", "required": ["id", "code", "name", "category"], "properties": {
@@ -45,6 +45,10 @@ REQUEST = component("ServiceRequest", {
         "onsite_code": {"type": ["string", "null"],
                         "description": "Only for the resident while the job is taken: the code the helper types "
                                        "at the door to confirm on site."},
+        "actions": {"type": "array", "items": {"type": "string", "enum": list(transitions.PERSON_ACTIONS)},
+                    "description": "What the caller may do with this request now, as on its web page (the same "
+                                   "rule). Named after the lifecycle's actions; “rate” and “escalate” move no "
+                                   "state; “resolve_*” and “escalate” are on the web pages only."},
         "contact": {"type": "object", "required": ["name", "phone", "address"], "properties": {
             "name": {"type": "string"}, "phone": {"type": "string"}, "address": {"type": "string"}},
             "description": "The resident's name, phone and address: for the resident, the helper who took the "
@@ -72,16 +76,15 @@ def request_json(req: ServiceRequest, user, detail: bool = False, contact: bool 
         "preferred_period": req.preferred_period, "points": req.points, "created_at": iso(req.created_at),
         "due_at": iso(req.due_at), "claimed_at": iso(req.claimed_at), "done_at": iso(req.done_at),
         "confirmed_at": iso(req.confirmed_at), "confirmed_on_site": req.confirmed_on_site_at is not None,
-        "auto_confirmed": bool(req.auto_confirmed), "overdue": req.is_overdue, "rating": req.rating,
+        "auto_confirmed": bool(req.auto_confirmed), "overdue": req.is_late, "rating": req.rating,
         "rating_comment": req.rating_comment, "escalated_to": req.escalated_to,
         "feedback_due_at": iso(req.feedback_due_at), "explanation_due_at": iso(req.explanation_due_at),
         "has_photo": bool(req.photo), "claimer": claimer,
-        "onsite_code": req.onsite_code if user is not None and req.resident_id == user.id and req.state == "claimed"
-        else None,
+        "onsite_code": req.onsite_code if services.shows_onsite_code(user, req) else None,
+        "actions": services.available_actions(user, req),
     }
-    if contact:
-        data["contact"] = {"name": req.resident.display_name, "phone": req.resident.phone,
-                           "address": req.household.address()}
+    if contact:  # recorded in the audit log when staff read it, as on the page
+        data["contact"] = services.reveal_contact(user, req)
     if detail:
         data["history"] = [
             {"action": e.action, "from_state": e.from_state, "to_state": e.to_state, "note": e.note, "at": iso(e.created_at)}

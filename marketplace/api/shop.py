@@ -7,7 +7,6 @@ from marketplace.api.auth import per_user_key
 from marketplace.api.pagination import paginate
 from marketplace.api.registry import component, config_limit, operation, page_of
 from marketplace.api.schema import Fields, FromForm, String, iso
-from marketplace.errors import DomainError
 from marketplace.shop import services
 from marketplace.shop.forms import CATEGORY_LABELS, ScanForm
 from marketplace.shop.models import OFFER_CATEGORIES, OFFER_STATES, VOUCHER_STATES, Offer, Voucher
@@ -91,18 +90,9 @@ def offers(user, shop, category, cursor, limit):
     return {"items": [offer_json(o) for o in rows], "next_cursor": next_cursor}
 
 
-def _offer(user, offer_id) -> Offer:
-    offer = Offer.get_or_none(Offer.id == offer_id)
-    if offer is None or offer.status == "pending" and (user is None or offer.seller_id != user.id):
-        from flask_babel import gettext as _
-
-        raise DomainError(_("This offer was not found."), status=404)
-    return offer
-
-
 @operation("GET", "/offers/<int:offer_id>", summary="One offer", tag="shop", allow=(PUBLIC,), response=OFFER)
 def offer(user, offer_id):
-    return offer_json(_offer(user, offer_id))
+    return offer_json(services.visible_offer(user, offer_id))
 
 
 @operation("POST", "/offers/<int:offer_id>/redeem", summary="Redeem an offer for a voucher", tag="shop",
@@ -126,19 +116,10 @@ def vouchers(user, cursor, limit):
     return {"items": [voucher_json(services.expire_if_due(v)) for v in rows], "next_cursor": next_cursor}
 
 
-def _mine(user, voucher_id) -> Voucher:
-    voucher = Voucher.get_or_none(Voucher.id == voucher_id)
-    if voucher is None or voucher.holder_id != user.id:
-        from flask_babel import gettext as _
-
-        raise DomainError(_("This voucher was not found."), status=404)
-    return services.expire_if_due(voucher)
-
-
 @operation("GET", "/vouchers/<int:voucher_id>", summary="One of my vouchers", tag="shop", allow=(SIGNED_IN,),
            scope="read", response=VOUCHER)
 def voucher(user, voucher_id):
-    return voucher_json(_mine(user, voucher_id))
+    return voucher_json(services.own_voucher(user, voucher_id))
 
 
 @operation("POST", "/vouchers/<int:voucher_id>/cancel", summary="Cancel my voucher", tag="shop",

@@ -120,12 +120,33 @@ def upcoming_events(now: datetime | None = None):
 # ---- times ---------------------------------------------------------------------------------
 
 
-def checkin_opens_at(event: Event) -> datetime:
-    return event.starts_at - timedelta(minutes=current_app.config["EVENT_CHECKIN_OPENS_MINUTES"])
+@dataclass(frozen=True)
+class DoorWindow:
+    """When an event's door is open: from check-in opening (EVENT_CHECKIN_OPENS_MINUTES before
+    the start) to check-out closing (EVENT_CHECKOUT_GRACE_MINUTES after the end), both included.
+    Checking in also stops at the end itself: the event is over."""
+
+    opens_at: datetime
+    closes_at: datetime
+
+    def is_open(self, at: datetime) -> bool:
+        return self.opens_at <= at <= self.closes_at
 
 
-def checkout_closes_at(event: Event) -> datetime:
-    return event.ends_at + timedelta(minutes=current_app.config["EVENT_CHECKOUT_GRACE_MINUTES"])
+def _checkout_grace() -> timedelta:
+    return timedelta(minutes=current_app.config["EVENT_CHECKOUT_GRACE_MINUTES"])
+
+
+def door_window(event: Event) -> DoorWindow:
+    """The one answer to "is the door open?", for the event page, the badge door, the kiosk, the
+    scans and the API alike."""
+    opens = event.starts_at - timedelta(minutes=current_app.config["EVENT_CHECKIN_OPENS_MINUTES"])
+    return DoorWindow(opens, event.ends_at + _checkout_grace())
+
+
+def door_closed_before(now: datetime):
+    """Events whose door closed before `now`, as a where() condition: door_window in SQL."""
+    return Event.ends_at < now - _checkout_grace()
 
 
 def clipped_minutes(event: Event, checked_in_at: datetime, checked_out_at: datetime) -> int:
@@ -148,9 +169,10 @@ def _check_in_refusal(event: Event, at: datetime) -> DomainError | None:
         return DomainError(_("This event was cancelled."), status=409)
     if event.status != "published":
         return DomainError(_("This event is not open yet."), status=409)
-    if at < checkin_opens_at(event):
+    window = door_window(event)
+    if at < window.opens_at:
         return DomainError(
-            _("Check-in opens at %(time)s, %(minutes)d minutes before the start.", time=_dt(checkin_opens_at(event)),
+            _("Check-in opens at %(time)s, %(minutes)d minutes before the start.", time=_dt(window.opens_at),
               minutes=current_app.config["EVENT_CHECKIN_OPENS_MINUTES"]), status=409)
     if at >= event.ends_at:
         return DomainError(_("This event ended at %(time)s; check-in is closed.", time=_dt(event.ends_at)), status=409)
@@ -160,11 +182,12 @@ def _check_in_refusal(event: Event, at: datetime) -> DomainError | None:
 def _check_out_refusal(event: Event, at: datetime) -> DomainError | None:
     if event.status != "published":
         return DomainError(_("This event is not open."), status=409)
-    if at < checkin_opens_at(event):
+    window = door_window(event)
+    if at < window.opens_at:
         return DomainError(_("This event has not begun yet."), status=409)
-    if at > checkout_closes_at(event):
+    if not window.is_open(at):
         return DomainError(
-            _("Check-out closed at %(time)s. The staff will confirm your hours.", time=_dt(checkout_closes_at(event))),
+            _("Check-out closed at %(time)s. The staff will confirm your hours.", time=_dt(window.closes_at)),
             status=409)
     return None
 
@@ -858,10 +881,7 @@ def close_finished(now: datetime | None = None, event_id: int | None = None) -> 
     and flagged for staff, who confirm the hours (nothing is paid until they do). Run from cron
     (`flask events close`) and whenever an event's roster is looked at."""
     now = _now(now)
-    grace = timedelta(minutes=current_app.config["EVENT_CHECKOUT_GRACE_MINUTES"])
-    due = Event.select().where(
-        Event.status == "published", Event.closed_at.is_null(), Event.ends_at < now - grace
-    )
+    due = Event.select().where(Event.status == "published", Event.closed_at.is_null(), door_closed_before(now))
     if event_id is not None:
         due = due.where(Event.id == event_id)
     count = 0
@@ -993,6 +1013,17 @@ def volunteer_for_staff(staff, user_id: int) -> User:
     if person is None or not may_see_volunteer(staff, person):
         raise DomainError(_("This person was not found."), status=404)
     return person
+
+
+def roster_for(staff, event_id: int, download: bool = False, now: datetime | None = None) -> tuple[Event, dict]:
+    """An event's roster for the staff who run it, with the volunteers' phone numbers each may see
+    (`phones_shown`, the user ids): each look (or download) is kept in the audit log (PIPL) by this
+    service, not by a page, so the API records it too."""
+    event = get_managed(staff, event_id, "read_roster")
+    data = roster(event, now)
+    data["phones_shown"] = permissions.phones_shown(staff, event, [row["user"].id for row in data["rows"]])
+    audit.record(staff, "events.roster.downloaded" if download else "events.roster.viewed", event)
+    return event, data
 
 
 def roster(event: Event, now: datetime | None = None) -> dict:

@@ -19,7 +19,7 @@ from flask_babel import format_decimal, get_locale, to_user_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from marketplace import access, audit
+from marketplace import access
 from marketplace.access import PUBLIC, SIGNED_IN, STAFF, allow
 from marketplace.cache import cached_page
 from marketplace.config import PROJECT_ROOT
@@ -132,12 +132,11 @@ def show(event_id):
         attendance = Attendance.get_or_none(Attendance.event == event.id, Attendance.user == current_user.id)
         if signup is not None and signup.status == "waitlisted":
             position = services.waitlist_position(signup)
-    now = utcnow()
+    now, window = utcnow(), services.door_window(event)
     return render_template(
         "events/show.html", event=event, signup=signup, attendance=attendance, position=position,
         manager=services.may_manage(_user(), event), now=now,
-        checkin_open=services.checkin_opens_at(event) <= now < services.checkout_closes_at(event),
-        opens_at=services.checkin_opens_at(event), button_form=EmptyForm(), code_form=CodeForm(formdata=None),
+        checkin_open=window.is_open(now), opens_at=window.opens_at, button_form=EmptyForm(), code_form=CodeForm(formdata=None),
         reason_form=ReasonForm(formdata=None),
     )
 
@@ -459,11 +458,9 @@ def service_worker():
 @bp.route("/<int:event_id>/roster")
 @allow(STAFF)
 def roster(event_id):
-    event = _managed(event_id, "read_roster")
-    data = services.roster(event)
-    audit.record(current_user, "events.roster.viewed", event)  # volunteers' full phone numbers (PIPL)
+    event, data = _or_404(lambda: services.roster_for(current_user, event_id))
     return render_template(
-        "events/roster.html", event=event, data=data, shown=_phones_shown(event, data), in_form=ManualInForm(formdata=None),
+        "events/roster.html", event=event, data=data, shown=data["phones_shown"], in_form=ManualInForm(formdata=None),
         out_form=ManualOutForm(formdata=None), local_input=local_input, now=utcnow(),
     )
 
@@ -471,10 +468,8 @@ def roster(event_id):
 @bp.route("/<int:event_id>/roster.csv")
 @allow(STAFF)
 def roster_csv(event_id):
-    event = _managed(event_id, "read_roster")
-    data = services.roster(event)
-    shown = _phones_shown(event, data)
-    audit.record(current_user, "events.roster.downloaded", event)
+    event, data = _or_404(lambda: services.roster_for(current_user, event_id, download=True))
+    shown = data["phones_shown"]
     signup_labels = {"confirmed": _("has a place"), "waitlisted": _("waiting list"), "cancelled": _("cancelled")}
     state_labels = {"in": _("checked in"), "out": _("checked out"), "review": _("to review")}
 
@@ -499,10 +494,6 @@ def roster_csv(event_id):
     header = [_("Name"), _("Mobile number"), _("Sign-up"), _("Checked in"), _("How"), _("Checked out"), _("How"),
               _("State"), _("Hours"), _("Points"), _("Note")]
     return csv_response(f"event-{event.id}-roster.csv", header, rows)
-
-
-def _phones_shown(event, data) -> set[int]:
-    return permissions.phones_shown(current_user, event, [row["user"].id for row in data["rows"]])
 
 
 def _form_errors(form) -> str:
@@ -602,7 +593,7 @@ def badge_door(token):
     now = utcnow()
     events = []
     for event in services.managed_events(current_user).where(Event.status == "published"):
-        if services.checkin_opens_at(event) <= now <= services.checkout_closes_at(event):
+        if services.door_window(event).is_open(now):
             events.append(event)
     return render_template("events/badge_door.html", person=person, events=events,
                            staff=access.is_staff(current_user),

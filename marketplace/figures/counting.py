@@ -34,14 +34,12 @@ from marketplace.ledger.models import Account, Transfer
 from marketplace.menu.models import Category, ServiceItem
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid, Household
+from marketplace.service_requests import models as requests
 from marketplace.service_requests.models import ServiceRequest
+from marketplace.service_requests.transitions import IN_PROGRESS
 from marketplace.timeutil import utcnow
 from marketplace.users.models import RoleGrant
 
-HANDLED = ("done", "confirmed")
-IN_PROGRESS = ("open", "claimed", "done", "disputed")  # as the requests overview's "in progress"
-CAN_BE_LATE = ("open", "claimed", "disputed")  # done is waiting for the resident, not for us
-CLOSED = ("confirmed", "cancelled")
 MONTHS = 12
 
 
@@ -305,11 +303,10 @@ def _int(value) -> int:
 
 
 def _request_columns(now: datetime) -> list:
-    state = ServiceRequest.state
-    handled = state.in_(HANDLED)
-    decided = (state != "cancelled") & (handled | (ServiceRequest.due_at < now))
-    on_time = handled & ServiceRequest.done_at.is_null(False) & (ServiceRequest.done_at <= ServiceRequest.due_at)
-    late_now = state.in_(CAN_BE_LATE) & (ServiceRequest.due_at < now)
+    handled, late_now = requests.handled(), requests.late(now)
+    # Not cancelled, and handled or past its deadline: every other state can be late.
+    decided = handled | late_now
+    on_time = requests.on_time()
     return [
         fn.COUNT(ServiceRequest.id).alias("received"),
         fn.SUM(Case(None, [(handled, 1)], 0)).alias("handled"),
@@ -382,15 +379,13 @@ def current_counts(area: Area, now: datetime | None = None) -> dict[str, int]:
     """Requests as they stand now, whenever they were made."""
     now = now or utcnow()
     state = ServiceRequest.state
-    escalated = ServiceRequest.escalated_at.is_null(False) & state.not_in(CLOSED)
-    feedback_late = escalated & ServiceRequest.feedback_due_at.is_null(False) & (ServiceRequest.feedback_due_at < now)
     cases = {
         "in_progress": state.in_(IN_PROGRESS),
-        "overdue": state.in_(CAN_BE_LATE) & (ServiceRequest.due_at < now),
+        "overdue": requests.late(now),
         "disputed": state == "disputed",
         "waiting_for_resident": state == "done",
-        "escalated": escalated,
-        "feedback_late": feedback_late,
+        "escalated": requests.escalation_open(),
+        "feedback_late": requests.feedback_late(now),
     }
     row = (
         ServiceRequest.select(*[fn.SUM(Case(None, [(condition, 1)], 0)).alias(name) for name, condition in cases.items()])

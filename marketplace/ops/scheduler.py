@@ -67,20 +67,11 @@ def refresh_figures() -> int:
 
 
 def due_soon(now=None):
-    """Requests still waiting for help (open, claimed, disputed) whose deadline falls before the
-    end of the next working day and has not passed yet, soonest first."""
-    from marketplace import workdays
-    from marketplace.service_requests.models import ServiceRequest
-    from marketplace.timeutil import utcnow
+    """Requests due soon by the request model's rule (waiting for help, not late, due by the end
+    of the next working day), soonest first."""
+    from marketplace.service_requests import models as requests
 
-    now = now or utcnow()
-    horizon = workdays.add_working_days(now, 1)
-    return (
-        ServiceRequest.select()
-        .where(ServiceRequest.state.in_(("open", "claimed", "disputed")),
-               ServiceRequest.due_at > now, ServiceRequest.due_at <= horizon)
-        .order_by(ServiceRequest.due_at)
-    )
+    return requests.ServiceRequest.select().where(requests.due_soon(now)).order_by(requests.ServiceRequest.due_at)
 
 
 class _DueText:

@@ -87,6 +87,42 @@ def get_visible(user, request_id: int) -> ServiceRequest:
     return auto_confirm_if_due(req)
 
 
+PERSONAL_DATA_VIEWED = "requests.personal_data.viewed"
+
+
+def reveal_contact(user, req: ServiceRequest) -> dict:
+    """The resident's name, phone and address, for those who may see them. Staff (neither the
+    resident nor the helper) leave an audit entry each time (PIPL): pages and the API show the
+    contact only through here, so every way of reading it is recorded alike."""
+    if not may_see(user, req):
+        raise DomainError(_("This request was not found."), status=404)
+    if req.resident_id != user.id and not is_claimer(user, req):
+        audit.record(user, PERSONAL_DATA_VIEWED, req)
+    return {"name": req.resident.display_name, "phone": req.resident.phone, "address": req.household.address()}
+
+
+def available_actions(user, req: ServiceRequest) -> list[str]:
+    """What this person may do with this request now, from the transition table (the rows from
+    its state whose "who" they are), then rating and escalating, which move no state. The
+    request page shows a button for each and the API lists them, so neither keeps its own rules."""
+    if user is None:
+        return []
+    actions = [
+        action for action, who in transitions.actions_from(req.state)
+        if who != "system" and _allowed(who, user, req) and not (action == "claim" and req.resident_id == user.id)
+    ]
+    if req.state in transitions.RATEABLE and req.rating is None and req.resident_id == user.id:
+        actions.append("rate")
+    if req.state not in transitions.CLOSED and staff_covers(user, req):
+        actions.append("escalate")
+    return actions
+
+
+def shows_onsite_code(user, req: ServiceRequest) -> bool:
+    """The resident sees their one-time code while the helper may finish on site with it."""
+    return user is not None and req.resident_id == user.id and transitions.find(req.state, "finish_on_site") is not None
+
+
 # ---- booking -----------------------------------------------------------------------------------
 
 
@@ -377,7 +413,7 @@ def rate(user, request_id: int, rating: int, comment: str = "") -> ServiceReques
         req = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
         if req is None or req.resident_id != user.id:
             raise DomainError(_("This request was not found."), status=404)
-        if req.state != "confirmed":
+        if req.state not in transitions.RATEABLE:
             raise DomainError(_("You can rate the service once it is finished."), status=409)
         rated = (
             ServiceRequest.update(rating=rating, rating_comment=(comment or "").strip()[:1000], rated_at=utcnow())
@@ -401,7 +437,7 @@ def escalate(staff, request_id: int, department: str, major: bool, note: str) ->
         req = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
         if req is None or not staff_covers(staff, req):
             raise DomainError(_("This request was not found."), status=404)
-        if req.state in ("confirmed", "cancelled"):
+        if req.state in transitions.CLOSED:
             raise _refuse_state(req)
         now = utcnow()
         ServiceRequest.update(

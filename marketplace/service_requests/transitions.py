@@ -6,7 +6,20 @@ Each row: (from state, action, to state, who may). "Who" is one of:
   claimer   - the one who claimed it (or a colleague at the same partner)
   staff     - staff whose scope covers the household
   system    - the app itself (auto-confirmation after 3 working days)
+
+The state groups below are the only lists of states: the figures, work queues, exports,
+overview, scheduler, API and pages all read them.
 """
+
+STATES = ("open", "claimed", "done", "confirmed", "cancelled", "disputed")
+
+# Waiting for us (a helper or the staff): the states a deadline can pass in. "done" waits for
+# the resident, not for us, so it is never late.
+CAN_BE_LATE = ("open", "claimed", "disputed")
+IN_PROGRESS = ("open", "claimed", "done", "disputed")  # the overview's "in progress"
+HANDLED = ("done", "confirmed")
+CLOSED = ("confirmed", "cancelled")  # nothing more to do: not escalated, no feedback owed
+RATEABLE = ("confirmed",)  # the resident rates once it is finished
 
 TRANSITIONS = (
     ("open", "claim", "claimed", "provider"),
@@ -24,6 +37,11 @@ TRANSITIONS = (
 )
 
 ACTIONS = {action for _from, action, _to, _who in TRANSITIONS}
+# Acts on a request that move no state, offered beside the transitions (available_actions).
+SIDE_ACTIONS = ("rate", "escalate")
+# Every action a person may be offered, in a stable order: the API documents these names.
+PERSON_ACTIONS = tuple(dict.fromkeys(
+    [action for _from, action, _to, who in TRANSITIONS if who != "system"] + list(SIDE_ACTIONS)))
 
 
 def find(state: str, action: str):

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from marketplace import access, audit
+from marketplace import access
 from marketplace.access import SIGNED_IN, STAFF, allow
 from marketplace.api.pagination import paginate
 from marketplace.api.schema import Invalid
@@ -41,8 +41,7 @@ from marketplace.service_requests.forms import (
     RatingForm,
     ResolveForm,
 )
-from marketplace.service_requests.models import RequestEvent, ServiceRequest
-from marketplace.timeutil import utcnow
+from marketplace.service_requests.models import REQUEST_LISTS, RequestEvent, ServiceRequest, in_list
 from marketplace.users.forms import EmptyForm, ReasonForm
 from marketplace.web import act_and_flash, attach_error, not_found_on_404
 
@@ -94,7 +93,7 @@ def deadline(moment):
 
 @bp.app_context_processor
 def _request_helpers():
-    return {"state_label": services.state_label, "period_labels": PERIOD_LABELS, "now_utc": utcnow,
+    return {"state_label": services.state_label, "period_labels": PERIOD_LABELS,
             "action_labels": ACTION_LABELS}
 
 
@@ -148,15 +147,12 @@ def _visible(request_id: int) -> ServiceRequest:
 def show(request_id):
     req = _visible(request_id)
     events = RequestEvent.select().where(RequestEvent.request == req.id).order_by(RequestEvent.id)
-    is_resident = req.resident_id == current_user.id
-    if not is_resident and not services.is_claimer(current_user, req):
-        # Staff saw a resident's address and phone: kept in the audit log (PIPL).
-        audit.record(current_user, "requests.personal_data.viewed", req)
     finish_url = url_for("service_requests.finish", request_id=req.id, code=req.onsite_code, _external=True)
     return render_template(
-        "service_requests/show.html", req=req, events=events, is_resident=is_resident,
-        is_claimer=services.is_claimer(current_user, req), staff=services.staff_covers(current_user, req),
-        code_qr=qr_svg(finish_url, _("On-site confirmation code")) if is_resident and req.state == "claimed" else None,
+        "service_requests/show.html", req=req, events=events,
+        contact=services.reveal_contact(current_user, req), actions=services.available_actions(current_user, req),
+        code_qr=qr_svg(finish_url, _("On-site confirmation code")) if services.shows_onsite_code(current_user, req)
+        else None,
         rating=services.provider_rating(req.claimer, req.claimer_partner_id) if req.claimer_id else (None, 0),
         button_form=EmptyForm(), reason_form=ReasonForm(formdata=None), rating_form=RatingForm(formdata=None),
         note_form=NoteForm(formdata=None), code_form=CodeForm(formdata=None),
@@ -301,18 +297,10 @@ def finish(request_id):
 def overview():
     show_only = request.args.get("show", "open")
     query = ServiceRequest.select().where(ServiceRequest.household.in_(access.scope_of(current_user).households()))
-    now = utcnow()
-    filters = {
-        "open": ServiceRequest.state.in_(("open", "claimed", "done", "disputed")),
-        "overdue": ServiceRequest.state.in_(("open", "claimed", "disputed")) & (ServiceRequest.due_at < now),
-        "disputed": ServiceRequest.state == "disputed",
-        "escalated": ServiceRequest.escalated_at.is_null(False),
-        "all": None,
-    }
-    if show_only not in filters:
+    if show_only not in REQUEST_LISTS:
         show_only = "open"
-    if filters[show_only] is not None:
-        query = query.where(filters[show_only])
+    if in_list(show_only) is not None:
+        query = query.where(in_list(show_only))
     return render_template("service_requests/overview.html", requests=query.order_by(ServiceRequest.due_at).limit(200),
                            show=show_only)
 

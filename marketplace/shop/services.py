@@ -216,6 +216,20 @@ def catalogue(shop: str | None = None, category: str | None = None):
     return query.order_by(Offer.stock == 0, Offer.created_at.desc())
 
 
+def may_see_offer(user, offer: Offer) -> bool:
+    """A listing waiting for review is its seller's alone; every other offer is public (even
+    withdrawn or sold out, so a link in an old voucher still opens). `user` None: a visitor."""
+    return offer.status != "pending" or (user is not None and offer.seller_id == user.id)
+
+
+def visible_offer(user, offer_id: int) -> Offer:
+    """The offer page's and the API's offer, or 404 as if it did not exist."""
+    offer = Offer.get_or_none(Offer.id == offer_id)
+    if offer is None or not may_see_offer(user, offer):
+        raise DomainError(_("This offer was not found."), status=404)
+    return offer
+
+
 def shop_name(offer: Offer) -> str:
     if offer.partner_id is not None:
         return offer.partner.name
@@ -301,11 +315,22 @@ def sweep_expired(now: datetime | None = None) -> int:
     return count
 
 
+def _voucher_of(user, voucher_id: int) -> Voucher:
+    """A voucher is its holder's alone: anyone else gets 404, as if it did not exist."""
+    voucher = Voucher.get_or_none(Voucher.id == voucher_id)
+    if voucher is None or user is None or voucher.holder_id != user.id:
+        raise DomainError(_("This voucher was not found."), status=404)
+    return voucher
+
+
+def own_voucher(user, voucher_id: int) -> Voucher:
+    """The holder's voucher for the voucher page and the API, refunded first if past its time."""
+    return expire_if_due(_voucher_of(user, voucher_id))
+
+
 def cancel_voucher(user, voucher_id: int) -> Voucher:
     with ledger.ledger_transaction():
-        voucher = Voucher.get_or_none(Voucher.id == voucher_id)
-        if voucher is None or voucher.holder_id != user.id:
-            raise DomainError(_("This voucher was not found."), status=404)
+        voucher = _voucher_of(user, voucher_id)
         if voucher.status != "issued":
             raise DomainError(_("This voucher can no longer be cancelled."), status=409)
         voucher = _close(voucher, "cancelled", user)

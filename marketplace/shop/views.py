@@ -45,12 +45,10 @@ def catalogue():
 
 
 def _offer_or_404(offer_id: int) -> Offer:
-    offer = Offer.get_or_none(Offer.id == offer_id)
-    if offer is None or offer.status == "pending" and (
-        not current_user.is_authenticated or offer.seller_id != current_user.id
-    ):
+    try:
+        return services.visible_offer(current_user if current_user.is_authenticated else None, offer_id)
+    except DomainError:
         abort(404)
-    return offer
 
 
 @bp.route("/offers/<int:offer_id>")
@@ -91,10 +89,10 @@ def vouchers():
 
 
 def _voucher_of_current_user(voucher_id: int) -> Voucher:
-    voucher = Voucher.get_or_none(Voucher.id == voucher_id)
-    if voucher is None or voucher.holder_id != current_user.id:
+    try:
+        return services.own_voucher(current_user, voucher_id)
+    except DomainError:
         abort(404)
-    return services.expire_if_due(voucher)
 
 
 @bp.route("/vouchers/<int:voucher_id>")

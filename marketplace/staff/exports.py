@@ -12,21 +12,19 @@ from flask_login import current_user
 from marketplace import access, audit
 from marketplace.access import STAFF, allow
 from marketplace.audit import search as audit_search
-from marketplace.figures.counting import CAN_BE_LATE, HANDLED, IN_PROGRESS
 from marketplace.ledger import scope as ledger_scope
 from marketplace.ledger import statements
 from marketplace.ledger.models import Account
-from marketplace.service_requests.models import ServiceRequest
+from marketplace.service_requests.models import REQUEST_LISTS, ServiceRequest, in_list
 from marketplace.service_requests.services import state_label
+from marketplace.service_requests.transitions import HANDLED
 from marketplace.staff import queues
 from marketplace.staff.views import bp
-from marketplace.timeutil import utcnow
 from marketplace.users import services as user_services
 from marketplace.users.models import User
 from marketplace.web import csv_response
 from marketplace.workdays import calendar as workday_calendar
 
-REQUEST_LISTS = ("open", "overdue", "disputed", "escalated", "all")
 EXPORT_LIMIT = 50_000
 
 
@@ -46,17 +44,9 @@ def exports():
 
 
 def _request_rows(show: str):
-    now = utcnow()
-    filters = {
-        "open": ServiceRequest.state.in_(IN_PROGRESS),
-        "overdue": ServiceRequest.state.in_(CAN_BE_LATE) & (ServiceRequest.due_at < now),
-        "disputed": ServiceRequest.state == "disputed",
-        "escalated": ServiceRequest.escalated_at.is_null(False),
-        "all": None,
-    }
     query = queues.requests_in_scope(current_user)
-    if filters[show] is not None:
-        query = query.where(filters[show])
+    if in_list(show) is not None:
+        query = query.where(in_list(show))
     return list(query.order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc()).limit(EXPORT_LIMIT))
 
 
@@ -68,8 +58,8 @@ def request_csv(rows, filename: str):
 
     def on_time(r):
         if r.state in HANDLED and r.done_at:
-            return _("yes") if r.done_at <= r.due_at else _("no")
-        return _("late") if r.state in CAN_BE_LATE and r.due_at < utcnow() else ""
+            return _("yes") if r.was_on_time else _("no")
+        return _("late") if r.is_late else ""
 
     return csv_response(filename, header, (
         [r.id, r.item.name, r.item.category.name, r.household.building.grid.community.name,

@@ -11,14 +11,14 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 
-from marketplace import access, audit, workdays
+from marketplace import access, audit
 from marketplace.db import db
 from marketplace.errors import DomainError
-from marketplace.figures.counting import CAN_BE_LATE
 from marketplace.ledger import adjustments
 from marketplace.menu.models import Category, ServiceItem
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Grid, Household
+from marketplace.service_requests import models as requests
 from marketplace.service_requests.models import ServiceRequest
 from marketplace.shop import services as shop
 from marketplace.timeutil import utcnow
@@ -90,24 +90,14 @@ def requests_in_scope(staff):
     )
 
 
-def soon_due_cutoff(now=None):
-    """Requests due by the end of the next working day are 'near their deadline'."""
-    return workdays.add_working_days(now or utcnow(), 1)
-
-
 def deadlines(staff, now=None):
-    """Requests still waiting for help (open, taken or disputed) that are late or due by the end
-    of the next working day, and escalated matters whose feedback to the resident is due as soon."""
+    """Requests still waiting for help (open, taken or disputed) that are late or due soon (by
+    the end of the next working day), and escalated matters whose feedback to the resident is due
+    as soon. The rules are the request model's, so this queue counts what the figures count."""
     now = now or utcnow()
-    cutoff = soon_due_cutoff(now)
-    near = ServiceRequest.state.in_(CAN_BE_LATE) & (ServiceRequest.due_at <= cutoff)
-    feedback = (
-        ServiceRequest.escalated_at.is_null(False)
-        & ServiceRequest.state.not_in(("confirmed", "cancelled"))
-        & ServiceRequest.feedback_due_at.is_null(False)
-        & (ServiceRequest.feedback_due_at <= cutoff)
-    )
-    return requests_in_scope(staff).where(near | feedback).order_by(ServiceRequest.due_at, ServiceRequest.id)
+    horizon = requests.due_soon_horizon(now)
+    near = requests.late(now) | requests.due_soon(now, horizon) | requests.feedback_due_by(horizon)
+    return requests_in_scope(staff).where(near).order_by(ServiceRequest.due_at, ServiceRequest.id)
 
 
 def disputes(staff):

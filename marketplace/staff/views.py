@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from marketplace import access, audit
+from marketplace import access
 from marketplace.access import STAFF, allow
 from marketplace.errors import DomainError
 from marketplace.ledger import statements
@@ -43,7 +43,6 @@ def queue():
         counts=counts,
         adjustment_labels=statements.account_labels([a.account_id for a in items.get("adjustments", [])]),
         missing_year=workday_calendar.next_year_missing() if editor else None,
-        soon=queues.soon_due_cutoff(),
         now=utcnow(),
         button_form=EmptyForm(),
         reason_form=ReasonForm(formdata=None),
@@ -122,8 +121,10 @@ def people():
     )
 
 
-def _person_or_404(user_id: int) -> User:
+def _person_or_404(user_id: int, reveal: str | None = None) -> User:
     try:
+        if reveal:
+            return user_services.reveal_person(current_user, user_id, reveal)
         return user_services.person_in_scope(current_user, user_id)
     except DomainError:
         abort(404)
@@ -178,10 +179,7 @@ def _render_person(person: User, form: GrantRoleForm | None = None, error: str |
 @bp.route("/people/<int:user_id>")
 @allow(STAFF)
 def person(user_id):
-    person = _person_or_404(user_id)
-    # The page shows the person's home address: staff views of it are kept (PIPL).
-    audit.record(current_user, "users.personal_data.viewed", person, shown="address")
-    return _render_person(person)
+    return _render_person(_person_or_404(user_id, reveal="address"))
 
 
 @bp.route("/people/<int:user_id>/phone", methods=["POST"])
@@ -190,9 +188,7 @@ def show_phone(user_id):
     """The full number only on purpose (a button), and every time in the audit log."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    person = _person_or_404(user_id)
-    audit.record(current_user, "users.personal_data.viewed", person, shown="phone")
-    return _render_person(person, full_phone=True)
+    return _render_person(_person_or_404(user_id, reveal="phone"), full_phone=True)
 
 
 @bp.route("/people/<int:user_id>/roles", methods=["POST"])

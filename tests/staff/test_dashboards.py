@@ -361,10 +361,10 @@ def test_a_grid_administrator_sees_nothing_of_another_grid(app, seeded):
 
 
 def _due_soon(app, request_id) -> bool:
-    from marketplace.staff.queues import soon_due_cutoff
+    from marketplace.service_requests.models import due_soon_horizon
 
     with app.test_request_context():
-        return ServiceRequest.get_by_id(request_id).due_at <= soon_due_cutoff()
+        return ServiceRequest.get_by_id(request_id).due_at <= due_soon_horizon()
 
 
 def test_a_community_administrator_cannot_open_another_community(app, seeded):
