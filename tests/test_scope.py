@@ -23,8 +23,8 @@ from marketplace.places.models import Building, Community, Grid, Household
 from marketplace.timeutil import utcnow
 from marketplace.users.models import STAFF_ROLES, RoleGrant, User
 from marketplace.users.services import people_in_scope
+from tests.api.test_api_helpers import ApiClient, make_token
 from tests.conftest import DEMO_PHONES, csrf_token
-from tests.test_api_helpers import ApiClient, make_token
 
 EN = {"Accept-Language": "en"}
 SERVICE_DAY = "社区服务日 / Community service day"  # a demo event of 北苑家园, under way now

@@ -28,17 +28,13 @@ from marketplace.shop.models import Offer
 from marketplace.staff import queues
 from marketplace.timeutil import utcnow
 from marketplace.users.models import User
-from tests.conftest import DEMO_PHONES, Auth
-from tests.test_api_helpers import ApiClient, make_token, run
-from tests.test_events import make_event, staff, volunteers
+from tests.api.test_api_helpers import ApiClient, make_token
+from tests.conftest import DEMO_PHONES, Auth, in_app, person
+from tests.events.test_events import make_event, staff, volunteers
 
 EN = {"Accept-Language": "en"}
 LATE = {"due_yesterday", "due_an_hour_ago", "disputed_past", "late_elsewhere"}
 DUE_SOON = {"due_in_an_hour", "due_in_20_hours"}
-
-
-def person(role: str) -> User:
-    return User.get(User.phone == DEMO_PHONES[role])
 
 
 def household(building_code: str) -> Household:
@@ -83,7 +79,7 @@ def seed_around_the_deadline() -> dict[str, int]:
 
 @pytest.fixture
 def seeded(app):
-    return run(app, seed_around_the_deadline)
+    return in_app(app, seed_around_the_deadline)
 
 
 def names(seeded, ids) -> set[str]:
@@ -110,14 +106,14 @@ def ids_in(query) -> set[int]:
 
 
 def test_every_reader_counts_the_late_requests_of_the_models_rule(app, seeded):
-    late = run(app, lambda: ids_in(ServiceRequest.select().where(requests.late())))
+    late = in_app(app, lambda: ids_in(ServiceRequest.select().where(requests.late())))
     assert names(seeded, late) == LATE and len(late) == len(LATE)  # the demo has no requests of its own
 
     # The model's row property, the figures (counted now and over the months) and the dashboard's CSV.
-    assert run(app, lambda: {r.id for r in ServiceRequest.select() if r.is_late}) == late
+    assert in_app(app, lambda: {r.id for r in ServiceRequest.select() if r.is_late}) == late
     everything = figures.Area(everything=True)
-    assert run(app, lambda: figures.current_counts(everything)["overdue"]) == len(late)
-    assert run(app, lambda: figures.compute(everything).total.late_now) == len(late)
+    assert in_app(app, lambda: figures.current_counts(everything)["overdue"]) == len(late)
+    assert in_app(app, lambda: figures.compute(everything).total.late_now) == len(late)
     admin = signed_in(app, "admin")
     summary = {row[0]: row[1] for row in csv.reader(io.StringIO(
         admin.get("/staff/dashboard/summary.csv", headers=EN).data.decode("utf-8-sig")))}
@@ -144,12 +140,12 @@ def test_every_reader_counts_the_late_requests_of_the_models_rule(app, seeded):
 
 def test_the_scheduler_and_the_queue_remind_of_what_the_model_calls_due_soon(app, seeded):
     now = utcnow()
-    soon = run(app, lambda: ids_in(ServiceRequest.select().where(requests.due_soon(now))))
+    soon = in_app(app, lambda: ids_in(ServiceRequest.select().where(requests.due_soon(now))))
     assert names(seeded, soon) == DUE_SOON
-    assert run(app, lambda: ids_in(scheduler.due_soon(now))) == soon
-    assert run(app, lambda: {r.id for r in ServiceRequest.select() if r.is_due_soon}) == soon
+    assert in_app(app, lambda: ids_in(scheduler.due_soon(now))) == soon
+    assert in_app(app, lambda: {r.id for r in ServiceRequest.select() if r.is_due_soon}) == soon
     # The deadlines queue: late, due soon, and feedback owed soon, nothing else.
-    queue = run(app, lambda: ids_in(queues.deadlines(person("admin"), now)))
+    queue = in_app(app, lambda: ids_in(queues.deadlines(person("admin"), now)))
     assert names(seeded, queue) == LATE | DUE_SOON | {"feedback_late"}
 
 
@@ -171,11 +167,11 @@ def test_one_row_answers_each_rule_as_the_query_does(app, seeded):
         return {name: names(seeded, ids_in(ServiceRequest.select().where(rule))) for name, rule in rules.items()}
 
 
-    found = run(app, check)
+    found = in_app(app, check)
     assert found["on_time"] == {"done_past_deadline", "confirmed_on_time"}
     assert found["feedback_late"] == {"feedback_late"}
     with pytest.raises(TypeError):  # a condition it cannot read is refused, not guessed
-        run(app, lambda: requests.holds(ServiceRequest.get_by_id(seeded["due_yesterday"]),
+        in_app(app, lambda: requests.holds(ServiceRequest.get_by_id(seeded["due_yesterday"]),
                                         ServiceRequest.id.in_(ServiceRequest.select(ServiceRequest.id))))
 
 
@@ -218,7 +214,7 @@ def test_the_page_and_the_api_offer_the_same_actions_to_each_role(app):
             "cancelled": add(state="cancelled"),
         }
 
-    made = run(app, seed)
+    made = in_app(app, seed)
     # What the table says, written out by hand for the roles that see the request.
     expected = {
         ("resident", "open"): ["cancel"], ("resident", "claimed"): ["cancel"],
@@ -244,13 +240,13 @@ def test_the_page_and_the_api_offer_the_same_actions_to_each_role(app):
 
 
 def personal_data_entries(app):
-    return run(app, lambda: [(e.actor_id, e.action, e.object_type, e.object_id) for e in
+    return in_app(app, lambda: [(e.actor_id, e.action, e.object_type, e.object_id) for e in
                              AuditLog.select().where(AuditLog.action.contains("personal_data")).order_by(AuditLog.id)])
 
 
 def test_staff_reading_a_request_in_the_api_leave_the_pages_audit_entry(app):
-    request_id = run(app, lambda: add(state="claimed", claimer=person("volunteer")))
-    head = run(app, lambda: person("building_head").id)
+    request_id = in_app(app, lambda: add(state="claimed", claimer=person("volunteer")))
+    head = in_app(app, lambda: person("building_head").id)
 
     assert signed_in(app, "building_head").get(f"/requests/{request_id}", headers=EN).status_code == 200
     by_page = personal_data_entries(app)
@@ -278,7 +274,7 @@ def test_a_pending_listing_and_a_voucher_are_seen_by_the_same_people_on_page_and
         eggs = Offer.get(Offer.title.contains("eggs"))
         return listing.id, shop.redeem(zhang, eggs.id, "one-rule").id
 
-    listing, voucher = run(app, seed)
+    listing, voucher = in_app(app, seed)
     for who in ("resident", "volunteer", None):
         page = signed_in(app, who) if who else app.test_client()
         api = ApiClient(app.test_client(), make_token(app, who) if who else None)
