@@ -1,11 +1,11 @@
 """Helpers for the API tests (no tests here): a token for a demo person, and a client that sends it."""
 
-from marketplace.api import auth
 from marketplace.db import db
+from marketplace.users import tokens
 from marketplace.users.models import User
 from tests.conftest import DEMO_PHONES
 
-ALL_SCOPES = tuple(auth.SCOPES)
+ALL_SCOPES = tuple(tokens.SCOPES)
 
 
 def run(app, fn):
@@ -16,7 +16,7 @@ def run(app, fn):
 
 def make_token(app, who: str, scopes=ALL_SCOPES, name="test app") -> str:
     phone = DEMO_PHONES.get(who, who)
-    return run(app, lambda: auth.create_token(User.get(User.phone == phone), name, scopes)[1])
+    return run(app, lambda: tokens.create_token(User.get(User.phone == phone), name, scopes)[1])
 
 
 class ApiClient:

@@ -23,11 +23,11 @@ from flask_login import current_user
 
 from marketplace import access, audit
 from marketplace.access import SIGNED_IN, STAFF, allow
-from marketplace.api.pagination import paginate
-from marketplace.api.schema import Invalid
 from marketplace.errors import DomainError
 from marketplace.extensions import limiter
+from marketplace.forms import EmptyForm, ReasonForm
 from marketplace.menu.models import Category, ServiceItem
+from marketplace.pagination import InvalidCursor, paginate
 from marketplace.places.models import Grid
 from marketplace.qr import qr_svg
 from marketplace.service_requests import services
@@ -43,7 +43,6 @@ from marketplace.service_requests.forms import (
 )
 from marketplace.service_requests.models import RequestEvent, ServiceRequest
 from marketplace.timeutil import utcnow
-from marketplace.users.forms import EmptyForm, ReasonForm
 from marketplace.web import act_and_flash, attach_error, not_found_on_404
 
 bp = Blueprint("service_requests", __name__)
@@ -224,8 +223,8 @@ def board():
     query, after, status = services.job_board(current_user, category, grid), request.args.get("after") or None, 200
     try:
         jobs, next_cursor = paginate(query, services.JOB_BOARD_ORDER, after, JOBS_PER_PAGE)
-    except Invalid as error:  # an edited link: say so, and show the first page
-        flash(error.fields["cursor"], "error")
+    except InvalidCursor as error:  # an edited link: say so, and show the first page
+        flash(error.message, "error")
         after, status = None, 400
         jobs, next_cursor = paginate(query, services.JOB_BOARD_ORDER, None, JOBS_PER_PAGE)
     partners = [grant.partner_id for grant in access.grants(current_user) if grant.role == "partner_staff"]

@@ -9,10 +9,10 @@ from flask_login import current_user
 from marketplace import access
 from marketplace.access import STAFF, allow
 from marketplace.errors import DomainError
+from marketplace.forms import EmptyForm
 from marketplace.staff import workday_calendar as calendar
 from marketplace.staff.forms import CalendarDaysForm, CalendarImportForm
 from marketplace.staff.views import bp
-from marketplace.users.forms import EmptyForm
 from marketplace.web import attach_error, csv_response, not_found_on_404
 
 
