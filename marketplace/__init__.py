@@ -2,16 +2,11 @@
 
 import logging
 
-import peewee as pw
-from flask import Flask, render_template, request
-from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from marketplace import access, config, i18n, ops
+from marketplace import access, config, error_handlers, i18n, ops
 from marketplace.config import PROJECT_ROOT
-from marketplace.ops.logs import logged_path
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
-    _register_error_pages(app)
+    error_handlers.init_app(app)  # HTML pages, and JSON under /api/v1
     _register_security_headers(app)
     access.init_app(app)
     ops.init_app(app)  # /healthz and JSON request logs
@@ -80,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.shop.views import bp as shop_bp
     from marketplace.staff import dashboards, exports  # noqa: F401 - they add their pages to the staff blueprint
     from marketplace.staff.views import bp as staff_bp
+    from marketplace.users.token_views import pages as api_tokens_bp
     from marketplace.users.views import bp as users_bp
     from marketplace.workdays.views import bp as workdays_bp
 
@@ -88,7 +84,8 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(events_bp)
     app.register_blueprint(notifications_bp)
-    api.init_app(app)  # the JSON API at /api/v1 and the API token pages
+    app.register_blueprint(api_tokens_bp)
+    api.init_app(app)  # the JSON API at /api/v1
 
     # The static files are for everyone.
     app.view_functions["static"].allowed = frozenset({access.PUBLIC})
@@ -104,65 +101,6 @@ def _register_blueprints(app: Flask) -> None:
             "current_locale": i18n.select_locale(),
             "community_name": app.config["COMMUNITY_NAME"],
         }
-
-
-def _register_error_pages(app: Flask) -> None:
-    @app.errorhandler(CSRFError)
-    def _csrf_error(error):
-        message = _("This page was open too long or came from elsewhere. Please go back, reload it and try again.")
-        return render_template("errors/error.html", code=400, message=message), 400
-
-    @app.errorhandler(429)
-    def _too_many(error):
-        message = _("Too many attempts. Please wait a minute and try again.")
-        if request.endpoint == "users.login":
-            from marketplace.users.views import render_login
-
-            return render_login(error=message, status=429)
-        return render_template("errors/error.html", code=429, message=message), 429
-
-    @app.errorhandler(HTTPException)
-    def _http_error(error):
-        messages = {
-            400: _("The request was not understood."),
-            403: _("You do not have permission to open this page."),
-            404: _("This page does not exist."),
-            405: _("This action is not allowed here."),
-            410: _("This link is no longer valid."),
-            413: _("The file is too large."),
-        }
-        message = messages.get(error.code, _("Something went wrong."))
-        return render_template("errors/error.html", code=error.code, message=message), error.code
-
-    @app.errorhandler(pw.OperationalError)
-    @app.errorhandler(pw.InternalError)
-    def _database_busy(error):
-        if not _is_busy(error):
-            return _unexpected(error)
-        log.warning("Database busy on %s %s: %s", request.method, logged_path(), type(error).__name__)
-        message = _("Many people are using the system right now. Please try again in a moment.")
-        response = app.make_response((render_template("errors/error.html", code=503, message=message), 503))
-        response.headers["Retry-After"] = "2"
-        return response
-
-    @app.errorhandler(Exception)
-    def _unexpected(error):
-        log.exception("Unhandled error on %s %s", request.method, logged_path())
-        message = _("Something went wrong on our side. Please try again in a moment.")
-        return render_template("errors/error.html", code=500, message=message), 500
-
-
-# SQLSTATEs for "try again": lock timeout, deadlock, serialization failure, too many connections.
-BUSY_SQLSTATES = {"55P03", "40P01", "40001", "53300"}
-
-
-def _is_busy(error) -> bool:
-    """A database that is momentarily busy (SQLite locked, PostgreSQL lock or pool pressure)."""
-    cause = getattr(error, "orig", None) or error.__cause__ or error
-    if getattr(cause, "pgcode", None) in BUSY_SQLSTATES:
-        return True
-    text = str(error).lower()
-    return "database is locked" in text or "database is busy" in text or "too many connections" in text
 
 
 def _register_security_headers(app: Flask) -> None:

@@ -313,6 +313,40 @@ def init_app(app) -> None:
             end_request(db.obj)
 
 
+# SQLSTATEs for "try again": lock timeout, deadlock, serialization failure, too many connections.
+BUSY_SQLSTATES = {"55P03", "40P01", "40001", "53300"}
+
+
+def is_busy(error) -> bool:
+    """A database that is momentarily busy (SQLite locked, PostgreSQL lock or pool pressure):
+    the app answers 503 with Retry-After instead of 500."""
+    cause = getattr(error, "orig", None) or error.__cause__ or error
+    if getattr(cause, "pgcode", None) in BUSY_SQLSTATES:
+        return True
+    text = str(error).lower()
+    return "database is locked" in text or "database is busy" in text or "too many connections" in text
+
+
+def lock_head(model, head_id: int = 1, **initial):
+    """Lock the one head row of a hash chain (the ledger's, the audit log's) until the enclosing
+    transaction ends, creating it on first use, and return it.
+
+    Whoever holds it is the only writer of that chain: entries are numbered without gaps and each
+    hash covers the one before. On PostgreSQL that is SELECT ... FOR UPDATE; on SQLite the
+    database-wide IMMEDIATE lock of the transaction already does it. Heads are always locked in
+    the same order (the ledger's, then the audit log's), so writers queue instead of deadlocking.
+    """
+    query = model.select().where(model.id == head_id)
+    if db.for_update:
+        query = query.for_update()
+    head = query.first()
+    if head is None:
+        # Two first writers may race: insert-or-ignore, then read (and lock) the winner's row.
+        model.insert(id=head_id, **initial).on_conflict_ignore().execute()
+        head = query.get()
+    return head
+
+
 def check_in(column: str, values) -> pw.SQL:
     """A CHECK constraint keeping a text column to a fixed set of values (states, kinds)."""
     return pw.SQL("CHECK ({} IN ({}))".format(column, ", ".join(f"'{v}'" for v in values)))

@@ -1,9 +1,9 @@
 """Every model of the application, in dependency order: what migrations must produce."""
 
-from marketplace.api.models import ApiToken, IdempotencyRecord
 from marketplace.audit import AuditHead, AuditLog
 from marketplace.events.models import Attendance, Badge, Event, Scan, Signup
 from marketplace.figures.snapshots import FiguresSnapshot
+from marketplace.idempotency import IdempotencyRecord
 from marketplace.ledger.models import Account, Adjustment, LedgerHead, Transfer
 from marketplace.menu.models import Category, ServiceItem
 from marketplace.notifications.models import Notification
@@ -13,6 +13,7 @@ from marketplace.public.models import FundUse
 from marketplace.service_requests.models import RequestEvent, ServiceRequest
 from marketplace.shop.models import Offer, Voucher
 from marketplace.users.models import (
+    ApiToken,
     LoginSession,
     PartnerInvite,
     ResidencyApplication,

@@ -396,9 +396,9 @@ def _points_and_requests(app, user) -> dict:
 
 def _api_ids(app, user) -> dict:
     """A published event, a notification and an API token, for the API's rows."""
-    from marketplace.api.auth import create_token
     from marketplace.events.models import Event
     from marketplace.notifications.services import notify
+    from marketplace.users.tokens import create_token
 
     with app.test_request_context():
         resident = User.get_by_id(user("resident"))

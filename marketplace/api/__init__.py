@@ -1,9 +1,10 @@
-"""The JSON API v1 (/api/v1) for phone apps and mini-programs, and the profile pages where
-people make and revoke their API tokens.
+"""The JSON API v1 (/api/v1) for phone apps and mini-programs.
 
 One module per resource (menu, requests, jobs, events, points, shop, notifications), each
 calling the same services as the HTML pages; registry.py declares the routes, auth.py says who
-is calling, errors.py gives every error one shape, openapi.py describes it all.
+is calling, openapi.py describes it all. Its errors take one shape, given by the app's error
+handlers (marketplace/error_handlers.py); the tokens themselves are the person's credentials
+(users/tokens.py).
 """
 
 from babel import Locale
@@ -11,8 +12,10 @@ from flask import current_app, g, request
 from flask_login import current_user
 
 from marketplace.access import PUBLIC, allow
-from marketplace.api import auth, errors
+from marketplace.api import auth
 from marketplace.api.registry import bp
+from marketplace.error_handlers import http_messages, invalid_token
+from marketplace.errors import ApiError
 from marketplace.i18n import SUPPORTED, normalize
 from marketplace.i18n import select_locale as page_locale
 
@@ -41,8 +44,8 @@ def _before_anything(endpoint, values):
     # own pages with the CSRF header, as the pages' forms do with their hidden field (and
     # before anything else looks at it, as for the pages). Without a session either: 401.
     if not current_user.is_authenticated:
-        raise errors.ApiError(401, errors.http_messages()[401],
-                              headers={"WWW-Authenticate": 'Bearer realm="api"'})
+        raise ApiError(401, http_messages()[401],
+                       headers={"WWW-Authenticate": 'Bearer realm="api"'})
     from marketplace.extensions import csrf
 
     csrf.protect()
@@ -52,7 +55,7 @@ def _after_auth():
     """After the app's hooks, so that the rate limit counted it: a refused token is a 401, even
     on the public routes."""
     if g.get("api_token_refused"):
-        raise errors.invalid_token()
+        raise invalid_token()
 
 
 @bp.route("/", defaults={"path": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
@@ -84,7 +87,7 @@ _configured = False
 
 
 def init_app(app) -> None:
-    """Register the API and the token pages (called once from create_app)."""
+    """Register the API (called once from create_app)."""
     from marketplace.api import (  # noqa: F401 (each module declares its routes)
         events,
         jobs,
@@ -96,7 +99,6 @@ def init_app(app) -> None:
         requests,
         shop,
     )
-    from marketplace.api.views import pages
     from marketplace.extensions import csrf, limiter, login_manager
 
     global _configured
@@ -104,10 +106,8 @@ def init_app(app) -> None:
         _configured = True
         bp.url_value_preprocessor(_before_anything)
         bp.before_request(_after_auth)
-        errors.register(bp)
         csrf.exempt(bp)  # checked in _after_auth instead: only for the session, never for a token
         limiter.limit(lambda: current_app.config["API_RATE_LIMIT"],
                       key_func=auth.rate_limit_key)(bp)
         login_manager.blueprint_login_views["api"] = None  # anonymous: 401, not the login page
     app.register_blueprint(bp)
-    app.register_blueprint(pages)

@@ -5,7 +5,6 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.access import PUBLIC, SIGNED_IN, STAFF
 from marketplace.api.auth import per_user_key
-from marketplace.api.pagination import paginate
 from marketplace.api.registry import component, config_limit, operation, page_of
 from marketplace.api.schema import Fields, FromForm, String, iso
 from marketplace.events import permissions, services
@@ -20,6 +19,7 @@ from marketplace.events.models import (
     Event,
     Signup,
 )
+from marketplace.pagination import paginate
 
 TIME = {"type": "string", "format": "date-time"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}

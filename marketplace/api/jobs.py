@@ -4,10 +4,10 @@ on site with the resident's one-time code."""
 from flask_babel import lazy_gettext as _l
 
 from marketplace.api.auth import per_user_key
-from marketplace.api.pagination import paginate
 from marketplace.api.registry import component, config_limit, operation, page_of
 from marketplace.api.requests import REQUEST, REQUEST_PAGE, request_json, shown
 from marketplace.api.schema import Fields, FromForm, Integer, String, iso
+from marketplace.pagination import paginate
 from marketplace.service_requests import services
 from marketplace.service_requests.forms import CodeForm
 from marketplace.service_requests.models import PERIODS, ServiceRequest

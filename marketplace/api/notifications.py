@@ -1,11 +1,11 @@
 """My in-app notifications."""
 
 from marketplace.access import SIGNED_IN
-from marketplace.api.pagination import paginate
 from marketplace.api.registry import component, operation, page_of
 from marketplace.api.schema import Boolean, Fields, iso
 from marketplace.notifications import services
 from marketplace.notifications.models import KINDS, Notification
+from marketplace.pagination import paginate
 
 NOTIFICATION = component("Notification", {
     "type": "object", "required": ["id", "kind", "text", "link", "created_at", "read_at"],

@@ -8,9 +8,9 @@ from markupsafe import Markup, escape
 
 from marketplace.access import PUBLIC, allow
 from marketplace.api import auth
-from marketplace.api.errors import CODES
 from marketplace.api.registry import COMPONENTS, IDEMPOTENCY_KEY, OPERATIONS, bp
 from marketplace.api.schema import MAX_ID, PAGE_FIELDS, Fields, QueryForm, query_parameters
+from marketplace.errors import STATUS_CODES as CODES
 
 DESCRIPTIONS = {
     200: "OK.",

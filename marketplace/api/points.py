@@ -1,13 +1,13 @@
 """My points: the balance and the statement."""
 
 from marketplace.access import SIGNED_IN
-from marketplace.api.pagination import paginate
 from marketplace.api.registry import component, operation, page_of
 from marketplace.api.schema import QueryForm, iso
 from marketplace.ledger import services as ledger
 from marketplace.ledger import statements
 from marketplace.ledger.forms import KIND_LABELS, StatementFilterForm
 from marketplace.ledger.models import TRANSFER_KINDS, Transfer
+from marketplace.pagination import paginate
 
 BALANCE = component("Balance", {
     "type": "object", "required": ["account_id", "balance"],

@@ -17,18 +17,17 @@ from werkzeug.exceptions import HTTPException
 
 from marketplace.access import PUBLIC
 from marketplace.api import auth
-from marketplace.api.errors import ApiError, to_response
-from marketplace.api.models import IdempotencyRecord
 from marketplace.api.schema import LIMIT_DEFAULT, MAX_ID, PAGE_FIELDS, Fields, Invalid, QueryForm
 from marketplace.db import db
-from marketplace.errors import DomainError
+from marketplace.error_handlers import API_PREFIX, to_response
+from marketplace.errors import ApiError, DomainError
 from marketplace.extensions import limiter
+from marketplace.idempotency import IDEMPOTENCY_KEEP, IdempotencyRecord
 from marketplace.timeutil import utcnow
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")  # visible ASCII, as HTTP headers carry it
-IDEMPOTENCY_KEEP = timedelta(hours=24)
 # A key still "being processed" after this long belongs to a worker that died mid-request (or
 # could not store the answer): a retry may run again, and the services' own keys stop doubles.
 IDEMPOTENCY_ABANDONED = timedelta(minutes=2)
@@ -243,13 +242,6 @@ def _idempotent(op: Operation, run):
         IdempotencyRecord.update(status=response.status_code, body=response.get_data(as_text=True)).where(
             *record).execute()
     return response
-
-
-def forget_old_replies(now=None) -> int:
-    """Stored answers hold personal data (a claimed job's contact): none is kept past a day,
-    whether or not its owner calls again. Run by the scheduler."""
-    cutoff = (now or utcnow()) - IDEMPOTENCY_KEEP
-    return IdempotencyRecord.delete().where(IdempotencyRecord.created_at < cutoff).execute()
 
 
 def config_limit(name: str, default: str):

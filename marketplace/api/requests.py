@@ -3,9 +3,9 @@
 from flask_babel import lazy_gettext as _l
 
 from marketplace.access import SIGNED_IN
-from marketplace.api.pagination import paginate
 from marketplace.api.registry import component, operation, page_of
 from marketplace.api.schema import Base64, Fields, FromForm, Integer, String, iso
+from marketplace.pagination import paginate
 from marketplace.service_requests import services, transitions
 from marketplace.service_requests.forms import BookingForm
 from marketplace.service_requests.models import PERIODS, STATES, RequestEvent, ServiceRequest

@@ -4,9 +4,9 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.access import PUBLIC, SIGNED_IN
 from marketplace.api.auth import per_user_key
-from marketplace.api.pagination import paginate
 from marketplace.api.registry import component, config_limit, operation, page_of
 from marketplace.api.schema import Fields, FromForm, String, iso
+from marketplace.pagination import paginate
 from marketplace.shop import services
 from marketplace.shop.forms import CATEGORY_LABELS, ScanForm
 from marketplace.shop.models import OFFER_CATEGORIES, OFFER_STATES, VOUCHER_STATES, Offer, Voucher

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
-from marketplace.db import BaseModel, db
+from marketplace.db import BaseModel, db, lock_head
+from marketplace.ledger.models import LedgerHead
 from marketplace.timeutil import utcnow
 from marketplace.users.models import User
 
@@ -51,24 +52,12 @@ def entry_hash(entry: AuditLog) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
 
 
-def _lock_head() -> AuditHead:
-    query = AuditHead.select().where(AuditHead.id == HEAD_ID)
-    if db.for_update:
-        query = query.for_update()
-    head = query.first()
-    if head is None:
-        AuditHead.insert(id=HEAD_ID, last_id=0, last_hash="").on_conflict_ignore().execute()
-        head = query.get()
-    return head
-
-
 def record(actor, action: str, obj=None, **details) -> AuditLog:
-    from marketplace.ledger.services import ledger_transaction
-
     # The ledger's lock first, then the log's: the same order as every posting that also writes
     # the log, so concurrent writers queue instead of deadlocking.
-    with ledger_transaction():
-        head = _lock_head()
+    with db.atomic():
+        lock_head(LedgerHead, last_seq=0, last_hash="")
+        head = lock_head(AuditHead, HEAD_ID, last_id=0, last_hash="")
         entry = AuditLog.create(
             created_at=utcnow(),
             actor=actor.id if actor is not None else None,

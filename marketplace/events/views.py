@@ -40,9 +40,9 @@ from marketplace.events.forms import (
 )
 from marketplace.events.models import Attendance, Event, Signup
 from marketplace.extensions import limiter
+from marketplace.forms import EmptyForm, ReasonForm
 from marketplace.qr import qr_svg
 from marketplace.timeutil import utcnow
-from marketplace.users.forms import EmptyForm, ReasonForm
 from marketplace.web import act_and_flash, attach_error, csv_response, not_found_on_404
 
 bp = Blueprint("events", __name__, url_prefix="/events")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-from marketplace.db import db
+from marketplace.db import db, lock_head
 from marketplace.errors import DomainError
 from marketplace.ledger.models import Account, LedgerHead, Transfer
 from marketplace.timeutil import utcnow
@@ -74,18 +74,7 @@ def ledger_transaction():
     database-wide IMMEDIATE lock does the same.
     """
     with db.atomic():
-        yield _lock_head()
-
-
-def _lock_head() -> LedgerHead:
-    query = LedgerHead.select().where(LedgerHead.id == HEAD_ID)
-    if db.for_update:
-        query = query.for_update()
-    head = query.first()
-    if head is None:
-        LedgerHead.insert(id=HEAD_ID, last_seq=0, last_hash="").on_conflict_ignore().execute()
-        head = query.get()
-    return head
+        yield lock_head(LedgerHead, HEAD_ID, last_seq=0, last_hash="")
 
 
 def transfer_hash(transfer: Transfer) -> str:

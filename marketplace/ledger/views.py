@@ -11,12 +11,12 @@ from flask_login import current_user
 from marketplace import access
 from marketplace.access import SIGNED_IN, STAFF, allow
 from marketplace.errors import DomainError
+from marketplace.forms import EmptyForm, ReasonForm
 from marketplace.ledger import adjustments, scope, statements
 from marketplace.ledger import services as ledger
 from marketplace.ledger.forms import KIND_LABELS, AdjustmentForm, StatementFilterForm
 from marketplace.ledger.models import Account
 from marketplace.shop.services import partner_settlement
-from marketplace.users.forms import EmptyForm, ReasonForm
 from marketplace.users.models import User
 from marketplace.web import (
     act_and_flash,

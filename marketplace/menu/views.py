@@ -7,10 +7,10 @@ from flask_login import current_user
 from marketplace.access import PUBLIC, allow
 from marketplace.cache import cached_page
 from marketplace.errors import DomainError
+from marketplace.forms import EmptyForm
 from marketplace.menu import services
 from marketplace.menu.forms import ServiceItemForm
 from marketplace.menu.models import Category, ServiceItem
-from marketplace.users.forms import EmptyForm
 
 bp = Blueprint("menu", __name__, url_prefix="/menu")
 

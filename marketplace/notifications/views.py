@@ -5,8 +5,8 @@ from flask_login import current_user
 
 from marketplace.access import SIGNED_IN, allow
 from marketplace.errors import DomainError
+from marketplace.forms import EmptyForm
 from marketplace.notifications import services
-from marketplace.users.forms import EmptyForm
 from marketplace.web import page_number
 
 bp = Blueprint("notifications", __name__, url_prefix="/messages")

@@ -55,7 +55,7 @@ def close_events() -> int:
 
 
 def forget_api_replies() -> int:
-    from marketplace.api.registry import forget_old_replies
+    from marketplace.idempotency import forget_old_replies
 
     return forget_old_replies()
 

@@ -197,7 +197,7 @@ JOB_BOARD_ORDER = ((ServiceRequest.due_at, "asc"), (ServiceRequest.id, "asc"))
 
 def job_board(user, category_id: int | None = None, grid_id: int | None = None):
     """Open requests this volunteer or partner may take, in JOB_BOARD_ORDER. Unbounded: callers
-    take one page of it (marketplace.api.pagination.paginate)."""
+    take one page of it (marketplace.pagination.paginate)."""
     from marketplace.menu.models import Category
     from marketplace.places.models import Building, Household
 

@@ -23,11 +23,11 @@ from flask_login import current_user
 
 from marketplace import access
 from marketplace.access import SIGNED_IN, STAFF, allow
-from marketplace.api.pagination import paginate
-from marketplace.api.schema import Invalid
 from marketplace.errors import DomainError
 from marketplace.extensions import limiter
+from marketplace.forms import EmptyForm, ReasonForm
 from marketplace.menu.models import Category, ServiceItem
+from marketplace.pagination import InvalidCursor, paginate
 from marketplace.places.models import Grid
 from marketplace.qr import qr_svg
 from marketplace.service_requests import services
@@ -42,7 +42,6 @@ from marketplace.service_requests.forms import (
     ResolveForm,
 )
 from marketplace.service_requests.models import REQUEST_LISTS, RequestEvent, ServiceRequest, in_list
-from marketplace.users.forms import EmptyForm, ReasonForm
 from marketplace.web import act_and_flash, attach_error, not_found_on_404
 
 bp = Blueprint("service_requests", __name__)
@@ -220,8 +219,8 @@ def board():
     query, after, status = services.job_board(current_user, category, grid), request.args.get("after") or None, 200
     try:
         jobs, next_cursor = paginate(query, services.JOB_BOARD_ORDER, after, JOBS_PER_PAGE)
-    except Invalid as error:  # an edited link: say so, and show the first page
-        flash(error.fields["cursor"], "error")
+    except InvalidCursor as error:  # an edited link: say so, and show the first page
+        flash(error.message, "error")
         after, status = None, 400
         jobs, next_cursor = paginate(query, services.JOB_BOARD_ORDER, None, JOBS_PER_PAGE)
     partners = access.scope_of(current_user).partners

@@ -8,13 +8,13 @@ from marketplace import access
 from marketplace.access import PUBLIC, SIGNED_IN, allow
 from marketplace.errors import DomainError
 from marketplace.extensions import limiter
+from marketplace.forms import EmptyForm, ReasonForm
 from marketplace.ledger import services as ledger
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.qr import qr_svg
 from marketplace.shop import services
 from marketplace.shop.forms import CATEGORY_LABELS, ListingForm, OfferForm, RedeemForm, ScanForm
 from marketplace.shop.models import Offer, Voucher
-from marketplace.users.forms import EmptyForm, ReasonForm
 from marketplace.web import act_and_flash, attach_error, new_form_key, not_found_on_404
 
 bp = Blueprint("shop", __name__, url_prefix="/shop")

@@ -10,6 +10,7 @@ from flask_login import current_user
 from marketplace import access
 from marketplace.access import STAFF, allow
 from marketplace.errors import DomainError
+from marketplace.forms import EmptyForm, ReasonForm
 from marketplace.ledger import statements
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid
@@ -17,7 +18,6 @@ from marketplace.staff import queues
 from marketplace.staff.forms import GrantRoleForm
 from marketplace.timeutil import utcnow
 from marketplace.users import services as user_services
-from marketplace.users.forms import EmptyForm, ReasonForm
 from marketplace.users.models import RoleGrant, User
 from marketplace.web import act_and_flash
 from marketplace.workdays import calendar as workday_calendar

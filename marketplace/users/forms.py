@@ -65,11 +65,3 @@ class VolunteerForm(FlaskForm):
 class ConfirmPasswordForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[InputRequired(_l("Please enter your password."))])
     next = HiddenField()
-
-
-class ReasonForm(FlaskForm):
-    reason = StringField(_l("Reason"), validators=[Length(max=200)])
-
-
-class EmptyForm(FlaskForm):
-    """A form with only the CSRF token, for buttons that POST."""

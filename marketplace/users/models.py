@@ -1,4 +1,4 @@
-"""People: accounts, their login sessions, role grants, and their applications to staff."""
+"""People: accounts, their login sessions and API tokens, role grants, and their applications to staff."""
 
 import peewee as pw
 
@@ -62,6 +62,31 @@ class LoginSession(BaseModel):
     last_seen_at = pw.DateTimeField(default=utcnow)
     user_agent = pw.CharField(max_length=200, default="")
     remembered = pw.BooleanField(default=False)  # "keep me signed in": no idle limit, 30 days at most
+
+
+class ApiToken(BaseModel):
+    """A personal API token a person made on their profile for a phone app or a mini-program.
+
+    Only the SHA-256 of the token is kept: a token is 256 random bits, so a slow hash adds
+    nothing, and a fast one lets every API request be checked with one indexed lookup. The
+    first characters (`prefix`) are kept in clear so the person can tell their tokens apart."""
+
+    user = pw.ForeignKeyField(User, backref="api_tokens", on_delete="CASCADE")
+    name = pw.CharField(max_length=60)
+    token_hash = pw.CharField(max_length=64, unique=True)
+    prefix = pw.CharField(max_length=12)
+    scopes = pw.CharField(max_length=200, constraints=[pw.SQL("CHECK (scopes <> '')")])  # space-separated: "read jobs"
+    created_at = pw.DateTimeField(default=utcnow)
+    last_used_at = pw.DateTimeField(null=True)
+    revoked_at = pw.DateTimeField(null=True)
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
 
 
 class RoleGrant(BaseModel):

@@ -137,7 +137,7 @@ def end_all_sessions(user: User, keep_session_id: str | None = None) -> int:
     """Every signed-in browser but (optionally) this one, and every API token: whoever had a
     copy of either is locked out (after a password or phone change, "log out on all devices",
     or staff switching the account off)."""
-    from marketplace.api.auth import revoke_all_tokens
+    from marketplace.users.tokens import revoke_all_tokens
 
     revoke_all_tokens(user)
     query = LoginSession.delete().where(LoginSession.user == user.id)

@@ -10,13 +10,13 @@ from marketplace import access
 from marketplace.access import PUBLIC, SIGNED_IN, allow
 from marketplace.errors import DomainError
 from marketplace.extensions import limiter, phone_in_form, signed_in_user
+from marketplace.forms import EmptyForm
 from marketplace.i18n import normalize
 from marketplace.menu.models import Category
 from marketplace.places.models import Building, Community, Grid, Household
 from marketplace.users import services
 from marketplace.users.forms import (
     ConfirmPasswordForm,
-    EmptyForm,
     HouseholdForm,
     LoginForm,
     PasswordChangeForm,

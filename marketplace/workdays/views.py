@@ -9,7 +9,7 @@ from flask_login import current_user
 from marketplace import access
 from marketplace.access import STAFF, allow
 from marketplace.errors import DomainError
-from marketplace.users.forms import EmptyForm
+from marketplace.forms import EmptyForm
 from marketplace.web import attach_error, csv_response, not_found_on_404
 from marketplace.workdays import calendar
 from marketplace.workdays.forms import CalendarDaysForm, CalendarImportForm

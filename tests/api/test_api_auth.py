@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from marketplace.api.models import ApiToken, IdempotencyRecord
+from marketplace.idempotency import IdempotencyRecord
 from marketplace.notifications import services as notifications
 from marketplace.notifications.models import Notification
-from marketplace.users.models import User
+from marketplace.users.models import ApiToken, User
 from tests.api.test_api_helpers import ApiClient, error_of, make_token
 from tests.conftest import DEMO_PHONES, csrf_token, in_app, person
 
@@ -211,7 +211,7 @@ def test_a_key_reused_for_another_request_is_refused_and_keys_are_per_person(app
 def test_a_key_left_in_progress_by_a_dead_worker_is_freed_and_old_replies_are_forgotten(app):
     from datetime import timedelta
 
-    from marketplace.api.registry import forget_old_replies
+    from marketplace.idempotency import forget_old_replies
     from marketplace.timeutil import utcnow
 
     resident = ApiClient(app.test_client(), make_token(app, "resident"))

@@ -1,13 +1,13 @@
 """Helpers for the API tests (no tests here): a token for a demo person, and a client that sends it."""
 
-from marketplace.api import auth
+from marketplace.users import tokens
 from tests.conftest import in_app, person
 
-ALL_SCOPES = tuple(auth.SCOPES)
+ALL_SCOPES = tuple(tokens.SCOPES)
 
 
 def make_token(app, who: str, scopes=ALL_SCOPES, name="test app") -> str:
-    return in_app(app, lambda: auth.create_token(person(who), name, scopes)[1])
+    return in_app(app, lambda: tokens.create_token(person(who), name, scopes)[1])
 
 
 class ApiClient:

@@ -10,9 +10,17 @@ from datetime import date, datetime
 import peewee as pw
 from flask_babel import gettext as _
 
-from marketplace.api.schema import Invalid
+from marketplace.errors import DomainError
 
 MAX_CURSOR_LENGTH = 300
+
+
+class InvalidCursor(DomainError):
+    """A cursor we did not make (edited, truncated, from another list)."""
+
+    def __init__(self):
+        super().__init__(_("This cursor is not valid; please start again from the first page."), field="cursor",
+                         code="invalid_cursor")
 
 
 def _encode(values: list) -> str:
@@ -21,7 +29,7 @@ def _encode(values: list) -> str:
 
 
 def _decode(cursor: str, columns) -> list:
-    bad = Invalid({"cursor": _("This cursor is not valid; please start again from the first page.")})
+    bad = InvalidCursor()
     if len(cursor) > MAX_CURSOR_LENGTH:  # ours are short; a long one was made up
         raise bad
     try:

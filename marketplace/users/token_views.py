@@ -10,9 +10,9 @@ from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.access import SIGNED_IN, allow
-from marketplace.api import auth
 from marketplace.errors import DomainError
-from marketplace.users.forms import EmptyForm
+from marketplace.forms import EmptyForm
+from marketplace.users import tokens
 from marketplace.web import attach_error, not_found_on_404, require_fresh_login
 
 pages = Blueprint("api_tokens", __name__, url_prefix="/account/api-tokens")
@@ -31,13 +31,13 @@ class TokenForm(FlaskForm):
 
 def _form(**kwargs) -> TokenForm:
     form = TokenForm(**kwargs)
-    form.scopes.choices = [(name, label) for name, label in auth.SCOPES.items()]
+    form.scopes.choices = [(name, label) for name, label in tokens.SCOPES.items()]
     return form
 
 
 def _page(form, new_token=None, status=200):
-    return render_template("api/tokens.html", form=form, tokens=list(auth.tokens_of(current_user)),
-                           new_token=new_token, button_form=EmptyForm(), scope_labels=auth.SCOPES), status
+    return render_template("users/api_tokens.html", form=form, tokens=list(tokens.tokens_of(current_user)),
+                           new_token=new_token, button_form=EmptyForm(), scope_labels=tokens.SCOPES), status
 
 
 @pages.route("/", methods=["GET"])
@@ -56,7 +56,7 @@ def create():
     form = _form()
     if form.validate_on_submit():
         try:
-            row, token = auth.create_token(current_user, form.name.data, form.scopes.data)
+            row, token = tokens.create_token(current_user, form.name.data, form.scopes.data)
         except DomainError as error:
             attach_error(form, error)
         else:
@@ -72,7 +72,7 @@ def revoke(token_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        row = auth.revoke_token(current_user, token_id)
+        row = tokens.revoke_token(current_user, token_id)
     except DomainError as error:
         not_found_on_404(error)
         raise
