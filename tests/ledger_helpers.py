@@ -6,11 +6,6 @@ from marketplace.db import db
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import Account
 from marketplace.shop.services import escrow_faults
-from marketplace.users.models import User
-
-
-def user(phone: str) -> User:
-    return User.get(User.phone == phone)
 
 
 def balance(owner) -> int:

@@ -4,7 +4,8 @@ messages page, changing one's number, and a staff member revealing a number on p
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_journeys import db_read, log_in
+from tests.browser.test_journeys import log_in
+from tests.conftest import in_app
 
 LANGS = ["zh", "en"]
 TEXT = {
@@ -24,7 +25,7 @@ def test_a_message_arrives_opens_and_the_number_can_be_changed(app, phone_page, 
     from marketplace.users.models import ResidencyApplication, User
 
     staff, resident = phone_page(lang), phone_page(lang)
-    pending = db_read(app, lambda: ResidencyApplication.get(ResidencyApplication.status == "pending"))
+    pending = in_app(app, lambda: ResidencyApplication.get(ResidencyApplication.status == "pending"))
     log_in(staff, "building_head")
     staff.goto("/staff/")
     staff.locator(f"form[action='/staff/residency/{pending.id}/verify'] button").click()
@@ -53,7 +54,7 @@ def test_a_message_arrives_opens_and_the_number_can_be_changed(app, phone_page, 
     no_sideways_scroll(resident)
     screenshot(resident, lang, "3-account-with-new-number")
 
-    person = db_read(app, lambda: User.get(User.phone == "13988880004").id)
+    person = in_app(app, lambda: User.get(User.phone == "13988880004").id)
     staff.goto(f"/staff/people/{person}")
     assert "13988880004" not in staff.locator("main").inner_text()
     staff.get_by_role("button", name=TEXT[lang]["show"]).click()

@@ -13,7 +13,6 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 
-from marketplace.db import db
 from marketplace.demo import DEMO_PASSWORD
 from marketplace.events.models import Attendance, Event
 from marketplace.ledger.models import Account
@@ -21,7 +20,7 @@ from marketplace.partners.models import PartnerEnterprise
 from marketplace.service_requests.models import ServiceRequest
 from marketplace.shop.models import Offer
 from marketplace.timeutil import utcnow
-from tests.conftest import DEMO_PHONES
+from tests.conftest import DEMO_PHONES, in_app
 
 LANGS = ["zh", "en"]
 WORDS = {
@@ -49,12 +48,6 @@ def read_qr(page, selector) -> str:
     return found[0].text
 
 
-def db_read(app, fn):
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        return fn()
-
-
 def balance_of(app, partner=None, phone=None):
     def read():
         if partner:
@@ -63,7 +56,7 @@ def balance_of(app, partner=None, phone=None):
         from marketplace.users.models import User
 
         return Account.get(Account.user == User.get(User.phone == phone).id).balance
-    return db_read(app, read)
+    return in_app(app, read)
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -101,7 +94,7 @@ def test_a_repair_from_booking_to_the_partners_points(app, phone_page, screensho
     resident.fill("textarea[name=comment]", "师傅很耐心")
     resident.locator("form[action$='/rate'] button[type=submit]").click()
     screenshot(resident, lang, "7-resident-rated")
-    assert db_read(app, lambda: ServiceRequest.select().where(ServiceRequest.rating == 5).count()) == 1
+    assert in_app(app, lambda: ServiceRequest.select().where(ServiceRequest.rating == 5).count()) == 1
 
     partner.goto("/shop/manage")
     partner.locator("a[href^='/points/accounts/']").click()
@@ -113,7 +106,7 @@ def test_a_repair_from_booking_to_the_partners_points(app, phone_page, screensho
 @pytest.mark.parametrize("lang", LANGS)
 def test_a_voucher_redeemed_and_typed_in_at_the_counter(app, phone_page, screenshot, lang):
     member, clerk = phone_page(lang), phone_page(lang)
-    offer_id = db_read(app, lambda: Offer.get(Offer.title.startswith("免费磨刀")).id)
+    offer_id = in_app(app, lambda: Offer.get(Offer.title.startswith("免费磨刀")).id)
     log_in(member, "resident")
     member.goto(f"/shop/offers/{offer_id}")
     screenshot(member, lang, "1-offer")
@@ -144,7 +137,7 @@ def test_staff_escalate_an_overdue_request_and_the_resident_sees_the_new_deadlin
     resident.fill("#description", "楼道水管漏水")
     resident.locator("main form button[type=submit]").click()
     request_path = re.sub(r"^https?://[^/]+", "", resident.url)
-    db_read(app, lambda: ServiceRequest.update(due_at=utcnow() - timedelta(days=2)).execute())
+    in_app(app, lambda: ServiceRequest.update(due_at=utcnow() - timedelta(days=2)).execute())
 
     log_in(staff, "grid_admin")
     staff.goto("/requests/overview?show=overdue")
@@ -165,7 +158,7 @@ def test_staff_escalate_an_overdue_request_and_the_resident_sees_the_new_deadlin
 def test_a_volunteer_checks_in_and_out_at_the_kiosk_and_sees_hours_and_points(app, phone_page, screenshot, lang):
     kiosk, volunteer = phone_page(lang), phone_page(lang)
     kiosk.set_viewport_size({"width": 1024, "height": 768})  # a tablet standing at the door
-    event_id = db_read(app, lambda: Event.get(Event.title.startswith("社区服务日")).id)
+    event_id = in_app(app, lambda: Event.get(Event.title.startswith("社区服务日")).id)
     log_in(kiosk, "community_admin")
     kiosk.goto(f"/events/{event_id}/kiosk?mode=in")
     screenshot(kiosk, lang, "1-kiosk-check-in", full_page=False)
@@ -181,8 +174,8 @@ def test_a_volunteer_checks_in_and_out_at_the_kiosk_and_sees_hours_and_points(ap
     screenshot(volunteer, lang, "3-volunteer-checked-in")
 
     # Ninety minutes of work later (the event began at least an hour ago; hours count from its start).
-    volunteer_id = db_read(app, lambda: Attendance.get(Attendance.event == event_id).user_id)
-    db_read(app, lambda: Attendance.update(checked_in_at=utcnow() - timedelta(minutes=90)).where(
+    volunteer_id = in_app(app, lambda: Attendance.get(Attendance.event == event_id).user_id)
+    in_app(app, lambda: Attendance.update(checked_in_at=utcnow() - timedelta(minutes=90)).where(
         Attendance.event == event_id, Attendance.user == volunteer_id).execute())
     kiosk.goto(f"/events/{event_id}/kiosk?mode=out")
     screenshot(kiosk, lang, "4-kiosk-check-out", full_page=False)
@@ -193,7 +186,7 @@ def test_a_volunteer_checks_in_and_out_at_the_kiosk_and_sees_hours_and_points(ap
     expect(volunteer.locator("main")).to_contain_text(WORDS[lang]["checked_out"])
     screenshot(volunteer, lang, "5-volunteer-checked-out")
 
-    attendance = db_read(app, lambda: Attendance.get(Attendance.event == event_id, Attendance.user == volunteer_id))
+    attendance = in_app(app, lambda: Attendance.get(Attendance.event == event_id, Attendance.user == volunteer_id))
     assert attendance.in_method == "kiosk" and attendance.out_method == "kiosk"
     assert attendance.minutes >= 60 and attendance.points >= 10
     volunteer.goto("/events/hours")

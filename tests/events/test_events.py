@@ -16,8 +16,8 @@ from marketplace.ledger.models import Transfer
 from marketplace.places.models import Community
 from marketplace.timeutil import utcnow
 from marketplace.users.models import RoleGrant, User
-from tests.conftest import DEMO_PHONES
-from tests.ledger_helpers import assert_books_balance, balance, run_at_once, user
+from tests.conftest import DEMO_PHONES, person
+from tests.ledger_helpers import assert_books_balance, balance, run_at_once
 
 BEIYUAN, JINXIU = "beiyuan_jiayuan", "jinxiu_yuan"
 
@@ -27,7 +27,7 @@ def community(code=BEIYUAN) -> Community:
 
 
 def staff(role="community_admin") -> User:
-    return user(DEMO_PHONES[role])
+    return person(DEMO_PHONES[role])
 
 
 def volunteers(count: int, community_code=BEIYUAN, start=0) -> list[User]:
@@ -66,8 +66,8 @@ def kiosk(event, moment, action="in", steps_back=0) -> str:
 
 
 def signed_up(event, *people):
-    for person in people:
-        assert services.sign_up(person, event.id).status == "confirmed"
+    for volunteer in people:
+        assert services.sign_up(volunteer, event.id).status == "confirmed"
 
 
 # ---- organising and signing up -----------------------------------------------------------------
@@ -106,7 +106,7 @@ def test_a_draft_is_hidden_until_published_then_the_waitlist_moves_up(ctx):
     assert services.sign_up(e, event.id).status == "confirmed"
     assert services.sign_up(b, event.id).status == "waitlisted"
     with pytest.raises(DomainError, match="Only volunteers can sign up"):
-        services.sign_up(user(DEMO_PHONES["resident"]), event.id)
+        services.sign_up(person(DEMO_PHONES["resident"]), event.id)
 
 
 def test_racing_sign_ups_never_overbook(ctx, app):
@@ -248,7 +248,7 @@ def test_walk_ins_only_where_the_event_allows_them(ctx):
     result = services.check_with_kiosk(walker, kiosk(open_, at(5)), now=at(5))
     assert result.outcome == "checked_in" and result.attendance.signup_id is None
     with pytest.raises(DomainError, match="Only volunteers can check in"):
-        services.check_with_kiosk(user(DEMO_PHONES["resident"]), kiosk(open_, at(5)), now=at(5))
+        services.check_with_kiosk(person(DEMO_PHONES["resident"]), kiosk(open_, at(5)), now=at(5))
 
 
 # ---- badges and the offline staff scanner ---------------------------------------------------
@@ -361,8 +361,8 @@ def test_whoever_is_still_checked_in_at_the_end_is_flagged_and_paid_after_review
     event = make_event(hours=2, points=10)
     stayer, forgetful = volunteers(2)
     signed_up(event, stayer, forgetful)
-    for person in (stayer, forgetful):
-        services.check_with_kiosk(person, kiosk(event, at(0)), now=at(0))
+    for volunteer in (stayer, forgetful):
+        services.check_with_kiosk(volunteer, kiosk(event, at(0)), now=at(0))
     grace = 60
     assert services.close_finished(now=at(120 + grace)) == 0  # still inside the check-out grace period
     assert services.close_finished(now=at(120 + grace + 1)) == 2
@@ -488,4 +488,4 @@ def test_events_out_of_scope_are_not_found(ctx):
                 call()
             assert error.value.status == 404
     assert services.get_managed(staff("street_officer"), elsewhere.id).id == elsewhere.id
-    assert services.get_event(user(DEMO_PHONES["volunteer"]), elsewhere.id).id == elsewhere.id  # published: public
+    assert services.get_event(person(DEMO_PHONES["volunteer"]), elsewhere.id).id == elsewhere.id  # published: public

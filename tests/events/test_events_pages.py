@@ -19,7 +19,7 @@ from marketplace.ledger.models import Transfer
 from marketplace.places.models import Community
 from marketplace.timeutil import utcnow
 from marketplace.users.models import User
-from tests.conftest import DEMO_PHONES, Auth, csrf_token, in_app
+from tests.conftest import DEMO_PHONES, Auth, csrf_token, in_app, person
 from tests.ledger_helpers import assert_books_balance
 
 EN = {"Accept-Language": "en"}
@@ -29,10 +29,6 @@ SVG = re.compile(r"<svg[^>]*>.*?</svg>", re.S)
 
 def _service_day(app) -> int:
     return in_app(app, lambda: Event.get(Event.title == SERVICE_DAY).id)
-
-
-def _user_id(app, role) -> int:
-    return in_app(app, lambda: User.get(User.phone == DEMO_PHONES[role]).id)
 
 
 def svg_to_image(svg: str, scale: int = 8) -> Image.Image:
@@ -82,7 +78,7 @@ def test_the_kiosk_qr_decodes_to_the_check_in_link_and_checks_the_volunteer_in(a
     done = phone.post(urlparse(url).path, data={"csrf_token": token, "action": "in"}, headers=EN)
     assert done.status_code == 302 and done.location.endswith(f"/events/{event_id}")
     assert "✓ Checked in at" in phone.get(done.location, headers=EN).get_data(as_text=True)
-    user_id = _user_id(app, "volunteer")
+    user_id = in_app(app, lambda: person("volunteer").id)
     assert in_app(app, lambda: Attendance.get(Attendance.event == event_id, Attendance.user == user_id).in_method) == "kiosk"
 
     # A photo of the code sent to someone at home stops working within a minute.
@@ -95,7 +91,7 @@ def test_the_kiosk_qr_decodes_to_the_check_in_link_and_checks_the_volunteer_in(a
 
 def test_the_badge_qr_decodes_and_staff_check_the_volunteer_out_with_it(app, client, auth):
     event_id = _service_day(app)
-    volunteer_id = _user_id(app, "volunteer")
+    volunteer_id = in_app(app, lambda: person("volunteer").id)
     moment = utcnow() - timedelta(minutes=30)
     in_app(app, lambda: Attendance.create(event=event_id, user=volunteer_id, state="in", checked_in_at=moment,
                                          in_method="kiosk"))
@@ -119,7 +115,7 @@ def test_the_badge_qr_decodes_and_staff_check_the_volunteer_out_with_it(app, cli
 
 def test_the_offline_scanner_sends_its_queue_twice_and_it_is_recorded_once(app, client, auth):
     event_id = _service_day(app)
-    volunteer_id = _user_id(app, "volunteer")
+    volunteer_id = in_app(app, lambda: person("volunteer").id)
     badge = in_app(app, lambda: services.badge_token_of(User.get_by_id(volunteer_id)))
     auth.login_as("building_head")
     token = csrf_token(client, f"/events/{event_id}/scanner")

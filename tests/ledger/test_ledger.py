@@ -10,12 +10,12 @@ from marketplace.ledger import adjustments
 from marketplace.ledger import services as ledger
 from marketplace.ledger.cli import verify_command
 from marketplace.ledger.models import Account, Adjustment, Transfer
-from tests.conftest import DEMO_PHONES
-from tests.ledger_helpers import assert_books_balance, balance, run_at_once, user
+from tests.conftest import DEMO_PHONES, person
+from tests.ledger_helpers import assert_books_balance, balance, run_at_once
 
 
 def test_demo_books_balance_and_verify_command_says_so(ctx):
-    assert balance(user(DEMO_PHONES["volunteer"])) == 180
+    assert balance(person(DEMO_PHONES["volunteer"])) == 180
     result = CliRunner().invoke(verify_command, [], obj=None, standalone_mode=False)
     assert result.exit_code == 0, result.output
     assert "Ledger OK" in result.output
@@ -23,7 +23,7 @@ def test_demo_books_balance_and_verify_command_says_so(ctx):
 
 
 def test_a_transfer_moves_points_once_per_key(ctx):
-    resident = user(DEMO_PHONES["resident"])
+    resident = person(DEMO_PHONES["resident"])
     before = balance(resident)
     first = ledger.award(None, resident, 25, "earn_request", "request:1", "request:1:pay")
     again = ledger.award(None, resident, 25, "earn_request", "request:1", "request:1:pay")
@@ -37,7 +37,7 @@ def test_a_transfer_moves_points_once_per_key(ctx):
 
 @pytest.mark.parametrize("amount", [0, -5, 2.5, True, "10"])
 def test_amounts_must_be_positive_whole_numbers(ctx, amount):
-    resident = user(DEMO_PHONES["resident"])
+    resident = person(DEMO_PHONES["resident"])
     before = Transfer.select().count()
     with pytest.raises(DomainError, match="whole number above zero"):
         ledger.award(None, resident, amount, "earn_request", "x", f"bad:{amount!r}")
@@ -45,7 +45,7 @@ def test_amounts_must_be_positive_whole_numbers(ctx, amount):
 
 
 def test_no_overdraft_and_the_database_refuses_one_too(ctx):
-    resident = user(DEMO_PHONES["resident"])
+    resident = person(DEMO_PHONES["resident"])
     account = ledger.user_account(resident)
     with pytest.raises(ledger.NotEnoughPoints, match="balance is 60 and this needs 61"):
         ledger.post_transfer(account, ledger.system_account("escrow"), 61, "redeem", "x", "overdraw")
@@ -57,8 +57,8 @@ def test_no_overdraft_and_the_database_refuses_one_too(ctx):
 
 
 def test_reversal_points_at_the_original_and_happens_once(ctx):
-    resident = user(DEMO_PHONES["resident"])
-    admin = user(DEMO_PHONES["admin"])
+    resident = person(DEMO_PHONES["resident"])
+    admin = person(DEMO_PHONES["admin"])
     original = ledger.award(admin, resident, 10, "earn_request", "request:7", "request:7:pay")
     undo = ledger.reverse(admin, original, "paid twice by mistake", "reverse:1")
     assert undo.reverses_id == original.id
@@ -72,7 +72,7 @@ def test_reversal_points_at_the_original_and_happens_once(ctx):
 
 
 def test_editing_a_transfer_behind_the_apps_back_is_found_and_named(ctx):
-    resident = user(DEMO_PHONES["resident"])
+    resident = person(DEMO_PHONES["resident"])
     target = ledger.award(None, resident, 5, "earn_request", "request:9", "request:9:pay")
     ledger.award(None, resident, 6, "earn_request", "request:10", "request:10:pay")
     # Someone with database access turns 5 points into 500, and fixes the cached balance too.
@@ -85,7 +85,7 @@ def test_editing_a_transfer_behind_the_apps_back_is_found_and_named(ctx):
 
 
 def test_deleting_the_last_transfer_is_found(ctx):
-    resident = user(DEMO_PHONES["resident"])
+    resident = person(DEMO_PHONES["resident"])
     last = ledger.award(None, resident, 5, "earn_request", "request:11", "request:11:pay")
     Transfer.delete().where(Transfer.id == last.id).execute()
     Account.update(balance=Account.balance - 5).where(Account.id == last.credit_id).execute()
@@ -97,8 +97,8 @@ def test_deleting_the_last_transfer_is_found(ctx):
 
 def test_small_adjustment_posts_at_once_large_one_needs_a_second_staff_member(ctx, app):
     app.config["ADJUSTMENT_APPROVAL_THRESHOLD"] = 100
-    community_admin, admin = user(DEMO_PHONES["community_admin"]), user(DEMO_PHONES["admin"])
-    resident = user(DEMO_PHONES["resident"])
+    community_admin, admin = person(DEMO_PHONES["community_admin"]), person(DEMO_PHONES["admin"])
+    resident = person(DEMO_PHONES["resident"])
     account = ledger.user_account(resident)
     small = adjustments.request_adjustment(community_admin, account.id, "credit", 20, "helped at the fair")
     assert small.status == "posted" and balance(resident) == 80
@@ -116,9 +116,9 @@ def test_small_adjustment_posts_at_once_large_one_needs_a_second_staff_member(ct
 
 
 def test_adjustment_refusals_change_nothing(ctx):
-    community_admin = user(DEMO_PHONES["community_admin"])
-    building_head = user(DEMO_PHONES["building_head"])
-    resident = user(DEMO_PHONES["resident"])
+    community_admin = person(DEMO_PHONES["community_admin"])
+    building_head = person(DEMO_PHONES["building_head"])
+    resident = person(DEMO_PHONES["resident"])
     account = ledger.user_account(resident)
     before = (balance(resident), Adjustment.select().count())
     with pytest.raises(DomainError, match="reason"):
@@ -127,7 +127,7 @@ def test_adjustment_refusals_change_nothing(ctx):
         adjustments.request_adjustment(community_admin, account.id, "debit", 61, "wrong award")
     with pytest.raises(DomainError, match="Only community administrators"):
         adjustments.request_adjustment(building_head, account.id, "credit", 5, "kind deed")
-    other_community_user = ledger.user_account(user(DEMO_PHONES["admin"]))
+    other_community_user = ledger.user_account(person(DEMO_PHONES["admin"]))
     with pytest.raises(DomainError) as error:
         adjustments.request_adjustment(community_admin, other_community_user.id, "credit", 5, "x")
     assert error.value.status == 404
@@ -135,7 +135,7 @@ def test_adjustment_refusals_change_nothing(ctx):
 
 
 def test_transfers_between_two_accounts_in_both_directions_neither_deadlock_nor_lose_points(ctx, app):
-    a, b = user(DEMO_PHONES["resident"]), user(DEMO_PHONES["volunteer"])
+    a, b = person(DEMO_PHONES["resident"]), person(DEMO_PHONES["volunteer"])
     acc_a, acc_b = ledger.user_account(a), ledger.user_account(b)
 
     def work(i):
@@ -150,7 +150,7 @@ def test_transfers_between_two_accounts_in_both_directions_neither_deadlock_nor_
 
 
 def test_fifty_racing_spends_of_one_balance_settle_exactly(ctx, app):
-    resident = user(DEMO_PHONES["resident"])  # 60 points
+    resident = person(DEMO_PHONES["resident"])  # 60 points
     account, escrow = ledger.user_account(resident), ledger.system_account("escrow")
 
     results = run_at_once(app, 50, lambda i: ledger.post_transfer(account, escrow, 10, "redeem", "race", f"race:{i}"))

@@ -16,8 +16,8 @@ from marketplace.partners.models import PartnerEnterprise
 from marketplace.shop import services as shop
 from marketplace.shop.models import Offer, Voucher
 from marketplace.timeutil import utcnow
-from tests.conftest import DEMO_PHONES
-from tests.ledger_helpers import assert_books_balance, user
+from tests.conftest import DEMO_PHONES, person
+from tests.ledger_helpers import assert_books_balance
 
 MEMBERS = ("resident", "volunteer")
 
@@ -41,7 +41,7 @@ def world(app):
     with app.test_request_context(headers={"Accept-Language": "en"}):
         db.connect(reuse_if_open=True)
         app.config["ADJUSTMENT_APPROVAL_THRESHOLD"] = 10**9  # every adjustment posts at once
-        clerk = user(DEMO_PHONES["partner_staff"])
+        clerk = person(DEMO_PHONES["partner_staff"])
         partner = PartnerEnterprise.get(PartnerEnterprise.name == "北苑五金维修店")
         offers = [
             shop.create_partner_offer(clerk, partner.id, {
@@ -52,9 +52,9 @@ def world(app):
             for price, stock, limit in ((7, 4, None), (25, 2, 1), (60, 10, 3))
         ]
         yield {
-            "members": {name: user(DEMO_PHONES[name]) for name in MEMBERS},
+            "members": {name: person(DEMO_PHONES[name]) for name in MEMBERS},
             "clerk": clerk,
-            "admin": user(DEMO_PHONES["community_admin"]),
+            "admin": person(DEMO_PHONES["community_admin"]),
             "offers": offers,
             "initial_stock": {o.id: o.stock for o in offers},
         }

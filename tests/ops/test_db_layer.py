@@ -15,8 +15,8 @@ from marketplace.access import PUBLIC
 from marketplace.db import QueuedSqliteDatabase, WriteLockFile, db
 from marketplace.ledger import services as ledger
 from marketplace.shop.models import Offer, Voucher
-from tests.conftest import DEMO_PHONES, csrf_token
-from tests.ledger_helpers import balance, run_at_once, user
+from tests.conftest import DEMO_PHONES, csrf_token, person
+from tests.ledger_helpers import balance, run_at_once
 
 EN = {"Accept-Language": "en"}
 KEY_PATTERN = re.compile(r'name="key" type="hidden" value="([^"]+)"')
@@ -186,7 +186,7 @@ def _lock_path(app):
 def test_a_writer_that_cannot_get_the_lock_in_time_gets_the_busy_page(app, client, auth, database_url):
     auth.login_as("resident")
     with app.app_context():
-        member = user(DEMO_PHONES["resident"])
+        member = person(DEMO_PHONES["resident"])
         before = balance(member)
         offer_id = Offer.get(Offer.title.startswith("免费磨刀")).id
         vouchers = Voucher.select().count()
@@ -205,7 +205,7 @@ def test_a_writer_that_cannot_get_the_lock_in_time_gets_the_busy_page(app, clien
     assert "Please try again in a moment" in text and "locked" not in text
     assert 0.25 < waited < 3
     with app.app_context():
-        assert balance(user(DEMO_PHONES["resident"])) == before and Voucher.select().count() == vouchers
+        assert balance(person(DEMO_PHONES["resident"])) == before and Voucher.select().count() == vouchers
     # Trying again once the lock is free works, once.
     again = client.post(f"/shop/offers/{offer_id}/redeem", data=data, headers=EN)
     assert again.status_code == 302

@@ -17,8 +17,8 @@ from marketplace.service_requests.models import RequestEvent, ServiceRequest
 from marketplace.service_requests.transitions import ACTIONS, TRANSITIONS
 from marketplace.timeutil import utcnow
 from marketplace.workdays import WorkdayOverride, add_working_days
-from tests.conftest import DEMO_PHONES
-from tests.ledger_helpers import assert_books_balance, balance, run_at_once, user
+from tests.conftest import DEMO_PHONES, person
+from tests.ledger_helpers import assert_books_balance, balance, run_at_once
 
 
 def item(code):
@@ -26,11 +26,11 @@ def item(code):
 
 
 def people():
-    return {role: user(phone) for role, phone in DEMO_PHONES.items()}
+    return {role: person(phone) for role, phone in DEMO_PHONES.items()}
 
 
 def new_request(code="plumbing_electrical", who="resident"):
-    return services.book(user(DEMO_PHONES[who]), item(code).id, "厨房水龙头一直滴水")
+    return services.book(person(DEMO_PHONES[who]), item(code).id, "厨房水龙头一直滴水")
 
 
 # ---- the lifecycle table, row by row --------------------------------------------------------
@@ -115,7 +115,7 @@ def test_of_two_simultaneous_claims_exactly_one_wins(ctx, app):
     rival = user_services.sign_up("13911112222", "另一位志愿者", "a kind neighbour 2026")
     user_services.grant_role(None, rival, "volunteer", scope=_volunteer_community())
     VolunteerSkill.create(user=rival, category=item("smartphone_basics").category)
-    claimers = [user(DEMO_PHONES["volunteer"]), rival]
+    claimers = [person(DEMO_PHONES["volunteer"]), rival]
 
     results = run_at_once(app, 2, lambda i: services.claim(claimers[i], req.id))
     winners = [r for r in results if isinstance(r, ServiceRequest)]
@@ -135,7 +135,7 @@ def _volunteer_community():
 
 def test_ten_racing_claims_by_partner_staff_and_volunteers_settle_to_one(ctx, app):
     req = new_request("small_household_fixes")  # either: volunteers with the skill or partners
-    hardware, cleaning = user(DEMO_PHONES["partner_staff"]), user("13700000002")
+    hardware, cleaning = person(DEMO_PHONES["partner_staff"]), person("13700000002")
     results = run_at_once(app, 10, lambda i: services.claim((hardware, cleaning)[i % 2], req.id))
     assert sum(isinstance(r, ServiceRequest) for r in results) == 1
     assert all(isinstance(r, ServiceRequest) or "just took" in r.message for r in results)

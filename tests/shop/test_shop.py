@@ -12,8 +12,8 @@ from marketplace.partners.models import PartnerEnterprise
 from marketplace.shop import services as shop
 from marketplace.shop.models import Offer, Voucher
 from marketplace.timeutil import utcnow
-from tests.conftest import DEMO_PHONES
-from tests.ledger_helpers import assert_books_balance, balance, run_at_once, user
+from tests.conftest import DEMO_PHONES, person
+from tests.ledger_helpers import assert_books_balance, balance, run_at_once
 
 HARDWARE, CLEANING = "北苑五金维修店", "洁家家政服务公司"
 
@@ -23,7 +23,7 @@ def partner(name):
 
 
 def make_offer(shop_name=HARDWARE, price=10, stock=100, limit=None, **extra):
-    staff = user(DEMO_PHONES["partner_staff"]) if shop_name == HARDWARE else user(DEMO_PHONES["admin"])
+    staff = person(DEMO_PHONES["partner_staff"]) if shop_name == HARDWARE else person(DEMO_PHONES["admin"])
     fields = {"title": "测试商品", "category": "services", "price": price, "stock": stock, "per_person_limit": limit,
               "valid_from": date.today() - timedelta(days=1), "valid_until": date.today() + timedelta(days=30), **extra}
     return shop.create_partner_offer(staff, partner(shop_name).id, fields)
@@ -40,13 +40,13 @@ def fund(member, points):
 
 
 def snapshot(*offers):
-    members = [user(p) for p in DEMO_PHONES.values()]
+    members = [person(p) for p in DEMO_PHONES.values()]
     return ([balance(m) for m in members], [Offer.get_by_id(o.id).stock for o in offers],
             Voucher.select().count(), balance(partner(HARDWARE)))
 
 
 def test_redeem_then_scan_moves_points_member_to_escrow_to_shop(ctx):
-    member, clerk = user(DEMO_PHONES["resident"]), user(DEMO_PHONES["partner_staff"])
+    member, clerk = person(DEMO_PHONES["resident"]), person(DEMO_PHONES["partner_staff"])
     offer = make_offer(price=20, stock=5)
     voucher = shop.redeem(member, offer.id, "k1")
     assert balance(member) == 40 and Offer.get_by_id(offer.id).stock == 4
@@ -63,14 +63,14 @@ def test_redeem_then_scan_moves_points_member_to_escrow_to_shop(ctx):
 
 
 def test_a_double_click_on_redeem_issues_one_voucher(ctx):
-    member = user(DEMO_PHONES["resident"])
+    member = person(DEMO_PHONES["resident"])
     offer = make_offer(price=10)
     first, second = shop.redeem(member, offer.id, "same-form"), shop.redeem(member, offer.id, "same-form")
     assert first.id == second.id and balance(member) == 50
 
 
 def test_every_refusal_is_clear_and_changes_nothing(ctx):
-    member = user(DEMO_PHONES["resident"])
+    member = person(DEMO_PHONES["resident"])
     cheap = make_offer(price=10, stock=5, limit=1)
     pricey = make_offer(price=1000)
     sold_out = make_offer(stock=0)
@@ -78,7 +78,7 @@ def test_every_refusal_is_clear_and_changes_nothing(ctx):
     voucher = shop.redeem(member, cheap.id, "first")
     cleaning_voucher = shop.redeem(member, cleaning_offer.id, "c1")
     before = snapshot(cheap, pricey, sold_out, cleaning_offer)
-    clerk = user(DEMO_PHONES["partner_staff"])
+    clerk = person(DEMO_PHONES["partner_staff"])
     refusals = [
         (lambda: shop.redeem(member, pricey.id, "p"), "Not enough points: the balance is 40 and this needs 1000", 409),
         (lambda: shop.redeem(member, sold_out.id, "s"), "sold out", 409),
@@ -86,7 +86,7 @@ def test_every_refusal_is_clear_and_changes_nothing(ctx):
         (lambda: shop.scan(clerk, cleaning_voucher.code), f"This voucher is for {CLEANING}, not for your shop", 403),
         (lambda: shop.scan(clerk, "ABC"), "10 letters and digits", 400),
         (lambda: shop.scan(clerk, "ZZZZZZZZZZ"), "No voucher has this code", 404),
-        (lambda: shop.cancel_voucher(user(DEMO_PHONES["volunteer"]), voucher.id), "not found", 404),
+        (lambda: shop.cancel_voucher(person(DEMO_PHONES["volunteer"]), voucher.id), "not found", 404),
     ]
     for attempt, message, status in refusals:
         with pytest.raises(DomainError, match=message) as error:
@@ -97,7 +97,7 @@ def test_every_refusal_is_clear_and_changes_nothing(ctx):
 
 
 def test_an_expired_voucher_refunds_when_touched_and_by_the_sweep(ctx):
-    member, clerk = user(DEMO_PHONES["resident"]), user(DEMO_PHONES["partner_staff"])
+    member, clerk = person(DEMO_PHONES["resident"]), person(DEMO_PHONES["partner_staff"])
     offer = make_offer(price=10, stock=2)
     touched, swept = shop.redeem(member, offer.id, "a"), shop.redeem(member, offer.id, "b")
     Voucher.update(expires_at=utcnow() - timedelta(minutes=1)).execute()
@@ -112,7 +112,7 @@ def test_an_expired_voucher_refunds_when_touched_and_by_the_sweep(ctx):
 
 
 def test_cancelling_refunds_and_restocks_once(ctx):
-    member = user(DEMO_PHONES["resident"])
+    member = person(DEMO_PHONES["resident"])
     offer = make_offer(price=15, stock=1)
     voucher = shop.redeem(member, offer.id, "x")
     shop.cancel_voucher(member, voucher.id)
@@ -120,12 +120,12 @@ def test_cancelling_refunds_and_restocks_once(ctx):
         shop.cancel_voucher(member, voucher.id)
     assert balance(member) == 60 and Offer.get_by_id(offer.id).stock == 1
     with pytest.raises(DomainError, match="cancelled by the member"):
-        shop.scan(user(DEMO_PHONES["partner_staff"]), voucher.code)
+        shop.scan(person(DEMO_PHONES["partner_staff"]), voucher.code)
     assert_books_balance()
 
 
 def test_flea_market_listing_is_reviewed_and_pays_the_seller_at_handover(ctx):
-    seller, buyer = user(DEMO_PHONES["resident"]), user(DEMO_PHONES["volunteer"])
+    seller, buyer = person(DEMO_PHONES["resident"]), person(DEMO_PHONES["volunteer"])
     fields = {"title": "儿童自行车", "price": 40, "stock": 1, "per_person_limit": None, "category": "other",
               "valid_from": date.today(), "valid_until": date.today() + timedelta(days=14)}
     listing = shop.list_second_hand_item(seller, fields)
@@ -133,18 +133,18 @@ def test_flea_market_listing_is_reviewed_and_pays_the_seller_at_handover(ctx):
     with pytest.raises(DomainError, match="not found"):  # not on sale before staff approve it
         shop.redeem(buyer, listing.id, "early")
     with pytest.raises(DomainError, match="tell the seller why"):
-        shop.review_listing(user(DEMO_PHONES["building_head"]), listing.id, approve=False)
-    shop.review_listing(user(DEMO_PHONES["building_head"]), listing.id, approve=True)
+        shop.review_listing(person(DEMO_PHONES["building_head"]), listing.id, approve=False)
+    shop.review_listing(person(DEMO_PHONES["building_head"]), listing.id, approve=True)
     voucher = shop.redeem(buyer, listing.id, "bike")
     with pytest.raises(DomainError, match="not for your shop"):
-        shop.scan(user(DEMO_PHONES["partner_staff"]), voucher.code)
+        shop.scan(person(DEMO_PHONES["partner_staff"]), voucher.code)
     shop.scan(seller, voucher.code)  # the seller takes the code when handing the bike over
     assert balance(seller) == 100 and balance(buyer) == 140
     assert_books_balance()
 
 
 def test_fifty_racing_redemptions_against_a_balance_of_one_hundred(ctx, app):
-    member = user(DEMO_PHONES["resident"])
+    member = person(DEMO_PHONES["resident"])
     fund(member, 100)
     offer = make_offer(price=10, stock=1000)
 
@@ -158,7 +158,7 @@ def test_fifty_racing_redemptions_against_a_balance_of_one_hundred(ctx, app):
 
 
 def test_twenty_racing_scans_of_one_voucher_settle_once(ctx, app):
-    member, clerk = user(DEMO_PHONES["resident"]), user(DEMO_PHONES["partner_staff"])
+    member, clerk = person(DEMO_PHONES["resident"]), person(DEMO_PHONES["partner_staff"])
     voucher = shop.redeem(member, make_offer(price=30).id, "v")
 
     results = run_at_once(app, 20, lambda i: shop.scan(clerk, voucher.code))
@@ -171,7 +171,7 @@ def test_twenty_racing_scans_of_one_voucher_settle_once(ctx, app):
 
 def test_stock_of_three_and_twenty_racing_buyers(ctx, app):
     offer = make_offer(price=5, stock=3)
-    buyers = [user(DEMO_PHONES["resident"]), user(DEMO_PHONES["volunteer"])]
+    buyers = [person(DEMO_PHONES["resident"]), person(DEMO_PHONES["volunteer"])]
     for member in buyers:
         fund(member, 200)
 

@@ -23,7 +23,7 @@ from marketplace.service_requests.models import ServiceRequest
 from marketplace.shop.models import Offer
 from marketplace.timeutil import utcnow
 from marketplace.users.models import PartnerInvite, RoleGrant, User
-from tests.conftest import DEMO_PHONES, Auth, csrf_token
+from tests.conftest import DEMO_PHONES, Auth, csrf_token, person
 
 EN = {"Accept-Language": "en"}
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -42,10 +42,6 @@ SCOPES = {
 
 def household(building_code: str, index: int = 0) -> Household:
     return Household.select().join(Building).where(Building.code == building_code).order_by(Household.id)[index]
-
-
-def user(phone: str) -> User:
-    return User.get(User.phone == phone)
 
 
 def resident(phone: str, name: str, building_code: str, index: int = 0) -> User:
@@ -68,7 +64,7 @@ def add_request(building_code, made_days_ago, due_days_after=5, state="open", do
     now = utcnow()
     made = now - timedelta(days=made_days_ago, hours=1)
     return ServiceRequest.create(
-        resident=user(DEMO_PHONES["resident"]), household=household(building_code), item=item or items_by_category()[0],
+        resident=person(DEMO_PHONES["resident"]), household=household(building_code), item=item or items_by_category()[0],
         description="门锁坏了", points=10, state=state, created_at=made, due_at=made + timedelta(days=due_days_after),
         done_at=None if done_days_ago is None else now - timedelta(days=done_days_ago), rating=rating,
         rated_at=None if rating is None else now - timedelta(days=max((done_days_ago or 1) - 1, 0)), onsite_code="123456",
@@ -105,8 +101,8 @@ def seed_requests() -> dict:
 
 def seed_points_and_hours() -> None:
     """Points earned, spent and corrected, and volunteer hours in both communities."""
-    admin = user(DEMO_PHONES["admin"])
-    zhang, li, wang = user(DEMO_PHONES["resident"]), user("13900000002"), user(DEMO_PHONES["volunteer"])
+    admin = person(DEMO_PHONES["admin"])
+    zhang, li, wang = person(DEMO_PHONES["resident"]), person("13900000002"), person(DEMO_PHONES["volunteer"])
     ledger.award(admin, li, 15, "earn_request", "request:x", "test:li")
     mistake = ledger.award(admin, wang, 10, "earn_event", "event:x", "test:wang")
     ledger.reverse(admin, mistake, "wrong event", "test:wang:reverse")
@@ -117,7 +113,7 @@ def seed_points_and_hours() -> None:
     ledger.award(admin, jx, 7, "earn_event", "event:y", "test:jx")
 
     now = utcnow()
-    organiser = user(DEMO_PHONES["community_admin"])
+    organiser = person(DEMO_PHONES["community_admin"])
 
     def event(code, days_ago, status="published"):
         start = now - timedelta(days=days_ago)
@@ -423,16 +419,16 @@ def test_every_queue_item_can_be_acted_on_from_the_queue(app, seeded):
         from marketplace.ledger import adjustments
         from marketplace.shop import services as shop
 
-        zhang = user(DEMO_PHONES["resident"])
+        zhang = person(DEMO_PHONES["resident"])
         listing = shop.list_second_hand_item(zhang, {"title": "旧台灯", "price": 5, "stock": 1,
                                                      "valid_from": shop.today_local(),
                                                      "valid_until": shop.today_local() + timedelta(days=7)})
         app.config["ADJUSTMENT_APPROVAL_THRESHOLD"] = 0
-        adjustments.request_adjustment(user(DEMO_PHONES["admin"]), ledger.user_account(zhang).id,
+        adjustments.request_adjustment(person(DEMO_PHONES["admin"]), ledger.user_account(zhang).id,
                                                     "credit", 5, "帮忙搬家")
         from marketplace.users import services as user_services
 
-        user_services.invite_partner_staff(user(DEMO_PHONES["community_admin"]),
+        user_services.invite_partner_staff(person(DEMO_PHONES["community_admin"]),
                                            Offer.get(Offer.partner.is_null(False)).partner_id, "新店员")
         invite = PartnerInvite.select().order_by(PartnerInvite.id.desc()).get()
     client = signed_in(app, "community_admin")

@@ -10,15 +10,10 @@ from marketplace.audit import AuditLog
 from marketplace.places.models import Building, Community, Grid, Household
 from marketplace.users import services
 from marketplace.users.models import LoginSession, RoleGrant, User
-from tests.conftest import DEMO_PASSWORD, DEMO_PHONES, Auth, csrf_token
+from tests.conftest import DEMO_PASSWORD, DEMO_PHONES, Auth, csrf_token, in_app, person
 from tests.test_languages import _english_words
 
 EN = {"Accept-Language": "en"}
-
-
-def _user(app, phone) -> User:
-    with app.app_context():
-        return User.get(User.phone == phone)
 
 
 def _id(app, model, code):
@@ -55,7 +50,7 @@ def test_search_shows_only_people_in_scope_with_masked_phones(app, client, auth)
     assert "139****0001" in page and DEMO_PHONES["resident"] not in page
     for outside in ("李大爷", "王小明", "钱师傅", "锦绣居民", "刘主任"):
         assert outside not in page
-    li = _user(app, "13900000002")  # 李大爷, building 3
+    li = in_app(app, lambda: person("13900000002"))  # 李大爷, building 3
     assert client.get(f"/staff/people/{li.id}").status_code == 404
     assert _post(client, f"/staff/people/{li.id}/deactivate").status_code == 404
 
@@ -78,38 +73,38 @@ def test_search_shows_only_people_in_scope_with_masked_phones(app, client, auth)
 def test_a_given_role_works_on_the_next_request_and_a_taken_role_stops(app, client, auth):
     resident = _signed_in(app, "resident")
     assert resident.get("/staff/").status_code == 403
-    person = _user(app, DEMO_PHONES["resident"])
+    member = in_app(app, lambda: person("resident"))
 
     auth.login_as("community_admin")
-    response = _post(client, f"/staff/people/{person.id}/roles", {"role": "grid_admin", "grid": _id(app, Grid, "bj_g1")})
+    response = _post(client, f"/staff/people/{member.id}/roles", {"role": "grid_admin", "grid": _id(app, Grid, "bj_g1")})
     assert response.status_code == 302
     assert "is now Grid administrator" in client.get(response.location, headers=EN).get_data(as_text=True)
     assert resident.get("/staff/").status_code == 200  # same session, next request
 
     with app.app_context():
-        grant = RoleGrant.get(RoleGrant.user == person.id, RoleGrant.role == "grid_admin")
-    assert _post(client, f"/staff/people/{person.id}/roles/{grant.id}/revoke").status_code == 302
+        grant = RoleGrant.get(RoleGrant.user == member.id, RoleGrant.role == "grid_admin")
+    assert _post(client, f"/staff/people/{member.id}/roles/{grant.id}/revoke").status_code == 302
     assert resident.get("/staff/").status_code == 403
     with app.app_context():
         rows = list(AuditLog.select().where(
-            AuditLog.object_type == "User", AuditLog.object_id == person.id,
+            AuditLog.object_type == "User", AuditLog.object_id == member.id,
             AuditLog.action != "users.personal_data.viewed",  # opening the page to get the form
         ).order_by(AuditLog.id))
         assert [r.action for r in rows[-2:]] == ["users.role.granted", "users.role.revoked"]
-        assert {r.actor_id for r in rows[-2:]} == {_user(app, DEMO_PHONES["community_admin"]).id}
+        assert {r.actor_id for r in rows[-2:]} == {in_app(app, lambda: person(DEMO_PHONES["community_admin"])).id}
         assert all(json.loads(r.details) == {"role": "grid_admin", "grant": grant.id, "grid": grant.grid_id} for r in rows[-2:])
 
 
 def test_switching_an_account_off_refuses_a_copied_session_cookie(app, client, auth):
     resident = _signed_in(app, "resident")
     copied = resident.get_cookie("session").value
-    person = _user(app, DEMO_PHONES["resident"])
+    member = in_app(app, lambda: person("resident"))
 
     auth.login_as("community_admin")
-    assert _post(client, f"/staff/people/{person.id}/deactivate").status_code == 302
+    assert _post(client, f"/staff/people/{member.id}/deactivate").status_code == 302
     with app.app_context():
-        assert not User.get_by_id(person.id).active
-        assert LoginSession.select().where(LoginSession.user == person.id).count() == 0
+        assert not User.get_by_id(member.id).active
+        assert LoginSession.select().where(LoginSession.user == member.id).count() == 0
 
     thief = app.test_client()
     thief.set_cookie("session", copied)
@@ -121,11 +116,11 @@ def test_switching_an_account_off_refuses_a_copied_session_cookie(app, client, a
     assert "switched off" in refused.get_data(as_text=True)
 
     # Switched on again, the old cookie still stays dead: its session row is gone.
-    assert _post(client, f"/staff/people/{person.id}/reactivate").status_code == 302
+    assert _post(client, f"/staff/people/{member.id}/reactivate").status_code == 302
     assert thief.get("/account").status_code == 302
     assert _signed_in(app, "resident").get("/account").status_code == 200
     with app.app_context():
-        actions = [a.action for a in AuditLog.select().where(AuditLog.object_type == "User", AuditLog.object_id == person.id).order_by(AuditLog.id)]
+        actions = [a.action for a in AuditLog.select().where(AuditLog.object_type == "User", AuditLog.object_id == member.id).order_by(AuditLog.id)]
         assert actions[-2:] == ["users.account.deactivated", "users.account.activated"]
 
 
@@ -145,17 +140,17 @@ def test_switching_an_account_off_refuses_a_copied_session_cookie(app, client, a
 def test_a_role_that_may_not_be_given_is_refused_clearly_and_nothing_is_stored(app, client, auth, actor, target, form, status, message):
     places = {"community": Community, "building": Building}
     data = {k: (_id(app, places[k], v) if k in places else v) for k, v in form.items()}
-    person = _user(app, DEMO_PHONES[target])
+    someone = in_app(app, lambda: person(DEMO_PHONES[target]))
     before = _counts(app)
     auth.login_as(actor)
-    response = _post(client, f"/staff/people/{person.id}/roles", data)
+    response = _post(client, f"/staff/people/{someone.id}/roles", data)
     assert response.status_code == status
     assert message in response.get_data(as_text=True)
     assert _counts(app) == before
 
 
 def test_administrators_cannot_remove_themselves_nor_switch_off_superiors(app, client, auth):
-    admin = _user(app, DEMO_PHONES["admin"])
+    admin = in_app(app, lambda: person(DEMO_PHONES["admin"]))
     with app.app_context():
         own = RoleGrant.get(RoleGrant.user == admin.id, RoleGrant.role == "admin")
     before = _counts(app)
@@ -168,8 +163,8 @@ def test_administrators_cannot_remove_themselves_nor_switch_off_superiors(app, c
     assert _counts(app) == before
 
     # A community administrator may not switch off a street officer, nor take away a resident's household.
-    officer = _user(app, DEMO_PHONES["street_officer"])
-    resident = _user(app, DEMO_PHONES["resident"])
+    officer = in_app(app, lambda: person(DEMO_PHONES["street_officer"]))
+    resident = in_app(app, lambda: person(DEMO_PHONES["resident"]))
     with app.app_context():
         RoleGrant.create(user=officer, role="resident", household=Household.select().join(Building).where(Building.code == "bj_b1").first())
         home = RoleGrant.get(RoleGrant.user == resident.id, RoleGrant.role == "resident")
@@ -183,23 +178,23 @@ def test_administrators_cannot_remove_themselves_nor_switch_off_superiors(app, c
 
 
 def test_an_administrator_gives_any_role_and_takes_back_another_administrators(app, client, auth):
-    person = _user(app, DEMO_PHONES["partner_staff"])
+    someone = in_app(app, lambda: person(DEMO_PHONES["partner_staff"]))
     auth.login_as("admin")
     for data in ({"role": "street_officer", "department": "城管科"}, {"role": "admin"}):
-        assert _post(client, f"/staff/people/{person.id}/roles", data).status_code == 302
+        assert _post(client, f"/staff/people/{someone.id}/roles", data).status_code == 302
     with app.app_context():
-        held = {(g.role, g.department) for g in RoleGrant.select().where(RoleGrant.user == person.id)}
+        held = {(g.role, g.department) for g in RoleGrant.select().where(RoleGrant.user == someone.id)}
         assert {("street_officer", "城管科"), ("admin", None)} <= held
-        grant = RoleGrant.get(RoleGrant.user == person.id, RoleGrant.role == "admin")
-    assert _post(client, f"/staff/people/{person.id}/roles/{grant.id}/revoke").status_code == 302
+        grant = RoleGrant.get(RoleGrant.user == someone.id, RoleGrant.role == "admin")
+    assert _post(client, f"/staff/people/{someone.id}/roles/{grant.id}/revoke").status_code == 302
     with app.app_context():
-        assert not RoleGrant.select().where(RoleGrant.user == person.id, RoleGrant.role == "admin").exists()
+        assert not RoleGrant.select().where(RoleGrant.user == someone.id, RoleGrant.role == "admin").exists()
 
 
 def test_the_last_administrator_is_never_removed_even_by_a_racing_colleague(app):
     """Two administrators removing each other at once: the one who commits second must find
     that the other already removed them and refuse, so the street keeps an administrator."""
-    first, second = _user(app, DEMO_PHONES["admin"]), _user(app, "13800000002")
+    first, second = in_app(app, lambda: person(DEMO_PHONES["admin"])), in_app(app, lambda: person("13800000002"))
     with app.test_request_context(headers=EN):
         RoleGrant.create(user=second, role="admin")
         second_grant = RoleGrant.get(RoleGrant.user == second.id, RoleGrant.role == "admin")
@@ -216,7 +211,7 @@ def test_the_last_administrator_is_never_removed_even_by_a_racing_colleague(app)
 def test_people_pages_in_chinese_have_no_english(client, auth, app):
     client.post("/language", data={"lang": "zh_Hans", "csrf_token": csrf_token(client, "/")})
     auth.login_as("admin")
-    paths = ["/staff/people"] + [f"/staff/people/{_user(app, DEMO_PHONES[r]).id}" for r in ("resident", "street_officer", "partner_staff", "pending_resident")]
+    paths = ["/staff/people"] + [f"/staff/people/{in_app(app, lambda r=r: person(r)).id}" for r in ("resident", "street_officer", "partner_staff", "pending_resident")]
     found = {path: _english_words(client, path) for path in paths}
     assert {path: words for path, words in found.items() if words} == {}
 
