@@ -96,7 +96,7 @@ def _offer(user, offer_id) -> Offer:
     if offer is None or offer.status == "pending" and (user is None or offer.seller_id != user.id):
         from flask_babel import gettext as _
 
-        raise DomainError(_("This offer was not found."), status=404)
+        raise DomainError(_("This offer was not found."), status=404, code="not_found")
     return offer
 
 
@@ -131,7 +131,7 @@ def _mine(user, voucher_id) -> Voucher:
     if voucher is None or voucher.holder_id != user.id:
         from flask_babel import gettext as _
 
-        raise DomainError(_("This voucher was not found."), status=404)
+        raise DomainError(_("This voucher was not found."), status=404, code="not_found")
     return services.expire_if_due(voucher)
 
 

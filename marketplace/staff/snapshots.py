@@ -15,10 +15,10 @@ import logging
 from datetime import timedelta
 
 import peewee as pw
-from flask import current_app
 
 from marketplace.db import BaseModel
 from marketplace.places.models import Community
+from marketplace.settings import settings
 from marketplace.staff import figures
 from marketplace.timeutil import utcnow
 
@@ -35,7 +35,7 @@ class FiguresSnapshot(BaseModel):
 
 
 def max_age() -> timedelta:
-    return timedelta(seconds=current_app.config["FIGURES_MAX_AGE_SECONDS"])
+    return timedelta(seconds=settings().figures_max_age_seconds)
 
 
 def figures_for(area: figures.Area) -> figures.Figures:
