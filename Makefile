@@ -42,8 +42,10 @@ test: install-dev
 	$(PY) -m pytest -q
 	if [ -n "$$TEST_DATABASE_URL" ]; then $(PY) -m pytest -q --db=postgres; fi
 
+# Style, then the architecture: the import contracts in pyproject.toml ([tool.importlinter]).
 lint: install-dev
 	$(VENV)/bin/ruff check marketplace tests migrations wsgi.py
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

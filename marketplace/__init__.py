@@ -5,23 +5,24 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from marketplace import access, config, error_handlers, i18n, ops
+from marketplace import access, config, error_handlers, i18n, ops, settings
 from marketplace.config import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    settings = config.from_environment()
+    values = config.from_environment()
     if test_config:
-        settings.update(test_config)
+        values.update(test_config)
     app = Flask(
         __name__,
-        instance_path=settings["INSTANCE_PATH"],
+        instance_path=values["INSTANCE_PATH"],
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
-    app.config.update(settings)
+    app.config.update(values)
+    settings.init_app(app)  # what services read, in requests, jobs and commands alike
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

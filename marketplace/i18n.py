@@ -29,13 +29,19 @@ def normalize(tag: str | None) -> str | None:
 
 
 def select_locale() -> str:
-    from flask import current_app
+    """The request's language; outside a request (a job of the scheduler, a command), the
+    community's default, unless the caller chose one with flask_babel.force_locale."""
+    from flask import has_request_context
     from flask_login import current_user
 
+    from marketplace.settings import settings
+
+    if not has_request_context():
+        return settings().default_locale
     chosen = normalize(session.get("lang"))
     if chosen:
         return chosen
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
     best = request.accept_languages.best_match(["zh-CN", "zh", "zh-Hans", "zh-TW", "en", "en-US", "en-GB"])
-    return normalize(best) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return normalize(best) or settings().default_locale

@@ -10,7 +10,7 @@ from marketplace.access import PUBLIC, allow
 from marketplace.api import auth
 from marketplace.api.registry import COMPONENTS, IDEMPOTENCY_KEY, OPERATIONS, bp
 from marketplace.api.schema import MAX_ID, PAGE_FIELDS, Fields, QueryForm, query_parameters
-from marketplace.errors import STATUS_CODES as CODES
+from marketplace.errors import CODES
 
 DESCRIPTIONS = {
     200: "OK.",
@@ -39,6 +39,8 @@ services as the web pages: the same rules, the same messages.
 CSRF token in an `X-CSRFToken` header on every POST.
 
 **Errors** always look like `{"error": {"code": "invalid", "message": "...", "fields": {"description": "..."}}}`.
+`code` is stable and meant for programs (`job_taken`, `voucher_already_used`, `not_enough_points`, ...):
+each operation lists the codes it may answer, per status, in its answers and in `x-error-codes`.
 `message` and `fields` are in the request's language (`Accept-Language: zh-CN` or `en`).
 
 **Lists** are paged with a cursor: pass a page's `next_cursor` as `cursor` to get the next one
@@ -76,9 +78,11 @@ def _operation(op) -> dict:
     if op.response is not None:
         success["content"] = {"application/json": {"schema": op.response}}
     responses = {str(op.status): success}
-    for code in op.statuses():
-        if code != op.status:
-            responses[str(code)] = {"$ref": f"#/components/responses/Error{code}"}
+    error_codes = op.error_codes()
+    for status, codes in error_codes.items():
+        listed = ", ".join(f"`{code}`" for code in codes)
+        responses[str(status)] = {"description": f"{DESCRIPTIONS.get(status, 'Error.')} Codes: {listed}.",
+                                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     spec = {
         "operationId": op.endpoint,
         "summary": op.summary,
@@ -98,6 +102,9 @@ def _operation(op) -> dict:
         spec["security"] = [{"bearerToken": [op.scope] if op.scope else []}, {"session": []}]
     if op.scope:
         spec["x-scope"] = op.scope
+    # Every code the error body may carry, for programs that branch on it.
+    spec["x-error-codes"] = [{"code": code, "status": status, "description": CODES[code]}
+                             for status, codes in error_codes.items() for code in codes]
     return spec
 
 
@@ -105,15 +112,13 @@ def build() -> dict:
     paths: dict[str, dict] = {}
     for op in OPERATIONS:
         paths.setdefault(op.openapi_path, {})[op.method.lower()] = _operation(op)
-    used = sorted({code for op in OPERATIONS for code in op.statuses() if code >= 400})
     error_schema = {
         "type": "object", "required": ["error"], "additionalProperties": False,
         "properties": {"error": {
             "type": "object", "required": ["code", "message", "fields"],
             "properties": {
-                "code": {"type": "string", "description": "What went wrong, for programs: " + ", ".join(
-                    sorted(set(CODES.values()) | {"csrf_failed", "invalid_token", "insufficient_scope",
-                                                  "idempotency_key_reused", "idempotency_in_progress"}))},
+                "code": {"type": "string", "description": "What went wrong, for programs; stable. Each operation "
+                         "lists its codes in its answers and in `x-error-codes`: " + ", ".join(sorted(CODES))},
                 "message": {"type": "string", "description": "For people, in the request's language."},
                 "fields": {"type": "object", "additionalProperties": {"type": "string"},
                            "description": "Input name -> what is wrong with it."},
@@ -128,8 +133,6 @@ def build() -> dict:
         "paths": paths,
         "components": {
             "schemas": {**COMPONENTS, "Error": error_schema},
-            "responses": {f"Error{code}": {"description": DESCRIPTIONS.get(code, "Error."), "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}} for code in used},
             "securitySchemes": {
                 "bearerToken": {"type": "http", "scheme": "bearer",
                                 "description": "A personal API token from Account → API tokens."},
@@ -186,4 +189,5 @@ def _rows(spec: dict) -> list[dict]:
 def docs():
     spec = build()
     return render_template("api/docs.html", spec=spec, groups=_rows(spec), scopes=auth.SCOPES,
-                           descriptions=DESCRIPTIONS, intro=markdown_lite(spec["info"]["description"]), components=spec["components"]["schemas"])
+                           descriptions=DESCRIPTIONS, intro=markdown_lite(spec["info"]["description"]), components=spec["components"]["schemas"],
+                           inline=lambda text: Markup(_inline(text)))

@@ -17,10 +17,11 @@ from werkzeug.exceptions import HTTPException
 
 from marketplace.access import PUBLIC
 from marketplace.api import auth
+from marketplace.api.error_codes import codes_of_handler
 from marketplace.api.schema import LIMIT_DEFAULT, MAX_ID, PAGE_FIELDS, Fields, Invalid, QueryForm
 from marketplace.db import db
 from marketplace.error_handlers import API_PREFIX, to_response
-from marketplace.errors import ApiError, DomainError
+from marketplace.errors import STATUS_CODES, ApiError, DomainError
 from marketplace.extensions import limiter
 from marketplace.idempotency import IDEMPOTENCY_KEEP, IdempotencyRecord
 from marketplace.timeutil import utcnow
@@ -84,7 +85,11 @@ class Operation:
         return PUBLIC in self.allow
 
     def statuses(self) -> list[int]:
-        codes = {self.status, 401, 429, 503, *self.errors}
+        return sorted({self.status, *self.error_codes()})
+
+    def _request_statuses(self) -> set[int]:
+        """The error statuses of the request itself, whatever the services say."""
+        codes = {401, 429, 503, *self.errors}
         if self.scope or not self.public:
             codes.add(403)
         if self.path_params:
@@ -95,7 +100,38 @@ class Operation:
             codes |= {400, 413, 415, 422}
         if self.query is not None or self.paginated:
             codes.add(422)
-        return sorted(codes)
+        return codes
+
+    def error_codes(self) -> dict[int, list[str]]:
+        """Each error status this operation may answer, with the codes its body may carry: those
+        about the request itself (token, scope, headers, input), and those of the services it
+        calls, read off their raise sites (api/error_codes.py)."""
+        found: dict[int, set[str]] = {}
+        for status, code in codes_of_handler(self.handler):
+            found.setdefault(status, set()).add(code)
+        generic = {401: {"unauthorized", "invalid_token"}, 429: {"rate_limited"}, 503: {"unavailable"}}
+        if self.scope:
+            generic[403] = {"insufficient_scope"}
+        if not self.public:
+            generic.setdefault(403, set()).add("forbidden")
+        if self.path_params:
+            generic[404] = {"not_found"}
+        if self.method == "POST":
+            generic[400] = {"bad_request", "csrf_failed"}
+            generic[409] = {"idempotency_in_progress"}
+            generic[422] = {"idempotency_key_reused"}
+        if self.body is not None:
+            generic.setdefault(400, set()).add("bad_request")
+            generic[413], generic[415] = {"too_large"}, {"unsupported_media_type"}
+        if self.body is not None or self.query is not None or self.paginated:
+            generic.setdefault(422, set()).add("invalid")
+        if self.paginated:
+            generic.setdefault(422, set()).add("invalid_cursor")
+        for status, codes in generic.items():
+            found.setdefault(status, set()).update(codes)
+        for status in self._request_statuses() - set(found):
+            found[status] = {STATUS_CODES.get(status, "error")}
+        return {status: sorted(codes) for status, codes in sorted(found.items())}
 
 
 def operation(method, rule, *, summary, tag, allow, scope=None, response=None, status=200, query=None, body=None,

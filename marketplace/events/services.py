@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
-from flask import current_app
 from flask_babel import format_datetime, format_decimal, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -34,6 +33,7 @@ from marketplace.events.models import EVENT_KINDS, POINTS_RULES, Attendance, Bad
 from marketplace.ledger import services as ledger
 from marketplace.notifications.services import notify
 from marketplace.places.models import Community
+from marketplace.settings import settings
 from marketplace.timeutil import utcnow
 from marketplace.users.models import RoleGrant, User
 
@@ -75,9 +75,10 @@ def _check_may(user, action: str, event: Event | None) -> Event:
     """Not found when the event is not the user's at all; forbidden when it is, but this part of
     it is not theirs (a building head at the door does not cancel the event)."""
     if event is None or not permissions.may(user, "view", event):
-        raise DomainError(_("This event was not found."), status=404)
+        raise DomainError(_("This event was not found."), status=404, code="not_found")
     if not permissions.may(user, action, event):
-        raise DomainError(_("Only the community's administrators can do this; please ask them."), status=403)
+        raise DomainError(_("Only the community's administrators can do this; please ask them."), status=403,
+                          code="organisers_only")
     return event
 
 
@@ -92,7 +93,7 @@ def get_event(user, event_id: int) -> Event:
     """An event as its page shows it: drafts only to their organisers."""
     event = Event.get_or_none(Event.id == event_id)
     if event is None or (event.status == "draft" and not may_manage(user, event)):
-        raise DomainError(_("This event was not found."), status=404)
+        raise DomainError(_("This event was not found."), status=404, code="not_found")
     return event
 
 
@@ -134,13 +135,13 @@ class DoorWindow:
 
 
 def _checkout_grace() -> timedelta:
-    return timedelta(minutes=current_app.config["EVENT_CHECKOUT_GRACE_MINUTES"])
+    return timedelta(minutes=settings().event_checkout_grace_minutes)
 
 
 def door_window(event: Event) -> DoorWindow:
     """The one answer to "is the door open?", for the event page, the badge door, the kiosk, the
     scans and the API alike."""
-    opens = event.starts_at - timedelta(minutes=current_app.config["EVENT_CHECKIN_OPENS_MINUTES"])
+    opens = event.starts_at - timedelta(minutes=settings().event_checkin_opens_minutes)
     return DoorWindow(opens, event.ends_at + _checkout_grace())
 
 
@@ -166,29 +167,30 @@ def points_for(event: Event, minutes: int) -> int:
 
 def _check_in_refusal(event: Event, at: datetime) -> DomainError | None:
     if event.status == "cancelled":
-        return DomainError(_("This event was cancelled."), status=409)
+        return DomainError(_("This event was cancelled."), status=409, code="event_cancelled")
     if event.status != "published":
-        return DomainError(_("This event is not open yet."), status=409)
+        return DomainError(_("This event is not open yet."), status=409, code="event_not_open")
     window = door_window(event)
     if at < window.opens_at:
         return DomainError(
             _("Check-in opens at %(time)s, %(minutes)d minutes before the start.", time=_dt(window.opens_at),
-              minutes=current_app.config["EVENT_CHECKIN_OPENS_MINUTES"]), status=409)
+              minutes=settings().event_checkin_opens_minutes), status=409, code="check_in_not_open")
     if at >= event.ends_at:
-        return DomainError(_("This event ended at %(time)s; check-in is closed.", time=_dt(event.ends_at)), status=409)
+        return DomainError(_("This event ended at %(time)s; check-in is closed.", time=_dt(event.ends_at)), status=409,
+                           code="check_in_closed")
     return None
 
 
 def _check_out_refusal(event: Event, at: datetime) -> DomainError | None:
     if event.status != "published":
-        return DomainError(_("This event is not open."), status=409)
+        return DomainError(_("This event is not open."), status=409, code="event_not_open")
     window = door_window(event)
     if at < window.opens_at:
-        return DomainError(_("This event has not begun yet."), status=409)
+        return DomainError(_("This event has not begun yet."), status=409, code="event_not_begun")
     if not window.is_open(at):
         return DomainError(
             _("Check-out closed at %(time)s. The staff will confirm your hours.", time=_dt(window.closes_at)),
-            status=409)
+            status=409, code="check_out_closed")
     return None
 
 
@@ -198,37 +200,38 @@ def _check_out_refusal(event: Event, at: datetime) -> DomainError | None:
 def _validate_fields(user, fields: dict, event: Event | None = None, now: datetime | None = None) -> dict:
     title = (fields.get("title") or "").strip()
     if not title:
-        raise DomainError(_("Please give the event a title."), field="title")
+        raise DomainError(_("Please give the event a title."), field="title", code="invalid")
     if fields.get("kind") not in EVENT_KINDS:
-        raise DomainError(_("Please choose what kind of event it is."), field="kind")
+        raise DomainError(_("Please choose what kind of event it is."), field="kind", code="invalid")
     place = (fields.get("place") or "").strip()
     if not place:
-        raise DomainError(_("Please say where the event takes place."), field="place")
+        raise DomainError(_("Please say where the event takes place."), field="place", code="invalid")
     community_id = fields.get("community_id")
     ids = permissions.community_ids_for(user, "create")
     if not isinstance(community_id, int) or (ids is not None and community_id not in ids) or \
             not Community.select().where(Community.id == community_id).exists():
-        raise DomainError(_("Please choose one of your communities."), field="community_id")
+        raise DomainError(_("Please choose one of your communities."), field="community_id", code="invalid")
     starts_at, ends_at = fields.get("starts_at"), fields.get("ends_at")
     if not isinstance(starts_at, datetime):
-        raise DomainError(_("Please give the start date and time."), field="starts_at")
+        raise DomainError(_("Please give the start date and time."), field="starts_at", code="invalid")
     if not isinstance(ends_at, datetime):
-        raise DomainError(_("Please give the end date and time."), field="ends_at")
+        raise DomainError(_("Please give the end date and time."), field="ends_at", code="invalid")
     if ends_at <= starts_at:
-        raise DomainError(_("The event must end after it starts."), field="ends_at")
+        raise DomainError(_("The event must end after it starts."), field="ends_at", code="invalid")
     if ends_at - starts_at > timedelta(hours=MAX_EVENT_HOURS):
         raise DomainError(_("An event lasts at most %(hours)d hours; for longer ones, make one event per day.",
-                            hours=MAX_EVENT_HOURS), field="ends_at")
+                            hours=MAX_EVENT_HOURS), field="ends_at", code="invalid")
     if event is None or starts_at != event.starts_at:
         if starts_at < _now(now) - timedelta(minutes=5):
-            raise DomainError(_("The start cannot be in the past."), field="starts_at")
+            raise DomainError(_("The start cannot be in the past."), field="starts_at", code="invalid")
     capacity, points = fields.get("capacity"), fields.get("points")
     if isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= MAX_CAPACITY:
-        raise DomainError(_("The number of places must be 1 to %(most)d.", most=MAX_CAPACITY), field="capacity")
+        raise DomainError(_("The number of places must be 1 to %(most)d.", most=MAX_CAPACITY), field="capacity",
+                          code="invalid")
     if fields.get("points_rule") not in POINTS_RULES:
-        raise DomainError(_("Please choose how points are given."), field="points_rule")
+        raise DomainError(_("Please choose how points are given."), field="points_rule", code="invalid")
     if isinstance(points, bool) or not isinstance(points, int) or not 0 <= points <= MAX_POINTS:
-        raise DomainError(_("The points must be 0 to %(most)d.", most=MAX_POINTS), field="points")
+        raise DomainError(_("The points must be 0 to %(most)d.", most=MAX_POINTS), field="points", code="invalid")
     return {
         "title": title[:100],
         "kind": fields["kind"],
@@ -247,9 +250,10 @@ def _validate_fields(user, fields: dict, event: Event | None = None, now: dateti
 def create_event(staff, fields: dict, now: datetime | None = None) -> Event:
     """A new event starts as a draft that only its organisers see, until it is published."""
     if not access.is_staff(staff):
-        raise DomainError(_("Only community staff can organise events."), status=403)
+        raise DomainError(_("Only community staff can organise events."), status=403, code="staff_only")
     if not permissions.may(staff, "create"):
-        raise DomainError(_("Only the community's administrators can do this; please ask them."), status=403)
+        raise DomainError(_("Only the community's administrators can do this; please ask them."), status=403,
+                          code="organisers_only")
     values = _validate_fields(staff, fields, now=now)
     with db.atomic():
         event = Event.create(created_by=staff, status="draft", **values)
@@ -268,16 +272,17 @@ def update_event(staff, event_id: int, fields: dict, now: datetime | None = None
     with db.atomic():
         event = _check_may(staff, "edit", _lock_event(event_id))
         if event.status == "cancelled":
-            raise DomainError(_("This event was cancelled and can no longer change."), status=409)
+            raise DomainError(_("This event was cancelled and can no longer change."), status=409,
+                              code="event_cancelled")
         values = _validate_fields(staff, fields, event, now)
         started = Attendance.select().where(Attendance.event == event.id).exists()
         if started and (values["starts_at"], values["ends_at"]) != (event.starts_at, event.ends_at):
             raise DomainError(_("People have already checked in, so the times can no longer change."),
-                              field="starts_at", status=409)
+                              field="starts_at", status=409, code="event_under_way")
         if values["capacity"] < event.taken:
             raise DomainError(
                 _("%(count)d people already have a place; the number of places cannot be lower.", count=event.taken),
-                field="capacity", status=409)
+                field="capacity", status=409, code="places_taken")
         Event.update(**values).where(Event.id == event.id).execute()
         event = Event.get_by_id(event.id)
         _promote_waitlist(event, _now(now))
@@ -289,9 +294,9 @@ def publish_event(staff, event_id: int, now: datetime | None = None) -> Event:
     with db.atomic():
         event = _check_may(staff, "publish", _lock_event(event_id))
         if event.status != "draft":
-            raise DomainError(_("This event is already published or cancelled."), status=409)
+            raise DomainError(_("This event is already published or cancelled."), status=409, code="already_published")
         if event.ends_at <= _now(now):
-            raise DomainError(_("This event is already over; change its times first."), status=409)
+            raise DomainError(_("This event is already over; change its times first."), status=409, code="event_over")
         Event.update(status="published", published_at=_now(now)).where(Event.id == event.id).execute()
         audit.record(staff, "events.event.published", event)
     return Event.get_by_id(event.id)
@@ -302,11 +307,12 @@ def cancel_event(staff, event_id: int, reason: str, now: datetime | None = None)
     with db.atomic():
         event = _check_may(staff, "cancel", _lock_event(event_id))
         if not reason:
-            raise DomainError(_("Please give a reason; the people signed up will see it."), field="reason")
+            raise DomainError(_("Please give a reason; the people signed up will see it."), field="reason", code="invalid")
         if event.status == "cancelled":
-            raise DomainError(_("This event is already cancelled."), status=409)
+            raise DomainError(_("This event is already cancelled."), status=409, code="already_cancelled")
         if Attendance.select().where(Attendance.event == event.id).exists():
-            raise DomainError(_("People have already checked in; an event under way cannot be cancelled."), status=409)
+            raise DomainError(_("People have already checked in; an event under way cannot be cancelled."), status=409,
+                              code="event_under_way")
         Event.update(status="cancelled", cancel_reason=reason[:200]).where(Event.id == event.id).execute()
         audit.record(staff, "events.event.cancelled", event, reason=reason)
         signed_up = Signup.select(Signup, User).join(User).where(Signup.event == event.id, Signup.status != "cancelled")
@@ -354,15 +360,15 @@ def sign_up(user, event_id: int, now: datetime | None = None) -> Signup:
     now = _now(now)
     if not access.has_role(user, "volunteer"):
         raise DomainError(_("Only volunteers can sign up. You can apply to be a volunteer on your account page."),
-                          status=403)
+                          status=403, code="volunteers_only")
     with db.atomic():
         event = _lock_event(event_id)
         if event is None or event.status == "draft":
-            raise DomainError(_("This event was not found."), status=404)
+            raise DomainError(_("This event was not found."), status=404, code="not_found")
         if event.status == "cancelled":
-            raise DomainError(_("This event was cancelled."), status=409)
+            raise DomainError(_("This event was cancelled."), status=409, code="event_cancelled")
         if event.ends_at <= now:
-            raise DomainError(_("This event is over."), status=409)
+            raise DomainError(_("This event is over."), status=409, code="event_over")
         signup = Signup.get_or_none(Signup.event == event.id, Signup.user == user.id)
         if signup is not None and signup.status != "cancelled":
             return signup
@@ -383,12 +389,12 @@ def cancel_signup(user, event_id: int, now: datetime | None = None) -> list[Sign
     with db.atomic():
         event = _lock_event(event_id)
         if event is None or event.status == "draft":
-            raise DomainError(_("This event was not found."), status=404)
+            raise DomainError(_("This event was not found."), status=404, code="not_found")
         signup = Signup.get_or_none(Signup.event == event.id, Signup.user == user.id)
         if signup is None or signup.status == "cancelled":
-            raise DomainError(_("You are not signed up for this event."), status=409)
+            raise DomainError(_("You are not signed up for this event."), status=409, code="not_signed_up")
         if Attendance.select().where(Attendance.event == event.id, Attendance.user == user.id).exists():
-            raise DomainError(_("You have already checked in at this event."), status=409)
+            raise DomainError(_("You have already checked in at this event."), status=409, code="already_checked_in")
         Signup.update(status="cancelled", updated_at=now).where(Signup.id == signup.id).execute()
         if signup.status != "confirmed":
             return []
@@ -447,7 +453,7 @@ def _refuse(error: DomainError, event, volunteer, scanner, method, action, at, n
 def _replay(scan: Scan) -> ScanResult:
     """The first answer to a re-sent scan: nothing is recorded again."""
     if scan.outcome == "refused":
-        raise DomainError(scan.message, status=409)
+        raise DomainError(scan.message, status=409, code="scan_refused")
     attendance = Attendance.get_by_id(scan.attendance_id) if scan.attendance_id else None
     return ScanResult(scan.outcome, scan.message, Event.get_by_id(scan.event_id), User.get_by_id(scan.user_id),
                       attendance, scan.scanned_at, replay=True)
@@ -464,10 +470,11 @@ def _check_in(event: Event, volunteer: User, method: str, at: datetime, actor, n
     if refusal is not None:
         raise refusal
     if not volunteer.active:
-        raise DomainError(_("This account is switched off."), status=403)
+        raise DomainError(_("This account is switched off."), status=403, code="account_inactive")
     if not is_volunteer(volunteer):
         raise DomainError(_("Only volunteers can check in at events.") if self_service else
-                          _("%(name)s is not a volunteer.", name=volunteer.display_name), status=403)
+                          _("%(name)s is not a volunteer.", name=volunteer.display_name), status=403,
+                          code="volunteers_only")
     signup = Signup.get_or_none(Signup.event == event.id, Signup.user == volunteer.id)
     confirmed = signup is not None and signup.status == "confirmed"
     if not confirmed and not (manual or event.allow_walk_ins):
@@ -481,7 +488,7 @@ def _check_in(event: Event, volunteer: User, method: str, at: datetime, actor, n
                 message = (_("You have not signed up for this event. Please talk to the staff at the door.")
                            if self_service else
                            _("%(name)s has not signed up for this event.", name=volunteer.display_name))
-            raise DomainError(message, status=403)
+            raise DomainError(message, status=403, code="not_signed_up")
     inserted = _insert_ignored(Attendance.insert(
         event=event.id, user=volunteer.id, signup=signup.id if signup is not None else None, state="in",
         checked_in_at=at, in_method=method, in_by=actor.id if actor is not None else None, note=note[:300],
@@ -536,7 +543,8 @@ def _check_out(event: Event, volunteer: User, method: str, at: datetime, actor, 
     if attendance is None:
         raise DomainError(_("You have not checked in at this event, so you cannot check out. Please talk to the staff.")
                           if self_service else
-                          _("%(name)s has not checked in at this event.", name=volunteer.display_name), status=409)
+                          _("%(name)s has not checked in at this event.", name=volunteer.display_name), status=409,
+                          code="not_checked_in")
     # An automatic check-out at the end is only a placeholder: a real one (a scan queued on an
     # offline scanner, say) replaces it.
     if attendance.state == "out" or (attendance.state == "review" and attendance.out_method != "auto"):
@@ -546,7 +554,7 @@ def _check_out(event: Event, volunteer: User, method: str, at: datetime, actor, 
         raise refusal
     if at < attendance.checked_in_at:
         raise DomainError(_("A check-out cannot be before the check-in at %(time)s.", time=_t(attendance.checked_in_at)),
-                          status=409)
+                          status=409, code="check_out_before_check_in")
     closed = _close(attendance, event, at, method, actor, note)
     if closed is None:
         attendance = Attendance.get_by_id(attendance.id)
@@ -601,13 +609,13 @@ def read_kiosk(token: str, now: datetime | None = None) -> tuple[Event, str]:
         parsed = tokens.read_kiosk_token(token)
     except tokens.BadToken:
         raise DomainError(_("This is not a check-in code of ours. Please scan the code on the screen at the door."),
-                          status=400) from None
+                          status=400, code="invalid_code") from None
     event = Event.get_or_none(Event.id == parsed.event_id)
     if event is None:
-        raise DomainError(_("This event was not found."), status=404)
+        raise DomainError(_("This event was not found."), status=404, code="not_found")
     if not tokens.step_is_fresh(parsed.step, _epoch(now)):
         raise DomainError(_("This code has expired: it changes every 30 seconds. Please scan the code on the screen again."),
-                          status=410)
+                          status=410, code="code_expired")
     return event, parsed.action
 
 
@@ -641,10 +649,11 @@ def check_with_code(user, event_id: int, code: str, now: datetime | None = None)
     if action is None:
         digits = "".join(ch for ch in (code or "") if ch.isdigit())
         if len(digits) != 6:
-            error = DomainError(_("Please type the 6 digits shown on the screen at the door."), field="code")
+            error = DomainError(_("Please type the 6 digits shown on the screen at the door."), field="code",
+                                code="invalid")
         else:
             error = DomainError(_("This code is wrong or has expired: it changes every 30 seconds. Please type the one on the screen now."),
-                                field="code", status=409)
+                                field="code", status=409, code="wrong_code")
         _refuse(error, event, user, None, "code", "in", now)
     return _record(event, user, action, "code", now)
 
@@ -653,12 +662,13 @@ def read_poster(token: str, now: datetime | None = None) -> Event:
     try:
         event_id, version = tokens.read_poster_token(token)
     except tokens.BadToken:
-        raise DomainError(_("This is not a check-in code of ours."), status=400) from None
+        raise DomainError(_("This is not a check-in code of ours."), status=400, code="invalid_code") from None
     event = Event.get_or_none(Event.id == event_id)
     if event is None or event.status == "draft":
-        raise DomainError(_("This event was not found."), status=404)
+        raise DomainError(_("This event was not found."), status=404, code="not_found")
     if version != event.poster_version:
-        raise DomainError(_("This poster is no longer valid. Please ask the staff for the new one."), status=410)
+        raise DomainError(_("This poster is no longer valid. Please ask the staff for the new one."), status=410,
+                          code="code_expired")
     return event
 
 
@@ -680,7 +690,7 @@ def check_with_poster(user, token: str, action: str, now: datetime | None = None
     """The printed poster: one QR for both directions, so the volunteer's page asks which."""
     now = _now(now)
     if action not in ("in", "out"):
-        raise DomainError(_("Please choose check-in or check-out."))
+        raise DomainError(_("Please choose check-in or check-out."), code="invalid")
     event = open_poster_link(user, token, action, now)
     return _record(event, user, action, "poster", now)
 
@@ -701,9 +711,10 @@ def replace_badge(actor, user_id: int) -> Badge:
     """A new badge; every copy of the old one stops working at once."""
     person = User.get_or_none(User.id == user_id)
     if person is None or (actor.id != person.id and not may_see_volunteer(actor, person)):
-        raise DomainError(_("This person was not found."), status=404)
+        raise DomainError(_("This person was not found."), status=404, code="not_found")
     if not may_replace_badge(actor, person):
-        raise DomainError(_("Only the community's administrators can do this; please ask them."), status=403)
+        raise DomainError(_("Only the community's administrators can do this; please ask them."), status=403,
+                          code="organisers_only")
     with db.atomic():
         badge = badge_of(person)
         Badge.update(serial=Badge.serial + 1, replaced_at=utcnow(), replaced_by=actor.id).where(
@@ -717,22 +728,24 @@ def replace_badge(actor, user_id: int) -> Badge:
 def badge_holder(raw: str) -> User:
     """The volunteer a scanned or typed badge belongs to, if it is genuine and current."""
     if tokens.looks_like_kiosk_or_poster(raw):
-        raise DomainError(_("This is the event's own check-in code, not a volunteer's badge."), field="code")
+        raise DomainError(_("This is the event's own check-in code, not a volunteer's badge."), field="code",
+                          code="invalid_code")
     try:
         user_id, sig = tokens.read_badge(tokens.normalize_badge(raw))
     except tokens.BadToken:
         raise DomainError(_("This is not a volunteer badge. A badge code looks like 17-K7Q2M-9XD4P."),
-                          field="code") from None
+                          field="code", code="invalid_code") from None
     badge = Badge.get_or_none(Badge.user == user_id)
     person = User.get_or_none(User.id == user_id)
     if badge is None or person is None:
-        raise DomainError(_("This badge is not valid."), field="code", status=403)
+        raise DomainError(_("This badge is not valid."), field="code", status=403, code="badge_invalid")
     if not tokens.badge_matches(user_id, badge.serial, sig):
         if any(tokens.badge_matches(user_id, serial, sig) for serial in range(max(1, badge.serial - 50), badge.serial)):
             raise DomainError(
                 _("This badge of %(name)s was replaced on %(date)s and no longer works. Please ask them to open their badge on their phone again.",
-                  name=person.display_name, date=_dt(badge.replaced_at)), field="code", status=403)
-        raise DomainError(_("This badge is not valid."), field="code", status=403)
+                  name=person.display_name, date=_dt(badge.replaced_at)), field="code", status=403,
+                  code="badge_replaced")
+        raise DomainError(_("This badge is not valid."), field="code", status=403, code="badge_invalid")
     return person
 
 
@@ -744,7 +757,7 @@ def check_with_badge(staff, event_id: int, raw: str, action: str, nonce: str | N
     event = get_managed(staff, event_id, "run_door")
     at = scanned_at or now
     if action not in ("in", "out"):
-        raise DomainError(_("Please choose check-in or check-out."))
+        raise DomainError(_("Please choose check-in or check-out."), code="invalid")
     if nonce is not None:
         earlier = Scan.get_or_none(Scan.nonce == nonce)
         if earlier is not None:
@@ -767,16 +780,16 @@ def record_scans(staff, event_id: int, items, sent_at_ms, now: datetime | None =
     now = _now(now)
     get_managed(staff, event_id, "run_door")
     if not isinstance(items, list) or not items:
-        raise DomainError(_("No scans were sent."))
+        raise DomainError(_("No scans were sent."), code="invalid")
     if len(items) > MAX_BATCH:
-        raise DomainError(_("Please send at most %(most)d scans at a time.", most=MAX_BATCH))
+        raise DomainError(_("Please send at most %(most)d scans at a time.", most=MAX_BATCH), code="invalid")
     offset = timedelta(0)
     if isinstance(sent_at_ms, int | float) and not isinstance(sent_at_ms, bool):
         try:
             offset = now - datetime.fromtimestamp(sent_at_ms / 1000, UTC).replace(tzinfo=None)
         except (ValueError, OverflowError, OSError):
             offset = timedelta(0)
-    oldest = now - timedelta(hours=current_app.config["EVENT_OFFLINE_SCAN_MAX_HOURS"])
+    oldest = now - timedelta(hours=settings().event_offline_scan_max_hours)
     results = []
     for item in items:
         item = item if isinstance(item, dict) else {}
@@ -785,20 +798,20 @@ def record_scans(staff, event_id: int, items, sent_at_ms, now: datetime | None =
         answer = {"nonce": item.get("nonce") if isinstance(item.get("nonce"), str) else None}
         try:
             if nonce is None:
-                raise DomainError(_("This scan has no valid nonce; please scan again."))
+                raise DomainError(_("This scan has no valid nonce; please scan again."), code="invalid")
             code, action, scanned_ms = item.get("code"), item.get("action"), item.get("scanned_at")
             if not isinstance(code, str) or not code.strip() or len(code) > 500:
-                raise DomainError(_("This scan has no code."), field="code")
+                raise DomainError(_("This scan has no code."), field="code", code="invalid")
             if isinstance(scanned_ms, bool) or not isinstance(scanned_ms, int | float):
-                raise DomainError(_("This scan has no time."))
+                raise DomainError(_("This scan has no time."), code="invalid")
             try:
                 at = datetime.fromtimestamp(scanned_ms / 1000, UTC).replace(tzinfo=None) + offset
             except (ValueError, OverflowError, OSError):
-                raise DomainError(_("This scan has no time.")) from None
+                raise DomainError(_("This scan has no time."), code="invalid") from None
             at = min(at, now).replace(microsecond=0)
             if at < oldest:
                 raise DomainError(_("This scan is more than %(hours)d hours old and was not recorded. Please enter it by hand.",
-                                    hours=current_app.config["EVENT_OFFLINE_SCAN_MAX_HOURS"]))
+                                    hours=settings().event_offline_scan_max_hours), code="scan_too_old")
             result = check_with_badge(staff, event_id, code, action, nonce=nonce, scanned_at=at, now=now)
         except DomainError as error:
             answer.update(outcome="refused", message=error.message)
@@ -815,7 +828,7 @@ def record_scans(staff, event_id: int, items, sent_at_ms, now: datetime | None =
 def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError(_("Please give a reason; it is kept in the audit log."), field="reason")
+        raise DomainError(_("Please give a reason; it is kept in the audit log."), field="reason", code="invalid")
     return reason[:200]
 
 
@@ -829,10 +842,10 @@ def check_in_by_hand(staff, event_id: int, phone: str, at: datetime | None, reas
     reason = _reason(reason)
     volunteer = User.get_or_none(User.phone == normalize_phone(phone))
     if volunteer is None:
-        raise DomainError(_("No one has this mobile number here."), field="phone", status=404)
+        raise DomainError(_("No one has this mobile number here."), field="phone", status=404, code="not_found")
     at = (at or now).replace(microsecond=0)
     if at > now + timedelta(minutes=1):
-        raise DomainError(_("The time cannot be in the future."), field="at")
+        raise DomainError(_("The time cannot be in the future."), field="at", code="invalid")
     result = _record(event, volunteer, "in", "manual", at, actor=staff, note=reason, manual=True, self_service=False)
     if result.outcome == "checked_in":
         audit.record(staff, "events.attendance.checked_in_by_hand", result.attendance, reason=reason, at=at)
@@ -842,10 +855,10 @@ def check_in_by_hand(staff, event_id: int, phone: str, at: datetime | None, reas
 def _managed_attendance(staff, attendance_id: int) -> tuple[Attendance, Event]:
     attendance = Attendance.get_or_none(Attendance.id == attendance_id)
     if attendance is None:
-        raise DomainError(_("This attendance was not found."), status=404)
+        raise DomainError(_("This attendance was not found."), status=404, code="not_found")
     event = Event.get_by_id(attendance.event_id)
     if not may_manage(staff, event):
-        raise DomainError(_("This attendance was not found."), status=404)
+        raise DomainError(_("This attendance was not found."), status=404, code="not_found")
     return attendance, _check_may(staff, "run_door", event)
 
 
@@ -858,17 +871,18 @@ def check_out_by_hand(staff, attendance_id: int, at: datetime | None, reason: st
     attendance, event = _managed_attendance(staff, attendance_id)
     at = (at or min(now, event.ends_at)).replace(microsecond=0)
     if at > now + timedelta(minutes=1):
-        raise DomainError(_("The time cannot be in the future."), field="at")
+        raise DomainError(_("The time cannot be in the future."), field="at", code="invalid")
     if at < attendance.checked_in_at:
         raise DomainError(_("A check-out cannot be before the check-in at %(time)s.", time=_dt(attendance.checked_in_at)),
-                          field="at")
+                          field="at", code="check_out_before_check_in")
     volunteer = User.get_by_id(attendance.user_id)
     if attendance.state == "out":
-        raise DomainError(_already_out(attendance, volunteer, False), status=409)
+        raise DomainError(_already_out(attendance, volunteer, False), status=409, code="already_checked_out")
     with db.atomic():
         closed = _close(attendance, event, at, "manual", staff, reason)
         if closed is None:
-            raise DomainError(_("Someone else has just checked this person out."), status=409)
+            raise DomainError(_("Someone else has just checked this person out."), status=409,
+                              code="already_checked_out")
         audit.record(staff, "events.attendance.checked_out_by_hand", closed, reason=reason, at=at,
                      minutes=closed.minutes, points=closed.points, was=attendance.state)
     message = _("%(name)s checked out at %(time)s: %(hours)s hours, %(points)d points.",
@@ -935,7 +949,7 @@ def kiosk_code(staff, event_id: int, mode: str | None = None, now: datetime | No
 
 
 def star_level(hours: float, thresholds=None) -> int:
-    thresholds = thresholds or current_app.config["VOLUNTEER_STAR_HOURS"]
+    thresholds = thresholds or settings().volunteer_star_hours
     return sum(1 for limit in thresholds if hours >= limit)
 
 
@@ -968,7 +982,7 @@ def volunteer_record(volunteer: User, now: datetime | None = None) -> VolunteerR
         close_finished(now, event_id)
     attended = [a for a in rows if a.state == "out"]
     minutes = sum(a.minutes or 0 for a in attended)
-    thresholds = current_app.config["VOLUNTEER_STAR_HOURS"]
+    thresholds = settings().volunteer_star_hours
     stars = star_level(minutes / 60, thresholds)
     signups = list(
         Signup.select(Signup, Event).join(Event)
@@ -1011,7 +1025,7 @@ def may_replace_badge(actor, person: User) -> bool:
 def volunteer_for_staff(staff, user_id: int) -> User:
     person = User.get_or_none(User.id == user_id)
     if person is None or not may_see_volunteer(staff, person):
-        raise DomainError(_("This person was not found."), status=404)
+        raise DomainError(_("This person was not found."), status=404, code="not_found")
     return person
 
 

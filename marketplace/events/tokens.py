@@ -20,7 +20,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from flask import current_app
+from marketplace.settings import settings
 
 STEP_SECONDS = 30
 CLOCK_SKEW_SECONDS = 5  # how far another host's clock may run ahead of ours
@@ -46,7 +46,7 @@ class BadToken(Exception):
 
 
 def _key(purpose: str) -> bytes:
-    secret = current_app.config["SECRET_KEY"]
+    secret = settings().secret_key
     secret = secret.encode() if isinstance(secret, str) else secret
     return hmac.new(secret, SALTS[purpose], hashlib.sha256).digest()
 

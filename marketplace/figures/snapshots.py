@@ -15,11 +15,11 @@ import logging
 from datetime import timedelta
 
 import peewee as pw
-from flask import current_app
 
 from marketplace.db import BaseModel
 from marketplace.figures import counting
 from marketplace.places.models import Community
+from marketplace.settings import settings
 from marketplace.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class FiguresSnapshot(BaseModel):
 
 
 def max_age() -> timedelta:
-    return timedelta(seconds=current_app.config["FIGURES_MAX_AGE_SECONDS"])
+    return timedelta(seconds=settings().figures_max_age_seconds)
 
 
 def figures_for(area: counting.Area) -> counting.Figures:

@@ -1,7 +1,6 @@
 """Staff credits and debits. Each needs a reason and goes to the audit log; one above the
 configured threshold posts only when a second staff member approves it."""
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -11,6 +10,7 @@ from marketplace.ledger import scope
 from marketplace.ledger.models import Account, Adjustment
 from marketplace.ledger.services import ledger_transaction, post_transfer, system_account
 from marketplace.notifications.services import notify
+from marketplace.settings import settings
 from marketplace.timeutil import utcnow
 
 ADJUSTERS = ("community_admin", "admin")
@@ -19,9 +19,9 @@ ADJUSTERS = ("community_admin", "admin")
 def _adjustable(staff, account_id: int) -> Account:
     account = Account.get_or_none(Account.id == account_id)
     if account is None or account.kind not in ("user", "partner") or not scope.can_view(staff, account):
-        raise DomainError(_("This account was not found."), status=404)
+        raise DomainError(_("This account was not found."), status=404, code="not_found")
     if not access.has_role(staff, *ADJUSTERS):
-        raise DomainError(_("Only community administrators can adjust points."), status=403)
+        raise DomainError(_("Only community administrators can adjust points."), status=403, code="staff_only")
     return account
 
 
@@ -48,17 +48,17 @@ def request_adjustment(staff, account_id: int, direction: str, amount: int, reas
     """Returns the adjustment: posted at once when small, pending a second approval when large."""
     reason = (reason or "").strip()
     if direction not in ("credit", "debit"):
-        raise DomainError(_("Choose whether to add or take away points."), field="direction")
+        raise DomainError(_("Choose whether to add or take away points."), field="direction", code="invalid")
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise DomainError(_("An amount of points must be a whole number above zero."), field="amount")
+        raise DomainError(_("An amount of points must be a whole number above zero."), field="amount", code="invalid")
     if not reason:
-        raise DomainError(_("Please give a reason."), field="reason")
+        raise DomainError(_("Please give a reason."), field="reason", code="invalid")
     with ledger_transaction():
         account = _adjustable(staff, account_id)
         adjustment = Adjustment.create(
             account=account, direction=direction, amount=amount, reason=reason[:500], requested_by=staff
         )
-        if amount <= current_app.config["ADJUSTMENT_APPROVAL_THRESHOLD"]:
+        if amount <= settings().adjustment_approval_threshold:
             _post(adjustment, staff)
         audit.record(staff, f"ledger.adjustment.{adjustment.status}", adjustment,
                      account=account.code, direction=direction, amount=amount, reason=reason)
@@ -68,10 +68,10 @@ def request_adjustment(staff, account_id: int, direction: str, amount: int, reas
 def _pending(staff, adjustment_id: int) -> Adjustment:
     adjustment = Adjustment.get_or_none(Adjustment.id == adjustment_id)
     if adjustment is None:
-        raise DomainError(_("This adjustment was not found."), status=404)
+        raise DomainError(_("This adjustment was not found."), status=404, code="not_found")
     _adjustable(staff, adjustment.account_id)
     if adjustment.status != "pending":
-        raise DomainError(_("This adjustment has already been decided."), status=409)
+        raise DomainError(_("This adjustment has already been decided."), status=409, code="already_decided")
     return adjustment
 
 
@@ -79,7 +79,8 @@ def approve_adjustment(staff, adjustment_id: int) -> Adjustment:
     with ledger_transaction():
         adjustment = _pending(staff, adjustment_id)
         if adjustment.requested_by_id == staff.id:
-            raise DomainError(_("A second staff member must approve an adjustment you asked for."), status=403)
+            raise DomainError(_("A second staff member must approve an adjustment you asked for."), status=403,
+                              code="second_approver_needed")
         _post(adjustment, staff)
         audit.record(staff, "ledger.adjustment.approved", adjustment, amount=adjustment.amount)
     return adjustment
@@ -88,7 +89,7 @@ def approve_adjustment(staff, adjustment_id: int) -> Adjustment:
 def reject_adjustment(staff, adjustment_id: int, note: str) -> Adjustment:
     note = (note or "").strip()
     if not note:
-        raise DomainError(_("Please give a reason."), field="reason")
+        raise DomainError(_("Please give a reason."), field="reason", code="invalid")
     with ledger_transaction():
         adjustment = _pending(staff, adjustment_id)
         adjustment.status, adjustment.decision_note = "rejected", note[:500]

@@ -32,6 +32,7 @@ class NotEnoughPoints(DomainError):
             _("Not enough points: the balance is %(balance)d and this needs %(needed)d.", balance=balance, needed=needed),
             field="amount",
             status=409,
+            code="not_enough_points",
         )
 
 
@@ -100,14 +101,15 @@ def post_transfer(debit: Account, credit: Account, amount: int, kind: str, ref: 
     """Move `amount` points from `debit` to `credit`, once per `key`. Returns the transfer
     (the first one, when `key` was used before). Raises NotEnoughPoints, changing nothing."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise DomainError(_("An amount of points must be a whole number above zero."), field="amount")
+        raise DomainError(_("An amount of points must be a whole number above zero."), field="amount", code="invalid")
     if debit.id == credit.id:
         raise ValueError("a transfer needs two different accounts")
     with ledger_transaction() as head:
         earlier = Transfer.get_or_none(Transfer.idempotency_key == key)
         if earlier is not None:
             if (earlier.debit_id, earlier.credit_id, earlier.amount, earlier.kind) != (debit.id, credit.id, amount, kind):
-                raise DomainError(_("This request was already used for a different operation."), status=409)
+                raise DomainError(_("This request was already used for a different operation."), status=409,
+                                  code="idempotency_key_conflict")
             return earlier
         # Relative, conditional debit: the database settles racers, never Python arithmetic.
         debited = (
@@ -155,13 +157,14 @@ def reverse(actor, transfer: Transfer, reason: str, key: str) -> Transfer:
     voucher instead, so that the voucher's state and the points never disagree."""
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError(_("Please give a reason."), field="reason")
+        raise DomainError(_("Please give a reason."), field="reason", code="invalid")
     if transfer.kind not in REVERSIBLE_KINDS:
-        raise DomainError(_("Only earnings and adjustments can be reversed."), status=409)
+        raise DomainError(_("Only earnings and adjustments can be reversed."), status=409, code="not_reversible")
     with ledger_transaction():
         done = Transfer.get_or_none(Transfer.reverses == transfer.id)
         if done is not None and done.idempotency_key != key:
-            raise DomainError(_("This transfer was already reversed (transfer %(seq)d).", seq=done.seq), status=409)
+            raise DomainError(_("This transfer was already reversed (transfer %(seq)d).", seq=done.seq), status=409,
+                              code="already_reversed")
         return post_transfer(
             Account.get_by_id(transfer.credit_id), Account.get_by_id(transfer.debit_id), transfer.amount,
             "reversal", f"transfer:{transfer.seq}", key, actor, memo=reason, reverses=transfer,

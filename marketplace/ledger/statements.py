@@ -4,13 +4,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import peewee as pw
-from flask import current_app
 
 from marketplace.ledger.models import Account, Transfer
+from marketplace.settings import settings
 
 
 def _utc_start_of(day: date) -> datetime:
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    zone = settings().timezone
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 

@@ -59,16 +59,16 @@ def menu_by_category(include_retired: bool = False) -> list[tuple[Category, list
 def _validated(values: dict) -> dict:
     clean = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
     if Category.get_or_none(Category.id == clean.get("category")) is None:
-        raise DomainError(_("Please choose a category."), "category")
+        raise DomainError(_("Please choose a category."), "category", code="invalid")
     if clean.get("fulfilment") not in FULFILMENTS:
-        raise DomainError(_("Please choose who may do this work."), "fulfilment")
+        raise DomainError(_("Please choose who may do this work."), "fulfilment", code="invalid")
     return clean
 
 
 def create_item(staff, values: dict) -> ServiceItem:
     values = _validated(values)
     if ServiceItem.select().where(ServiceItem.code == values["code"]).exists():
-        raise DomainError(_("Another item already uses this code."), "code")
+        raise DomainError(_("Another item already uses this code."), "code", code="code_taken")
     with db.atomic():
         item = ServiceItem.create(**values)
         audit.record(staff, "menu.item.created", item, code=item.code)
@@ -79,10 +79,10 @@ def update_item(staff, item_id: int, values: dict) -> ServiceItem:
     values = _validated(values)
     item = ServiceItem.get_or_none(ServiceItem.id == item_id)
     if item is None:
-        raise DomainError(_("This item was not found."), status=404)
+        raise DomainError(_("This item was not found."), status=404, code="not_found")
     clash = ServiceItem.select().where(ServiceItem.code == values["code"], ServiceItem.id != item.id)
     if clash.exists():
-        raise DomainError(_("Another item already uses this code."), "code")
+        raise DomainError(_("Another item already uses this code."), "code", code="code_taken")
     with db.atomic():
         ServiceItem.update(**values).where(ServiceItem.id == item.id).execute()
         audit.record(staff, "menu.item.updated", item, **{k: v for k, v in values.items() if k != "category"})
@@ -92,7 +92,7 @@ def update_item(staff, item_id: int, values: dict) -> ServiceItem:
 def set_item_active(staff, item_id: int, active: bool) -> ServiceItem:
     item = ServiceItem.get_or_none(ServiceItem.id == item_id)
     if item is None:
-        raise DomainError(_("This item was not found."), status=404)
+        raise DomainError(_("This item was not found."), status=404, code="not_found")
     with db.atomic():
         ServiceItem.update(active=active).where(ServiceItem.id == item.id).execute()
         audit.record(staff, "menu.item.restored" if active else "menu.item.retired", item)

@@ -6,13 +6,13 @@ the person acting (a volunteer claiming a job, say) may read the site in another
 than the resident who is told about it.
 """
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.notifications.models import KINDS, Notification
+from marketplace.settings import settings
 from marketplace.timeutil import utcnow
 
 
@@ -22,7 +22,7 @@ def notify(user, kind: str, text, link: str = "") -> Notification:
     if link and (not link.startswith("/") or link.startswith("//")):
         raise ValueError("a notification links to a path inside the site")
     # Someone who never chose a language reads the site's default, not the actor's language.
-    with force_locale(getattr(user, "locale", None) or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with force_locale(getattr(user, "locale", None) or settings().default_locale):
         rendered = str(text)
     return Notification.create(user=user.id, kind=kind, text=rendered[:500], link=link[:300], created_at=utcnow())
 
@@ -44,7 +44,7 @@ def mark_read(user, notification_id: int) -> Notification:
     with db.atomic():
         note = Notification.get_or_none(Notification.id == notification_id, Notification.user == user.id)
         if note is None:
-            raise DomainError(_("This notification was not found."), status=404)
+            raise DomainError(_("This notification was not found."), status=404, code="not_found")
         Notification.update(read_at=utcnow()).where(
             Notification.id == note.id, Notification.read_at.is_null()
         ).execute()

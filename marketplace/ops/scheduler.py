@@ -18,8 +18,9 @@ host if you like; the others wait as hot standbys and take over when the holder 
 is safe to run twice anyway (the services settle races in the database), the lock just keeps
 the work from being done N times over.
 
-The services were written for web requests (their messages pick a language from the
-request), so each job runs inside a blank request context: the community's default language.
+Each job runs inside an app context only, as any script would: the services need no web
+request (they read marketplace.settings, and outside a request their messages are in the
+community's default language unless a notice is rendered in its recipient's).
 """
 
 import logging
@@ -144,7 +145,7 @@ class Scheduler:
         """Run one job; returns its result (a count), or None when it failed (logged)."""
         started, result = time.perf_counter(), None
         try:
-            with self.app.test_request_context("/"), db.connection_context():
+            with self.app.app_context(), db.connection_context():
                 result = job.run()
         except Exception:
             log.exception("job %s failed", job.name, extra={"job": job.name})

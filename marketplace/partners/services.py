@@ -12,10 +12,10 @@ from marketplace.partners.models import PartnerEnterprise
 
 def create_partner(staff, community_id: int, name: str, business: str, contact_phone: str, address: str):
     if not access.scope_of(staff).administers(community_id):
-        raise DomainError(_("Please choose a community you administer."), "community")
+        raise DomainError(_("Please choose a community you administer."), "community", code="invalid")
     name = (name or "").strip()
     if not name:
-        raise DomainError(_("Please give the enterprise's name."), "name")
+        raise DomainError(_("Please give the enterprise's name."), "name", code="invalid")
     try:
         with db.atomic():
             partner = PartnerEnterprise.create(
@@ -29,7 +29,7 @@ def create_partner(staff, community_id: int, name: str, business: str, contact_p
             audit.record(staff, "partners.partner.created", partner, name=name)
             return partner
     except pw.IntegrityError:
-        raise DomainError(_("A partner with this name already exists."), "name") from None
+        raise DomainError(_("A partner with this name already exists."), "name", code="name_taken") from None
 
 
 def partners_in_scope(staff):
@@ -41,5 +41,5 @@ def partners_in_scope(staff):
 def get_partner_in_scope(staff, partner_id: int) -> PartnerEnterprise:
     partner = partners_in_scope(staff).where(PartnerEnterprise.id == partner_id).first()
     if partner is None:
-        raise DomainError(_("This partner was not found."), status=404)
+        raise DomainError(_("This partner was not found."), status=404, code="not_found")
     return partner

@@ -44,14 +44,14 @@ def load_map(path: Path = COMMUNITY_FILE) -> int:
 
 def _community_for(staff, community_id: int) -> Community:
     if not access.scope_of(staff).administers(community_id):
-        raise DomainError(_("This community was not found."), status=404)
+        raise DomainError(_("This community was not found."), status=404, code="not_found")
     return Community.get_by_id(community_id)
 
 
 def _names(name_zh: str, name_en: str) -> tuple[str, str]:
     name_zh, name_en = (name_zh or "").strip(), (name_en or "").strip()
     if not name_zh:
-        raise DomainError(_("Please give a Chinese name."), "name_zh")
+        raise DomainError(_("Please give a Chinese name."), "name_zh", code="invalid")
     return name_zh, name_en or name_zh
 
 
@@ -75,7 +75,7 @@ def add_grid(staff, community_id: int, name_zh: str, name_en: str) -> Grid:
 def add_building(staff, grid_id: int, name_zh: str, name_en: str) -> Building:
     grid = Grid.get_or_none(Grid.id == grid_id)
     if grid is None:
-        raise DomainError(_("This grid was not found."), status=404)
+        raise DomainError(_("This grid was not found."), status=404, code="not_found")
     _community_for(staff, grid.community_id)
     name_zh, name_en = _names(name_zh, name_en)
     with db.atomic():
@@ -88,14 +88,15 @@ def add_households(staff, building_id: int, units_text: str) -> int:
     """Add households from a list of units ("1-101, 1-102" or one a line); existing ones are skipped."""
     building = Building.get_or_none(Building.id == building_id)
     if building is None:
-        raise DomainError(_("This building was not found."), status=404)
+        raise DomainError(_("This building was not found."), status=404, code="not_found")
     _community_for(staff, building.grid.community_id)
     units = [u.strip() for u in re.split(r"[\s,，、;；]+", units_text or "") if u.strip()]
     if not units:
-        raise DomainError(_("Please list at least one unit, such as 1-101."), "units")
+        raise DomainError(_("Please list at least one unit, such as 1-101."), "units", code="invalid")
     bad = [u for u in units if not UNIT_PATTERN.match(u)]
     if bad:
-        raise DomainError(_("These units are not written like 1-101: %(units)s", units=", ".join(bad[:5])), "units")
+        raise DomainError(_("These units are not written like 1-101: %(units)s", units=", ".join(bad[:5])), "units",
+                          code="invalid")
     with db.atomic():
         before = Household.select().where(Household.building == building).count()
         rows = [{"building": building.id, "unit": unit} for unit in dict.fromkeys(units)]
@@ -108,7 +109,7 @@ def add_households(staff, building_id: int, units_text: str) -> int:
 def rename(staff, model, object_id: int, name_zh: str, name_en: str):
     obj = model.get_or_none(model.id == object_id)
     if obj is None:
-        raise DomainError(_("This place was not found."), status=404)
+        raise DomainError(_("This place was not found."), status=404, code="not_found")
     community_id = obj.community_id if model is Grid else obj.grid.community_id
     _community_for(staff, community_id)
     name_zh, name_en = _names(name_zh, name_en)

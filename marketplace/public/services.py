@@ -127,16 +127,17 @@ def parse_yuan(text: str) -> int:
     except InvalidOperation:
         amount = None
     if amount is None or not amount.is_finite():
-        raise DomainError(_("Please enter the amount in yuan, like 1280.50."), field="amount")
+        raise DomainError(_("Please enter the amount in yuan, like 1280.50."), field="amount", code="invalid")
     if amount <= 0:
-        raise DomainError(_("The amount must be above zero."), field="amount")
+        raise DomainError(_("The amount must be above zero."), field="amount", code="invalid")
     if amount * 100 >= MAX_FEN:  # before quantize, which fails on numbers like 1e30
-        raise DomainError(_("This amount is too large. Please check it."), field="amount")
+        raise DomainError(_("This amount is too large. Please check it."), field="amount", code="invalid")
     if amount != amount.quantize(Decimal("0.01")):
-        raise DomainError(_("Please give the amount to the fen at most (two decimal places)."), field="amount")
+        raise DomainError(_("Please give the amount to the fen at most (two decimal places)."), field="amount",
+                          code="invalid")
     fen = int(amount * 100)
     if fen >= MAX_FEN:
-        raise DomainError(_("This amount is too large. Please check it."), field="amount")
+        raise DomainError(_("This amount is too large. Please check it."), field="amount", code="invalid")
     return fen
 
 
@@ -158,36 +159,39 @@ def _resident_named_in(text: str) -> bool:
 
 def _no_personal_data(text: str, field: str) -> None:
     if MOBILE.search(re.sub(r"[\s\-]", "", text)):
-        raise DomainError(_("The public board must not show phone numbers. Please take the number out."), field=field)
+        raise DomainError(_("The public board must not show phone numbers. Please take the number out."), field=field,
+                          code="personal_data")
     if _resident_named_in(text):
         raise DomainError(
             _("This names a resident. The public board must not show residents' names; please describe the use instead."),
             field=field,
+            code="personal_data",
         )
 
 
 def publish_fund_use(staff, community_id: int | None, spent_on_text: str, purpose: str, amount: str,
                      approved_by: str) -> FundUse:
     if not may_publish_for(staff, community_id):
-        raise DomainError(_("Please choose one of your communities."), field="community", status=403)
+        raise DomainError(_("Please choose one of your communities."), field="community", status=403, code="invalid")
     today = counting.local_today()
     spent_on = parse_day(spent_on_text)
     if spent_on is None:
-        raise DomainError(_("Please enter the date, like 2026-11-20."), field="spent_on")
+        raise DomainError(_("Please enter the date, like 2026-11-20."), field="spent_on", code="invalid")
     if spent_on > today:
-        raise DomainError(_("The date cannot be in the future."), field="spent_on")
+        raise DomainError(_("The date cannot be in the future."), field="spent_on", code="invalid")
     if spent_on < today - timedelta(days=3650):
-        raise DomainError(_("The date is more than ten years ago. Please check it."), field="spent_on")
+        raise DomainError(_("The date is more than ten years ago. Please check it."), field="spent_on", code="invalid")
     purpose = " ".join((purpose or "").split())
     approved_by = " ".join((approved_by or "").split())
     if len(purpose) < 2:
-        raise DomainError(_("Please say what the money was used for."), field="purpose")
+        raise DomainError(_("Please say what the money was used for."), field="purpose", code="invalid")
     if len(purpose) > 200:
-        raise DomainError(_("Please keep the purpose under 200 characters."), field="purpose")
+        raise DomainError(_("Please keep the purpose under 200 characters."), field="purpose", code="invalid")
     if not approved_by:
-        raise DomainError(_("Please say who approved it, such as the residents' committee meeting."), field="approved_by")
+        raise DomainError(_("Please say who approved it, such as the residents' committee meeting."), field="approved_by",
+                          code="invalid")
     if len(approved_by) > 100:
-        raise DomainError(_("Please keep this under 100 characters."), field="approved_by")
+        raise DomainError(_("Please keep this under 100 characters."), field="approved_by", code="invalid")
     fen = parse_yuan(amount)
     _no_personal_data(purpose, "purpose")
     _no_personal_data(approved_by, "approved_by")
@@ -204,13 +208,13 @@ def withdraw_fund_use(staff, entry_id: int, reason: str) -> FundUse:
     with db.atomic():
         entry = FundUse.get_or_none(FundUse.id == entry_id)
         if entry is None or not may_publish_for(staff, entry.community_id):
-            raise DomainError(_("This entry was not found."), status=404)
+            raise DomainError(_("This entry was not found."), status=404, code="not_found")
         if not reason:
             raise DomainError(_("Please say why it is withdrawn (for example: wrong amount, corrected below)."),
-                              field="reason")
+                              field="reason", code="invalid")
         withdrawn = (FundUse.update(withdrawn_at=utcnow(), withdrawn_by=staff.id, withdraw_reason=reason[:200])
                      .where(FundUse.id == entry.id, FundUse.withdrawn_at.is_null()).execute())
         if withdrawn != 1:
-            raise DomainError(_("This entry was already withdrawn."), status=409)
+            raise DomainError(_("This entry was already withdrawn."), status=409, code="already_withdrawn")
         audit.record(staff, "public.fund_use.withdrawn", entry, reason=reason)
     return FundUse.get_by_id(entry.id)

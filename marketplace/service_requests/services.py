@@ -12,7 +12,6 @@ import unicodedata
 from datetime import date, datetime
 
 import peewee as pw
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
@@ -25,6 +24,7 @@ from marketplace.menu.models import ServiceItem
 from marketplace.notifications.services import notify
 from marketplace.service_requests import transitions
 from marketplace.service_requests.models import PERIODS, RequestEvent, ServiceRequest
+from marketplace.settings import settings
 from marketplace.timeutil import utcnow
 from marketplace.users.models import RoleGrant, VolunteerSkill
 
@@ -83,7 +83,7 @@ def _allowed(who: str, user, req: ServiceRequest) -> bool:
 def get_visible(user, request_id: int) -> ServiceRequest:
     req = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
     if req is None or not may_see(user, req):
-        raise DomainError(_("This request was not found."), status=404)
+        raise DomainError(_("This request was not found."), status=404, code="not_found")
     return auto_confirm_if_due(req)
 
 
@@ -95,7 +95,7 @@ def reveal_contact(user, req: ServiceRequest) -> dict:
     resident nor the helper) leave an audit entry each time (PIPL): pages and the API show the
     contact only through here, so every way of reading it is recorded alike."""
     if not may_see(user, req):
-        raise DomainError(_("This request was not found."), status=404)
+        raise DomainError(_("This request was not found."), status=404, code="not_found")
     if req.resident_id != user.id and not is_claimer(user, req):
         audit.record(user, PERSONAL_DATA_VIEWED, req)
     return {"name": req.resident.display_name, "phone": req.resident.phone, "address": req.household.address()}
@@ -132,10 +132,11 @@ def resident_household_id(user) -> int | None:
 
 
 def _store_photo(photo: bytes) -> str:
-    if len(photo) > current_app.config["PHOTO_MAX_BYTES"]:
+    if len(photo) > settings().photo_max_bytes:
         raise DomainError(
-            _("The photo is too large; please send one under %(mb)d MB.", mb=current_app.config["PHOTO_MAX_BYTES"] // 2**20),
+            _("The photo is too large; please send one under %(mb)d MB.", mb=settings().photo_max_bytes // 2**20),
             field="photo", status=413,
+            code="too_large",
         )
     try:
         with Image.open(io.BytesIO(photo)) as image:
@@ -144,8 +145,9 @@ def _store_photo(photo: bytes) -> str:
                 raise UnidentifiedImageError
             image.verify()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise DomainError(_("Please send a photo as a JPEG, PNG or WebP picture."), field="photo") from None
-    folder = current_app.config["UPLOAD_FOLDER"]
+        raise DomainError(_("Please send a photo as a JPEG, PNG or WebP picture."), field="photo",
+                          code="invalid") from None
+    folder = settings().upload_folder
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{secrets.token_hex(16)}.{PHOTO_FORMATS[kind]}"
     (folder / name).write_bytes(photo)
@@ -156,19 +158,20 @@ def book(resident, item_id: int, description: str, preferred_date: date | None =
          preferred_period: str = "any", photo: bytes | None = None) -> ServiceRequest:
     household_id = resident_household_id(resident)
     if household_id is None:
-        raise DomainError(_("Only verified residents can ask for a service. Please tell us where you live first."), status=403)
+        raise DomainError(_("Only verified residents can ask for a service. Please tell us where you live first."), status=403,
+                          code="not_verified")
     item = ServiceItem.get_or_none(ServiceItem.id == item_id)
     if item is None or not item.active:
-        raise DomainError(_("This service is not on the menu."), status=404)
+        raise DomainError(_("This service is not on the menu."), status=404, code="not_found")
     description = (description or "").strip()
     if len(description) < 4:
-        raise DomainError(_("Please say in a few words what you need."), field="description")
+        raise DomainError(_("Please say in a few words what you need."), field="description", code="invalid")
     if len(description) > 1000:
-        raise DomainError(_("Please keep the description under 1000 characters."), field="description")
+        raise DomainError(_("Please keep the description under 1000 characters."), field="description", code="invalid")
     if preferred_period not in PERIODS:
-        raise DomainError(_("Please choose a time of day."), field="preferred_period")
+        raise DomainError(_("Please choose a time of day."), field="preferred_period", code="invalid")
     if preferred_date is not None and preferred_date < workdays_today():
-        raise DomainError(_("The preferred day cannot be in the past."), field="preferred_date")
+        raise DomainError(_("The preferred day cannot be in the past."), field="preferred_date", code="invalid")
     photo_name = _store_photo(photo) if photo else None
     now = utcnow()
     with db.atomic():
@@ -236,9 +239,9 @@ def my_jobs(user):
 
 def _refuse_state(req: ServiceRequest):
     if req.state == "claimed":
-        return DomainError(_("Sorry, someone else just took this job."), status=409)
+        return DomainError(_("Sorry, someone else just took this job."), status=409, code="job_taken")
     return DomainError(_("This request has moved on (it is now: %(state)s); please look again.",
-                         state=state_label(req.state)), status=409)
+                         state=state_label(req.state)), status=409, code="state_changed")
 
 
 def state_label(state: str) -> str:
@@ -256,7 +259,7 @@ def _transition(req: ServiceRequest, action: str, actor, note: str = "", **chang
         raise _refuse_state(req)
     to_state, who = found
     if not _allowed(who, actor, req):
-        raise DomainError(_("You cannot do this with this request."), status=403)
+        raise DomainError(_("You cannot do this with this request."), status=403, code="not_allowed")
     now = utcnow()
     updated = (
         ServiceRequest.update(state=to_state, **changes)
@@ -329,7 +332,7 @@ def _act(user, request_id: int, action: str, note: str = "", **changes) -> Servi
     with ledger.ledger_transaction():
         req = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
         if req is None or not (may_see(user, req) or action == "claim"):
-            raise DomainError(_("This request was not found."), status=404)
+            raise DomainError(_("This request was not found."), status=404, code="not_found")
         return _transition(req, action, user, note, **changes)
 
 
@@ -337,19 +340,19 @@ def claim(user, request_id: int) -> ServiceRequest:
     with ledger.ledger_transaction():
         req = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
         if req is None:
-            raise DomainError(_("This request was not found."), status=404)
+            raise DomainError(_("This request was not found."), status=404, code="not_found")
         if req.resident_id == user.id:
-            raise DomainError(_("You cannot take your own request."), status=409)
+            raise DomainError(_("You cannot take your own request."), status=409, code="own_request")
         able, partner_id = provider_capacity(user, req.item)
         if not able and req.state == "open":
-            raise DomainError(_("This job needs a helper with other skills."), status=403)
+            raise DomainError(_("This job needs a helper with other skills."), status=403, code="skills_needed")
         return _transition(req, "claim", user, claimer=user.id, claimer_partner=partner_id, claimed_at=utcnow())
 
 
 def release(user, request_id: int, reason: str) -> ServiceRequest:
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError(_("Please say why you are giving the job back."), field="reason")
+        raise DomainError(_("Please say why you are giving the job back."), field="reason", code="invalid")
     return _act(user, request_id, "release", reason, claimer=None, claimer_partner=None, claimed_at=None)
 
 
@@ -369,17 +372,18 @@ def finish_on_site(user, request_id: int, code: str) -> ServiceRequest:
     with ledger.ledger_transaction():
         req = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
         if req is None or not is_claimer(user, req):
-            raise DomainError(_("This request was not found."), status=404)
+            raise DomainError(_("This request was not found."), status=404, code="not_found")
         if req.state != "claimed":
             raise _refuse_state(req)
         if req.onsite_failures >= ONSITE_CODE_ATTEMPTS:
             raise DomainError(_("Too many wrong codes. Mark the job done instead, and the resident will confirm it."),
-                              field="code", status=429)
+                              field="code", status=429, code="too_many_wrong_codes")
         if not secrets.compare_digest(code, req.onsite_code):
             ServiceRequest.update(onsite_failures=ServiceRequest.onsite_failures + 1).where(
                 ServiceRequest.id == req.id).execute()
             left = ONSITE_CODE_ATTEMPTS - req.onsite_failures - 1
-            wrong = DomainError(_("That code is not right. %(left)d tries left.", left=left), field="code")
+            wrong = DomainError(_("That code is not right. %(left)d tries left.", left=left), field="code",
+                                code="wrong_code")
         else:
             now = utcnow()
             return _transition(req, "finish_on_site", user, done_at=now, confirmed_on_site_at=now)
@@ -393,35 +397,35 @@ def confirm(user, request_id: int) -> ServiceRequest:
 def dispute(user, request_id: int, reason: str) -> ServiceRequest:
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError(_("Please tell us what went wrong."), field="reason")
+        raise DomainError(_("Please tell us what went wrong."), field="reason", code="invalid")
     return _act(user, request_id, "dispute", reason)
 
 
 def resolve(staff, request_id: int, outcome: str, note: str) -> ServiceRequest:
     note = (note or "").strip()
     if outcome not in ("resolve_confirm", "resolve_redo", "resolve_cancel"):
-        raise DomainError(_("Please choose how the dispute ends."), field="outcome")
+        raise DomainError(_("Please choose how the dispute ends."), field="outcome", code="invalid")
     if not note:
-        raise DomainError(_("Please write down how it was settled."), field="note")
+        raise DomainError(_("Please write down how it was settled."), field="note", code="invalid")
     return _act(staff, request_id, outcome, note)
 
 
 def rate(user, request_id: int, rating: int, comment: str = "") -> ServiceRequest:
     if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise DomainError(_("Please give 1 to 5 stars."), field="rating")
+        raise DomainError(_("Please give 1 to 5 stars."), field="rating", code="invalid")
     with db.atomic():
         req = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
         if req is None or req.resident_id != user.id:
-            raise DomainError(_("This request was not found."), status=404)
+            raise DomainError(_("This request was not found."), status=404, code="not_found")
         if req.state not in transitions.RATEABLE:
-            raise DomainError(_("You can rate the service once it is finished."), status=409)
+            raise DomainError(_("You can rate the service once it is finished."), status=409, code="not_finished")
         rated = (
             ServiceRequest.update(rating=rating, rating_comment=(comment or "").strip()[:1000], rated_at=utcnow())
             .where(ServiceRequest.id == req.id, ServiceRequest.rating.is_null())
             .execute()
         )
         if rated != 1:
-            raise DomainError(_("You have already rated this service. Thank you!"), status=409)
+            raise DomainError(_("You have already rated this service. Thank you!"), status=409, code="already_rated")
         RequestEvent.create(request=req.id, actor=user, action="rate", from_state=req.state, to_state=req.state,
                             note=f"{rating}/5")
     return ServiceRequest.get_by_id(req.id)
@@ -432,11 +436,11 @@ def escalate(staff, request_id: int, department: str, major: bool, note: str) ->
     a major matter that cannot be solved gets its reasons explained within 10."""
     department, note = (department or "").strip(), (note or "").strip()
     if not department:
-        raise DomainError(_("Please name the department."), field="department")
+        raise DomainError(_("Please name the department."), field="department", code="invalid")
     with db.atomic():
         req = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
         if req is None or not staff_covers(staff, req):
-            raise DomainError(_("This request was not found."), status=404)
+            raise DomainError(_("This request was not found."), status=404, code="not_found")
         if req.state in transitions.CLOSED:
             raise _refuse_state(req)
         now = utcnow()

@@ -11,7 +11,6 @@ import secrets
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,6 +23,7 @@ from marketplace.ledger.models import Account, Transfer
 from marketplace.notifications.services import notify
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Grid, Household
+from marketplace.settings import settings
 from marketplace.shop.models import OFFER_CATEGORIES, Offer, Voucher
 from marketplace.timeutil import utcnow
 from marketplace.users.models import RoleGrant
@@ -52,7 +52,7 @@ def format_code(code: str) -> str:
 
 
 def _local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return settings().timezone
 
 
 def today_local() -> date:
@@ -70,19 +70,20 @@ def _end_of_local_day_utc(day: date) -> datetime:
 def _validate_offer_fields(fields: dict) -> dict:
     title = (fields.get("title") or "").strip()
     if not title:
-        raise DomainError(_("Please give the offer a title."), field="title")
+        raise DomainError(_("Please give the offer a title."), field="title", code="invalid")
     if fields.get("category") not in OFFER_CATEGORIES:
-        raise DomainError(_("Please choose a category."), field="category")
+        raise DomainError(_("Please choose a category."), field="category", code="invalid")
     price, stock, limit = fields.get("price"), fields.get("stock"), fields.get("per_person_limit")
     if not isinstance(price, int) or price <= 0:
-        raise DomainError(_("The price must be a whole number of points above zero."), field="price")
+        raise DomainError(_("The price must be a whole number of points above zero."), field="price", code="invalid")
     if not isinstance(stock, int) or stock < 0:
-        raise DomainError(_("The stock must be zero or more."), field="stock")
+        raise DomainError(_("The stock must be zero or more."), field="stock", code="invalid")
     if limit is not None and (not isinstance(limit, int) or limit <= 0):
-        raise DomainError(_("The limit per person must be 1 or more, or left empty."), field="per_person_limit")
+        raise DomainError(_("The limit per person must be 1 or more, or left empty."), field="per_person_limit",
+                          code="invalid")
     valid_from, valid_until = fields.get("valid_from"), fields.get("valid_until")
     if not valid_from or not valid_until or valid_until < valid_from:
-        raise DomainError(_("The last valid day cannot be before the first."), field="valid_until")
+        raise DomainError(_("The last valid day cannot be before the first."), field="valid_until", code="invalid")
     return {
         "title": title[:100],
         "description": (fields.get("description") or "").strip(),
@@ -98,7 +99,7 @@ def _validate_offer_fields(fields: dict) -> dict:
 def create_partner_offer(staff_user, partner_id: int, fields: dict) -> Offer:
     partner = PartnerEnterprise.get_or_none(PartnerEnterprise.id == partner_id)
     if partner is None or not (partner_id in access.scope_of(staff_user).partners or access.scope_of(staff_user).everything):
-        raise DomainError(_("This shop was not found."), status=404)
+        raise DomainError(_("This shop was not found."), status=404, code="not_found")
     values = _validate_offer_fields(fields)
     offer = Offer.create(community=partner.community_id, partner=partner, created_by=staff_user, status="active", **values)
     audit.record(staff_user, "shop.offer.created", offer, partner=partner.name)
@@ -108,7 +109,7 @@ def create_partner_offer(staff_user, partner_id: int, fields: dict) -> Offer:
 def create_flea_market_offer(staff_user, community_id: int, fields: dict) -> Offer:
     """An item the community itself sells at the flea market (points go to its flea-market account)."""
     if not access.scope_of(staff_user).administers(community_id):
-        raise DomainError(_("This community was not found."), status=404)
+        raise DomainError(_("This community was not found."), status=404, code="not_found")
     values = _validate_offer_fields(fields)
     offer = Offer.create(community=community_id, created_by=staff_user, status="active", **values)
     audit.record(staff_user, "shop.offer.created", offer, flea_market=True)
@@ -131,7 +132,7 @@ def list_second_hand_item(user, fields: dict) -> Offer:
     """A verified resident offers a second-hand item at the flea market; staff review it."""
     community_id = resident_community_id(user)
     if community_id is None:
-        raise DomainError(_("Only verified residents can sell at the flea market."), status=403)
+        raise DomainError(_("Only verified residents can sell at the flea market."), status=403, code="not_verified")
     values = _validate_offer_fields({**fields, "category": "second_hand"})
     return Offer.create(community=community_id, seller=user, created_by=user, status="pending", **values)
 
@@ -143,9 +144,9 @@ def _reviewable(staff, offer_id: int) -> Offer:
         offer.community_id in communities or _covers_seller(staff, offer)
     ))
     if offer is None or offer.seller_id is None or not may:
-        raise DomainError(_("This listing was not found."), status=404)
+        raise DomainError(_("This listing was not found."), status=404, code="not_found")
     if offer.status != "pending":
-        raise DomainError(_("This listing has already been reviewed."), status=409)
+        raise DomainError(_("This listing has already been reviewed."), status=409, code="already_reviewed")
     return offer
 
 
@@ -157,7 +158,7 @@ def _covers_seller(staff, offer: Offer) -> bool:
 def review_listing(staff, offer_id: int, approve: bool, note: str = "") -> Offer:
     note = (note or "").strip()
     if not approve and not note:
-        raise DomainError(_("Please tell the seller why, so they can fix the listing."), field="reason")
+        raise DomainError(_("Please tell the seller why, so they can fix the listing."), field="reason", code="invalid")
     with ledger.ledger_transaction():
         offer = _reviewable(staff, offer_id)
         offer.status = "active" if approve else "rejected"
@@ -185,7 +186,7 @@ def withdraw_offer(user, offer_id: int) -> Offer:
     already issued stay valid."""
     offer = Offer.get_or_none(Offer.id == offer_id)
     if offer is None or not _manages(user, offer):
-        raise DomainError(_("This offer was not found."), status=404)
+        raise DomainError(_("This offer was not found."), status=404, code="not_found")
     Offer.update(status="withdrawn").where(Offer.id == offer.id).execute()
     audit.record(user, "shop.offer.withdrawn", offer)
     return Offer.get_by_id(offer.id)
@@ -226,7 +227,7 @@ def visible_offer(user, offer_id: int) -> Offer:
     """The offer page's and the API's offer, or 404 as if it did not exist."""
     offer = Offer.get_or_none(Offer.id == offer_id)
     if offer is None or not may_see_offer(user, offer):
-        raise DomainError(_("This offer was not found."), status=404)
+        raise DomainError(_("This offer was not found."), status=404, code="not_found")
     return offer
 
 
@@ -250,29 +251,30 @@ def redeem(user, offer_id: int, key: str) -> Voucher:
         offer = Offer.get_or_none(Offer.id == offer_id)
         today = today_local()
         if offer is None or offer.status not in ("active", "withdrawn"):
-            raise DomainError(_("This offer was not found."), status=404)
+            raise DomainError(_("This offer was not found."), status=404, code="not_found")
         if offer.status != "active" or not (offer.valid_from <= today <= offer.valid_until):
-            raise DomainError(_("This offer is not available now."), status=409)
+            raise DomainError(_("This offer is not available now."), status=409, code="offer_unavailable")
         if offer.seller_id == user.id:
-            raise DomainError(_("You cannot buy your own item."), status=409)
+            raise DomainError(_("You cannot buy your own item."), status=409, code="own_offer")
         if offer.per_person_limit is not None:
             held = Voucher.select().where(
                 Voucher.offer == offer.id, Voucher.holder == user.id, Voucher.status.in_(("issued", "used"))
             ).count()
             if held >= offer.per_person_limit:
                 raise DomainError(
-                    _("You already have %(count)d of this offer, the most one person may have.", count=held), status=409
+                    _("You already have %(count)d of this offer, the most one person may have.", count=held), status=409,
+                    code="limit_reached",
                 )
         # Conditional: the database never lets stock go below zero.
         if Offer.update(stock=Offer.stock - 1).where(Offer.id == offer.id, Offer.stock >= 1).execute() != 1:
-            raise DomainError(_("Sorry, this offer is sold out."), status=409)
+            raise DomainError(_("Sorry, this offer is sold out."), status=409, code="sold_out")
         transfer = ledger.post_transfer(
             ledger.user_account(user), ledger.system_account("escrow"), offer.price, "redeem",
             f"offer:{offer.id}", key, user, memo=offer.title,
         )
         return Voucher.create(
             offer=offer, holder=user, code=new_code(), price=offer.price, redeem_transfer=transfer,
-            expires_at=min(utcnow() + timedelta(days=current_app.config["VOUCHER_VALID_DAYS"]),
+            expires_at=min(utcnow() + timedelta(days=settings().voucher_valid_days),
                            _end_of_local_day_utc(offer.valid_until)),
         )
 
@@ -319,7 +321,7 @@ def _voucher_of(user, voucher_id: int) -> Voucher:
     """A voucher is its holder's alone: anyone else gets 404, as if it did not exist."""
     voucher = Voucher.get_or_none(Voucher.id == voucher_id)
     if voucher is None or user is None or voucher.holder_id != user.id:
-        raise DomainError(_("This voucher was not found."), status=404)
+        raise DomainError(_("This voucher was not found."), status=404, code="not_found")
     return voucher
 
 
@@ -332,7 +334,7 @@ def cancel_voucher(user, voucher_id: int) -> Voucher:
     with ledger.ledger_transaction():
         voucher = _voucher_of(user, voucher_id)
         if voucher.status != "issued":
-            raise DomainError(_("This voucher can no longer be cancelled."), status=409)
+            raise DomainError(_("This voucher can no longer be cancelled."), status=409, code="voucher_not_cancellable")
         voucher = _close(voucher, "cancelled", user)
     return voucher
 
@@ -366,32 +368,38 @@ def scan(user, raw_code: str) -> Voucher:
     nothing and says when and where the voucher was used."""
     code = normalize_code(raw_code)
     if len(code) != CODE_LENGTH:
-        raise DomainError(_("A voucher code has 10 letters and digits; please check it."), field="code")
+        raise DomainError(_("A voucher code has 10 letters and digits; please check it."), field="code", code="invalid")
     found = Voucher.get_or_none(Voucher.code == code)
     if found is not None:
         expire_if_due(found)  # in its own transaction: the refund stands even though the scan is refused
     with ledger.ledger_transaction():
         voucher = Voucher.get_or_none(Voucher.code == code)
         if voucher is None:
-            raise DomainError(_("No voucher has this code; please check it."), field="code", status=404)
+            raise DomainError(_("No voucher has this code; please check it."), field="code", status=404,
+                              code="voucher_not_found")
         offer = voucher.offer
         if not may_settle(user, offer):
             raise DomainError(
                 _("This voucher is for %(shop)s, not for your shop. Nothing was charged.", shop=shop_name(offer)),
                 field="code", status=403,
+                code="voucher_other_shop",
             )
         if voucher.status == "used":
             raise DomainError(
                 _("This voucher was already used on %(when)s at %(place)s. Nothing was charged again.",
                   when=format_datetime(voucher.closed_at, "short"), place=voucher.used_at_place),
                 field="code", status=409,
+                code="voucher_already_used",
             )
         if voucher.status == "expired":
-            raise DomainError(_("This voucher has expired; its points went back to the member."), field="code", status=409)
+            raise DomainError(_("This voucher has expired; its points went back to the member."), field="code", status=409,
+                              code="voucher_expired")
         if voucher.status == "cancelled":
-            raise DomainError(_("This voucher was cancelled by the member."), field="code", status=409)
+            raise DomainError(_("This voucher was cancelled by the member."), field="code", status=409,
+                              code="voucher_cancelled")
         if voucher.expires_at <= utcnow():  # expired a moment ago, after the check above
-            raise DomainError(_("This voucher has expired; its points went back to the member."), field="code", status=409)
+            raise DomainError(_("This voucher has expired; its points went back to the member."), field="code", status=409,
+                              code="voucher_expired")
         if offer.partner_id is not None:
             payee = ledger.partner_account(offer.partner)
         elif offer.seller_id is not None:

@@ -150,11 +150,12 @@ def withdraw_invitation(staff, invite_id: int) -> PartnerInvite:
             .where(PartnerInvite.id == invite_id).first()
         )
         if invite is None or not access.scope_of(staff).administers(invite.partner.community_id):
-            raise DomainError(_("This invitation was not found."), status=404)
+            raise DomainError(_("This invitation was not found."), status=404, code="not_found")
         if invite.used_at is not None:
-            raise DomainError(_("This invitation has already been used, so it cannot be withdrawn."), status=409)
+            raise DomainError(_("This invitation has already been used, so it cannot be withdrawn."), status=409,
+                              code="invitation_used")
         if invite.revoked:
-            raise DomainError(_("This invitation was already withdrawn."), status=409)
+            raise DomainError(_("This invitation was already withdrawn."), status=409, code="already_withdrawn")
         PartnerInvite.update(revoked=True).where(PartnerInvite.id == invite.id).execute()
         audit.record(staff, "partners.invite.withdrawn", invite, partner=invite.partner_id, note=invite.note)
     return invite

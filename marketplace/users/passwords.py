@@ -29,13 +29,16 @@ def common_passwords() -> frozenset[str]:
 
 def check_policy(password: str, phone: str = "") -> None:
     if len(password) < MIN_LENGTH:
-        raise DomainError(_("Use at least %(n)d characters for your password.", n=MIN_LENGTH), "password")
+        raise DomainError(_("Use at least %(n)d characters for your password.", n=MIN_LENGTH), "password",
+                          code="weak_password")
     if len(password) > MAX_LENGTH:
-        raise DomainError(_("Use at most %(n)d characters for your password.", n=MAX_LENGTH), "password")
+        raise DomainError(_("Use at most %(n)d characters for your password.", n=MAX_LENGTH), "password",
+                          code="weak_password")
     if password.lower() in common_passwords() or (phone and phone in password):
         raise DomainError(
             _("This password is too easy to guess. Please choose another, such as a short sentence you remember."),
             "password",
+            code="weak_password",
         )
 
 

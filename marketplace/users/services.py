@@ -10,7 +10,6 @@ import secrets
 from datetime import timedelta
 
 import peewee as pw
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -22,6 +21,7 @@ from marketplace.menu.models import Category
 from marketplace.notifications.services import notify
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid, Household
+from marketplace.settings import settings
 from marketplace.timeutil import utcnow
 from marketplace.users import passwords
 from marketplace.users.models import (
@@ -55,7 +55,8 @@ def normalize_phone(raw: str) -> str:
     elif digits.startswith("0086"):
         digits = digits[4:]
     if not PHONE_PATTERN.match(digits):
-        raise DomainError(_("Please enter an 11-digit mainland mobile number, such as 13812345678."), "phone")
+        raise DomainError(_("Please enter an 11-digit mainland mobile number, such as 13812345678."), "phone",
+                          code="invalid")
     return digits
 
 
@@ -66,7 +67,7 @@ def sign_up(phone: str, display_name: str, password: str, locale: str | None = N
     phone = normalize_phone(phone)
     display_name = (display_name or "").strip()
     if not display_name:
-        raise DomainError(_("Please tell us your name."), "display_name")
+        raise DomainError(_("Please tell us your name."), "display_name", code="invalid")
     passwords.check_policy(password, phone)
     password_hash = passwords.hash_password(password)  # slow on purpose: before the write lock, not under it
     try:
@@ -75,11 +76,12 @@ def sign_up(phone: str, display_name: str, password: str, locale: str | None = N
             ledger.user_account(user)  # every member has a points account from the start
             return user
     except pw.IntegrityError:
-        raise DomainError(_("This phone number is already registered. Please log in instead."), "phone") from None
+        raise DomainError(_("This phone number is already registered. Please log in instead."), "phone",
+                          code="phone_taken") from None
 
 
 def authenticate(phone: str, password: str) -> User:
-    failure = DomainError(_("The phone number or password is not right."))
+    failure = DomainError(_("The phone number or password is not right."), code="wrong_credentials")
     try:
         phone = normalize_phone(phone)
     except DomainError:
@@ -88,7 +90,8 @@ def authenticate(phone: str, password: str) -> User:
     if not passwords.verify_password(user.password_hash if user else None, password):
         raise failure
     if not user.active:
-        raise DomainError(_("This account has been switched off. Please contact your community office."))
+        raise DomainError(_("This account has been switched off. Please contact your community office."),
+                          code="account_inactive")
     if passwords.needs_rehash(user.password_hash):
         User.update(password_hash=passwords.hash_password(password)).where(User.id == user.id).execute()
     return user
@@ -117,7 +120,7 @@ def load_session(session_id: str) -> User | None:
     now = utcnow()
     # Absolute limit for every session; an idle limit for those not kept by "keep me signed in"
     # (enforced here, on the server, so a copied cookie ages like the browser's own).
-    idle_limit = SESSION_MAX_AGE if row.remembered else timedelta(hours=current_app.config["SESSION_IDLE_HOURS"])
+    idle_limit = SESSION_MAX_AGE if row.remembered else timedelta(hours=settings().session_idle_hours)
     if now - row.created_at > SESSION_MAX_AGE or now - row.last_seen_at > idle_limit:
         row.delete_instance()
         return None
@@ -150,7 +153,7 @@ def end_all_sessions(user: User, keep_session_id: str | None = None) -> int:
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """Every other signed-in browser is signed out: whoever knew the old password is locked out."""
     if not passwords.verify_password(user.password_hash, current_password):
-        raise DomainError(_("Your current password is not right."), "current_password")
+        raise DomainError(_("Your current password is not right."), "current_password", code="wrong_password")
     passwords.check_policy(new_password, user.phone)
     password_hash = passwords.hash_password(new_password)  # before the write lock, not under it
     with db.atomic():
@@ -163,15 +166,16 @@ def change_phone(user: User, new_phone: str) -> User:
     the change is in the audit log (so a stolen session cannot quietly take the account over)."""
     phone = normalize_phone(new_phone)
     if phone == user.phone:
-        raise DomainError(_("That is already your mobile number."), "phone")
+        raise DomainError(_("That is already your mobile number."), "phone", code="invalid")
     with db.atomic():
         if User.select().where(User.phone == phone).exists():
-            raise DomainError(_("This mobile number belongs to another account."), "phone")
+            raise DomainError(_("This mobile number belongs to another account."), "phone", code="phone_taken")
         try:
             with db.atomic():
                 User.update(phone=phone).where(User.id == user.id).execute()
         except pw.IntegrityError:  # taken at the same moment by someone else
-            raise DomainError(_("This mobile number belongs to another account."), "phone") from None
+            raise DomainError(_("This mobile number belongs to another account."), "phone",
+                              code="phone_taken") from None
         end_all_sessions(user, keep_session_id=getattr(user, "_session_id", None))
         audit.record(user, "users.phone.changed", user, old=user.masked_phone(), new=mask_phone(phone))
     user.phone = phone
@@ -206,22 +210,23 @@ def current_residency(user: User) -> ResidencyApplication | None:
 def apply_for_residency(user: User, household_id: int) -> ResidencyApplication:
     household = Household.get_or_none(Household.id == household_id)
     if household is None:
-        raise DomainError(_("Please choose your home from the list."), "household")
+        raise DomainError(_("Please choose your home from the list."), "household", code="invalid")
     with db.atomic():
         existing = current_residency(user)
         if existing and existing.status == "pending":
-            raise DomainError(_("You already asked to join a household; please wait for the community's answer."))
+            raise DomainError(_("You already asked to join a household; please wait for the community's answer."),
+                              code="already_applied")
         if existing and existing.status == "verified" and existing.household_id == household.id:
-            raise DomainError(_("You are already verified in this household."))
+            raise DomainError(_("You are already verified in this household."), code="already_verified")
         return ResidencyApplication.create(user=user, household=household)
 
 
 def _pending_application(model, staff: User, application_id: int):
     application = model.get_or_none(model.id == application_id)
     if application is None or not _in_scope(staff, application):
-        raise DomainError(_("This application was not found."), status=404)
+        raise DomainError(_("This application was not found."), status=404, code="not_found")
     if application.status != "pending":
-        raise DomainError(_("This application has already been decided."), status=409)
+        raise DomainError(_("This application has already been decided."), status=409, code="already_decided")
     return application
 
 
@@ -252,7 +257,7 @@ def verify_residency(staff: User, application_id: int) -> ResidencyApplication:
 def reject_residency(staff: User, application_id: int, reason: str) -> ResidencyApplication:
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError(_("Please give the resident a reason."), "reason")
+        raise DomainError(_("Please give the resident a reason."), "reason", code="invalid")
     with db.atomic():
         application = _pending_application(ResidencyApplication, staff, application_id)
         ResidencyApplication.update(status="rejected", reason=reason[:200], decided_by=staff, decided_at=utcnow()).where(
@@ -279,20 +284,22 @@ def current_volunteer_application(user: User) -> VolunteerApplication | None:
 def apply_as_volunteer(user: User, category_ids: list[int], availability: str) -> VolunteerApplication:
     residency = current_residency(user)
     if residency is None or residency.status == "rejected":
-        raise DomainError(_("Please choose your household first; volunteers serve the community they live in."))
+        raise DomainError(_("Please choose your household first; volunteers serve the community they live in."),
+                          code="not_verified")
     categories = list(Category.select().where(Category.id.in_(category_ids or [0])))
     if not categories:
-        raise DomainError(_("Please choose at least one kind of help you can offer."), "skills")
+        raise DomainError(_("Please choose at least one kind of help you can offer."), "skills", code="invalid")
     availability = (availability or "").strip()
     if not availability:
-        raise DomainError(_("Please tell us when you are usually free."), "availability")
+        raise DomainError(_("Please tell us when you are usually free."), "availability", code="invalid")
     community = residency.household.building.grid.community
     with db.atomic():
         previous = current_volunteer_application(user)
         if previous and previous.status == "pending":
-            raise DomainError(_("Your application is already waiting for the community's answer."))
+            raise DomainError(_("Your application is already waiting for the community's answer."),
+                              code="already_applied")
         if previous and previous.status == "verified":
-            raise DomainError(_("You are already a volunteer."))
+            raise DomainError(_("You are already a volunteer."), code="already_volunteer")
         VolunteerSkill.delete().where(VolunteerSkill.user == user.id).execute()
         VolunteerSkill.insert_many([{"user": user.id, "category": c.id} for c in categories]).execute()
         return VolunteerApplication.create(user=user, community=community, availability=availability[:200])
@@ -314,7 +321,7 @@ def approve_volunteer(staff: User, application_id: int) -> VolunteerApplication:
 def reject_volunteer(staff: User, application_id: int, reason: str) -> VolunteerApplication:
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError(_("Please give the applicant a reason."), "reason")
+        raise DomainError(_("Please give the applicant a reason."), "reason", code="invalid")
     with db.atomic():
         application = _pending_application(VolunteerApplication, staff, application_id)
         VolunteerApplication.update(status="rejected", reason=reason[:200], decided_by=staff, decided_at=utcnow()).where(
@@ -333,7 +340,7 @@ def invite_partner_staff(staff: User, partner_id: int, note: str) -> str:
     """Returns the one-time token; only its hash is stored, so the link is shown once."""
     partner = PartnerEnterprise.get_or_none(PartnerEnterprise.id == partner_id)
     if partner is None or not access.scope_of(staff).administers(partner.community_id):
-        raise DomainError(_("This partner was not found."), status=404)
+        raise DomainError(_("This partner was not found."), status=404, code="not_found")
     token = secrets.token_urlsafe(24)
     with db.atomic():
         invite = PartnerInvite.create(
@@ -350,11 +357,13 @@ def invite_partner_staff(staff: User, partner_id: int, note: str) -> str:
 def find_invite(token: str) -> PartnerInvite:
     invite = PartnerInvite.get_or_none(PartnerInvite.token_hash == _sha256(token or ""))
     if invite is None or invite.revoked:
-        raise DomainError(_("This invitation link is not valid. Please ask the community office for a new one."), status=404)
+        raise DomainError(_("This invitation link is not valid. Please ask the community office for a new one."), status=404,
+                          code="not_found")
     if invite.used_at is not None:
-        raise DomainError(_("This invitation has already been used."), status=410)
+        raise DomainError(_("This invitation has already been used."), status=410, code="invitation_used")
     if invite.expires_at < utcnow():
-        raise DomainError(_("This invitation has expired. Please ask the community office for a new one."), status=410)
+        raise DomainError(_("This invitation has expired. Please ask the community office for a new one."), status=410,
+                          code="invitation_expired")
     return invite
 
 
@@ -368,7 +377,7 @@ def accept_invite(user: User, token: str) -> PartnerEnterprise:
             .execute()
         )
         if claimed != 1:
-            raise DomainError(_("This invitation has already been used."), status=410)
+            raise DomainError(_("This invitation has already been used."), status=410, code="invitation_used")
         already = RoleGrant.select().where(
             RoleGrant.user == user.id, RoleGrant.role == "partner_staff", RoleGrant.partner == invite.partner_id
         )
@@ -399,7 +408,7 @@ def grant_role(actor: User | None, user: User, role: str, scope=None) -> RoleGra
     values = {"user": user, "role": role, "granted_by": actor}
     if field is not None:
         if scope is None:
-            raise DomainError(_("This role needs a scope."))
+            raise DomainError(_("This role needs a scope."), code="invalid")
         values[field] = scope
     with db.atomic():
         existing = RoleGrant.select().where(
@@ -483,7 +492,7 @@ def search_people(staff: User, text: str = "") -> list[User]:
 def person_in_scope(staff: User, user_id: int) -> User:
     person = people_in_scope(staff).where(User.id == user_id).first()
     if person is None:
-        raise DomainError(_("This person was not found."), status=404)
+        raise DomainError(_("This person was not found."), status=404, code="not_found")
     return person
 
 
@@ -605,32 +614,34 @@ def grant_role_in_scope(
         person = person_in_scope(staff, user_id)
         grantable = roles_grantable_by(staff)
         if not grantable:
-            raise DomainError(_("Only community administrators and administrators can give roles."), "role", 403)
+            raise DomainError(_("Only community administrators and administrators can give roles."), "role", 403,
+                              code="forbidden")
         if not role:
-            raise DomainError(_("Please choose a role."), "role")
+            raise DomainError(_("Please choose a role."), "role", code="invalid")
         if role not in grantable:
             label = role_label(role) if role in ROLES else role[:20]
-            raise DomainError(_("You may not give the role “%(role)s”.", role=label), "role", 403)
+            raise DomainError(_("You may not give the role “%(role)s”.", role=label), "role", 403, code="forbidden")
         field = SCOPE_OF_ROLE[role]
         values = {"user": person.id, "role": role}
         if field == "department":
             department = (department or "").strip()[:100]
             if not department:
-                raise DomainError(str(_SCOPE_MISSING[field]), field)
+                raise DomainError(str(_SCOPE_MISSING[field]), field, code="invalid")
             values[field] = department
         elif field is not None:
             wanted = {"community": community_id, "grid": grid_id, "building": building_id, "partner": partner_id}[field]
             model = _SCOPE_MODELS[field]
             place = model.get_or_none(model.id == wanted) if wanted else None
             if place is None:
-                raise DomainError(str(_SCOPE_MISSING[field]), field)
+                raise DomainError(str(_SCOPE_MISSING[field]), field, code="invalid")
             values[field] = place.id
         grant = RoleGrant(**values)
         if not _may_manage(staff, role, grant_scope(grant)[0]):
-            raise DomainError(_("Please choose a place in a community you administer."), field, 403)
+            raise DomainError(_("Please choose a place in a community you administer."), field, 403, code="forbidden")
         duplicate = RoleGrant.select().where(*[getattr(RoleGrant, k) == v for k, v in values.items()])
         if duplicate.exists():
-            raise DomainError(_("%(name)s already has this role here.", name=person.display_name), "role", 409)
+            raise DomainError(_("%(name)s already has this role here.", name=person.display_name), "role", 409,
+                              code="already_granted")
         grant.granted_by = staff.id
         grant.save()
         audit.record(staff, "users.role.granted", person, role=role, grant=grant.id, **_scope_ids(grant))
@@ -644,17 +655,20 @@ def revoke_role(staff: User, user_id: int, grant_id: int) -> RoleGrant:
         person = person_in_scope(staff, user_id)
         grant = RoleGrant.get_or_none(RoleGrant.id == grant_id, RoleGrant.user == person.id)
         if grant is None:
-            raise DomainError(_("This role was not found."), status=404)
+            raise DomainError(_("This role was not found."), status=404, code="not_found")
         if grant.role == "resident":
-            raise DomainError(_("A household is changed through residency verification, not here."), status=409)
+            raise DomainError(_("A household is changed through residency verification, not here."), status=409,
+                              code="not_allowed")
         if not may_revoke(staff, grant):
-            raise DomainError(_("You may not take away the role “%(role)s”.", role=role_label(grant.role)), status=403)
+            raise DomainError(_("You may not take away the role “%(role)s”.", role=role_label(grant.role)), status=403,
+                              code="forbidden")
         if grant.role == "admin":
             if grant.user_id == staff.id:
-                raise DomainError(_("You cannot take away your own administrator role. Ask another administrator."), status=409)
+                raise DomainError(_("You cannot take away your own administrator role. Ask another administrator."), status=409,
+                                  code="own_account")
             _lock_admin_grants()
             if _other_active_admins(grant_id=grant.id) == 0:
-                raise DomainError(_("There must always be at least one administrator."), status=409)
+                raise DomainError(_("There must always be at least one administrator."), status=409, code="last_admin")
         RoleGrant.delete().where(RoleGrant.id == grant.id).execute()
         audit.record(staff, "users.role.revoked", person, role=grant.role, grant=grant.id, **_scope_ids(grant))
         return grant
@@ -666,14 +680,15 @@ def set_account_active(staff: User, user_id: int, active: bool) -> User:
     with db.atomic():
         person = person_in_scope(staff, user_id)
         if person.id == staff.id:
-            raise DomainError(_("You cannot switch off your own account."), status=409)
+            raise DomainError(_("You cannot switch off your own account."), status=409, code="own_account")
         if not may_set_active(staff, person):
-            raise DomainError(_("Only an administrator can switch this account off or on."), status=403)
+            raise DomainError(_("Only an administrator can switch this account off or on."), status=403,
+                              code="admins_only")
         if person.active == active:
             return person  # a second click changes nothing
         if not active and RoleGrant.select().where(RoleGrant.user == person.id, RoleGrant.role == "admin").exists():
             _lock_admin_grants()
             if _other_active_admins(user_id=person.id) == 0:
-                raise DomainError(_("There must always be at least one administrator."), status=409)
+                raise DomainError(_("There must always be at least one administrator."), status=409, code="last_admin")
         set_active(staff, person, active)
         return User.get_by_id(person.id)

@@ -62,7 +62,8 @@ def parse_kind(text: str) -> bool | None:
 def _clean_note(note: str) -> str:
     note = " ".join((note or "").split())
     if len(note) > NOTE_LENGTH:
-        raise DomainError(_("Please keep the note under %(n)d characters.", n=NOTE_LENGTH), field="note")
+        raise DomainError(_("Please keep the note under %(n)d characters.", n=NOTE_LENGTH), field="note",
+                          code="invalid")
     return note
 
 
@@ -71,7 +72,7 @@ def _check_year(day: date, field: str) -> None:
     if not this_year - 5 <= day.year <= this_year + 5:
         raise DomainError(
             _("%(day)s is too far from today. Days from %(first)d to %(last)d can be entered.",
-              day=day.isoformat(), first=this_year - 5, last=this_year + 5), field=field)
+              day=day.isoformat(), first=this_year - 5, last=this_year + 5), field=field, code="invalid")
 
 
 def workdays_today() -> date:
@@ -103,7 +104,7 @@ def _saving():
             yield
     except pw.IntegrityError:
         raise DomainError(_("Someone else changed these days just now. Please look again and retry."),
-                          status=409) from None
+                          status=409, code="edit_conflict") from None
 
 
 def add_days(staff, first_text: str, last_text: str, kind: str, note: str) -> tuple[int, int]:
@@ -113,19 +114,20 @@ def add_days(staff, first_text: str, last_text: str, kind: str, note: str) -> tu
     if first is None:
         if (first_text or "").strip():
             raise DomainError(_("“%(text)s” is not a date. Please write it like 2027-01-01.", text=first_text.strip()[:30]),
-                              field="first")
-        raise DomainError(_("Please enter the first day, like 2027-01-01."), field="first")
+                              field="first", code="invalid")
+        raise DomainError(_("Please enter the first day, like 2027-01-01."), field="first", code="invalid")
     last = parse_day(last_text) if (last_text or "").strip() else first
     if last is None:
         raise DomainError(_("“%(text)s” is not a date. Please write it like 2027-01-01.", text=last_text.strip()[:30]),
-                          field="last")
+                          field="last", code="invalid")
     if last < first:
-        raise DomainError(_("The last day is before the first day."), field="last")
+        raise DomainError(_("The last day is before the first day."), field="last", code="invalid")
     if (last - first).days + 1 > MAX_RANGE_DAYS:
-        raise DomainError(_("Please enter at most %(n)d days at a time.", n=MAX_RANGE_DAYS), field="last")
+        raise DomainError(_("Please enter at most %(n)d days at a time.", n=MAX_RANGE_DAYS), field="last",
+                          code="invalid")
     working = {"holiday": False, "workday": True}.get(kind)
     if working is None:
-        raise DomainError(_("Please choose a holiday or a make-up working day."), field="kind")
+        raise DomainError(_("Please choose a holiday or a make-up working day."), field="kind", code="invalid")
     _check_year(first, "first")
     _check_year(last, "last")
     note = _clean_note(note)
@@ -142,7 +144,8 @@ def remove_day(staff, override_id: int) -> WorkdayOverride:
     with db.atomic():
         override = WorkdayOverride.get_or_none(WorkdayOverride.id == override_id)
         if override is None:
-            raise DomainError(_("This day was not found. Someone may have removed it already."), status=404)
+            raise DomainError(_("This day was not found. Someone may have removed it already."), status=404,
+                              code="not_found")
         WorkdayOverride.delete().where(WorkdayOverride.id == override.id).execute()
         audit.record(staff, "workdays.day.removed", override, day=override.day.isoformat(),
                      working=override.is_workday, note=override.note)
@@ -163,7 +166,7 @@ def _decode(raw: bytes) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise DomainError(_("The file could not be read. Please save it as CSV (UTF-8)."), field="file")
+    raise DomainError(_("The file could not be read. Please save it as CSV (UTF-8)."), field="file", code="invalid")
 
 
 def import_days(staff, raw: bytes | str) -> ImportResult:
@@ -172,7 +175,8 @@ def import_days(staff, raw: bytes | str) -> ImportResult:
     message names each wrong row."""
     if isinstance(raw, bytes):
         if len(raw) > MAX_IMPORT_BYTES:
-            raise DomainError(_("The file is too large: a year's calendar is a few dozen lines."), field="file")
+            raise DomainError(_("The file is too large: a year's calendar is a few dozen lines."), field="file",
+                              code="invalid")
         raw = _decode(raw)
     rows = [row for row in csv.reader(io.StringIO(raw.lstrip("\ufeff"))) if any(cell.strip() for cell in row)]
     first_line = 1
@@ -180,9 +184,10 @@ def import_days(staff, raw: bytes | str) -> ImportResult:
         rows, first_line = rows[1:], 2
     if not rows:
         raise DomainError(_("There are no days in it. Each line needs a date and a kind, like: 2027-01-01,holiday"),
-                          field="file")
+                          field="file", code="invalid")
     if len(rows) > MAX_IMPORT_ROWS:
-        raise DomainError(_("Please import at most %(n)d lines at a time.", n=MAX_IMPORT_ROWS), field="file")
+        raise DomainError(_("Please import at most %(n)d lines at a time.", n=MAX_IMPORT_ROWS), field="file",
+                          code="invalid")
     problems: list[str] = []
     days: dict[date, tuple[bool, str]] = {}
     this_year = workdays_today().year
@@ -209,7 +214,7 @@ def import_days(staff, raw: bytes | str) -> ImportResult:
         if len(problems) > 10:
             shown.append(_("… and %(n)d more.", n=len(problems) - 10))
         raise DomainError(_("Nothing was imported. Please correct these lines and try again:") + " " + " ".join(shown),
-                          field="file", status=422)
+                          field="file", status=422, code="invalid")
     with _saving():
         replaced = _write(staff, days)
         years = sorted({day.year for day in days})

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import peewee as pw
-from flask import current_app
 
 from marketplace.db import BaseModel
+from marketplace.settings import settings
 from marketplace.timeutil import utcnow
 from marketplace.users.models import User
 
@@ -54,7 +54,7 @@ def is_workday(day: date) -> bool:
 
 
 def local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return settings().timezone
 
 
 def add_working_days(start: datetime, days: int) -> datetime:

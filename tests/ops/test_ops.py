@@ -342,3 +342,25 @@ def test_a_scheduler_that_loses_its_lock_mid_run_stops_before_the_next_job(app):
     jobs = [Job(name, lambda name=name: ran.append(name) or 0, 60) for name in ("first", "second", "third")]
     assert Scheduler(app=app, jobs=jobs, tick_seconds=1).run_due(LostAfterFirstJob()) is False
     assert ran == ["first"]  # another scheduler may hold the lock now: nothing more runs here
+
+
+def test_jobs_run_in_an_app_context_without_a_web_request(app):
+    """The services need no fake request: a job sees the app, its settings and the community's
+    language, and no request."""
+    from flask import has_app_context, has_request_context
+    from flask_babel import get_locale
+
+    from marketplace.ops.scheduler import Job, make_scheduler
+    from marketplace.settings import settings
+
+    seen = {}
+
+    def probe():
+        seen.update(app=has_app_context(), request=has_request_context(), locale=str(get_locale()),
+                    zone=settings().timezone_name)
+        return 0
+
+    scheduler = make_scheduler(app)
+    assert scheduler.run_job(Job("probe", probe, 60)) == 0
+    assert seen == {"app": True, "request": False, "locale": app.config["BABEL_DEFAULT_LOCALE"],
+                    "zone": app.config["BABEL_DEFAULT_TIMEZONE"]}

@@ -1,0 +1,74 @@
+"""The settings the services need, as plain values, readable wherever they run: in a web
+request, in a job of the scheduler (an app context, no request), in a `flask` command or a
+script.
+
+Services call `settings()` instead of reading `current_app.config`, so none of them needs a
+request, and a test or a job may pass its own values (`Settings.from_config({...})`). The values
+come from the app's config as it is now (tests and operators may change it after start-up);
+outside any app context, from the app the factory made last.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+_last_config: Mapping | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    community_name: str
+    default_locale: str
+    timezone_name: str
+    secret_key: str
+    upload_folder: Path
+    photo_max_bytes: int
+    session_idle_hours: int
+    adjustment_approval_threshold: int
+    voucher_valid_days: int
+    event_checkin_opens_minutes: int
+    event_checkout_grace_minutes: int
+    event_offline_scan_max_hours: int
+    volunteer_star_hours: tuple[int, ...]
+    figures_max_age_seconds: int
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> "Settings":
+        return cls(
+            community_name=config["COMMUNITY_NAME"],
+            default_locale=config["BABEL_DEFAULT_LOCALE"],
+            timezone_name=config["BABEL_DEFAULT_TIMEZONE"],
+            secret_key=config["SECRET_KEY"],
+            upload_folder=Path(config["UPLOAD_FOLDER"]),
+            photo_max_bytes=config["PHOTO_MAX_BYTES"],
+            session_idle_hours=config["SESSION_IDLE_HOURS"],
+            adjustment_approval_threshold=config["ADJUSTMENT_APPROVAL_THRESHOLD"],
+            voucher_valid_days=config["VOUCHER_VALID_DAYS"],
+            event_checkin_opens_minutes=config["EVENT_CHECKIN_OPENS_MINUTES"],
+            event_checkout_grace_minutes=config["EVENT_CHECKOUT_GRACE_MINUTES"],
+            event_offline_scan_max_hours=config["EVENT_OFFLINE_SCAN_MAX_HOURS"],
+            volunteer_star_hours=tuple(config["VOLUNTEER_STAR_HOURS"]),
+            figures_max_age_seconds=config["FIGURES_MAX_AGE_SECONDS"],
+        )
+
+    @cached_property
+    def timezone(self) -> ZoneInfo:
+        """The community's time zone: days, "today" and local times are counted in it."""
+        return ZoneInfo(self.timezone_name)
+
+
+def settings() -> Settings:
+    if has_app_context():
+        return Settings.from_config(current_app.config)
+    if _last_config is None:
+        raise RuntimeError("No settings yet: create the app (marketplace.create_app) first.")
+    return Settings.from_config(_last_config)
+
+
+def init_app(app) -> None:
+    global _last_config
+    _last_config = app.config
