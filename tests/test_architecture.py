@@ -11,15 +11,6 @@ import grimp
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "marketplace"
 
-# TEMPORARY, the one known cycle: staff/views.py imports its own page modules at the bottom
-# (they add routes to its blueprint) and they import its `bp`. It goes when staff/ is dissolved
-# into domains (issue 14, item 4); remove this exception then.
-KNOWN_CYCLES = [{
-    "marketplace.staff.views", "marketplace.staff.audit_views", "marketplace.staff.calendar_views",
-    "marketplace.staff.dashboards", "marketplace.staff.exports", "marketplace.staff.fund_views",
-}]
-
-
 def _cycles(graph) -> list[set[str]]:
     """The import graph's strongly connected components of more than one module (Tarjan's
     algorithm, iteratively: the graph is deep enough to exhaust recursion on a small stack)."""
@@ -81,7 +72,7 @@ def test_no_module_takes_part_in_an_import_cycle():
         graph = grimp.build_graph("marketplace", cache_dir=None)
     finally:
         sys.path.remove(str(ROOT))
-    cycles = [cycle for cycle in _cycles(graph) if cycle not in KNOWN_CYCLES]
+    cycles = _cycles(graph)
     assert cycles == [], "import cycles: " + "; ".join(" <-> ".join(sorted(c)) for c in cycles)
 
 

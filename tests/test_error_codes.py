@@ -8,8 +8,8 @@ from marketplace.errors import CODES
 from marketplace.menu.models import ServiceItem
 from marketplace.shop.models import Offer
 from marketplace.users.models import User, VolunteerSkill
-from tests.conftest import DEMO_PHONES
-from tests.test_api_helpers import ApiClient, error_of, make_token, run
+from tests.api.test_api_helpers import ApiClient, error_of, make_token
+from tests.conftest import DEMO_PHONES, in_app
 
 PACKAGE = Path(__file__).resolve().parent.parent / "marketplace"
 
@@ -58,7 +58,7 @@ def test_the_api_error_body_carries_the_code_of_each_refusal(app):
                               category=item.category_id).on_conflict_ignore().execute()
         return item.id
 
-    booked = resident.post("/requests", {"item_id": run(app, either_item), "description": "楼道灯坏了"}).get_json()
+    booked = resident.post("/requests", {"item_id": in_app(app, either_item), "description": "楼道灯坏了"}).get_json()
     assert partner.post(f"/jobs/{booked['id']}/claim").status_code == 200
     late = volunteer.post(f"/jobs/{booked['id']}/claim")
     assert late.status_code == 409 and error_of(late)["code"] == "job_taken"
@@ -68,7 +68,7 @@ def test_the_api_error_body_carries_the_code_of_each_refusal(app):
     assert moved_on.status_code == 409 and error_of(moved_on)["code"] == "state_changed"
 
     # A voucher taken twice at the counter.
-    offer = run(app, lambda: Offer.get(Offer.title.startswith("免费磨刀")))
+    offer = in_app(app, lambda: Offer.get(Offer.title.startswith("免费磨刀")))
     voucher = resident.post(f"/offers/{offer.id}/redeem", key="codes-1").get_json()
     assert partner.post("/vouchers/scan", {"code": voucher["code"]}).status_code == 200
     again = partner.post("/vouchers/scan", {"code": voucher["code"]})
@@ -76,7 +76,7 @@ def test_the_api_error_body_carries_the_code_of_each_refusal(app):
     assert "already used" in error_of(again)["message"]
 
     # An offer dearer than the balance.
-    run(app, lambda: Offer.update(price=10**9).where(Offer.id == offer.id).execute())
+    in_app(app, lambda: Offer.update(price=10**9).where(Offer.id == offer.id).execute())
     poor = resident.post(f"/offers/{offer.id}/redeem", key="codes-2")
     assert poor.status_code == 409 and error_of(poor)["code"] == "not_enough_points"
 
