@@ -64,6 +64,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from marketplace import api
     from marketplace.audit.views import bp as audit_bp
+    from marketplace.events import staff_views  # noqa: F401 - it adds its pages to the events blueprint
     from marketplace.events.views import bp as events_bp
     from marketplace.ledger.views import bp as ledger_bp
     from marketplace.menu.views import bp as menu_bp

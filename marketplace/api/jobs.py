@@ -8,6 +8,7 @@ from marketplace.api.registry import component, config_limit, operation, page_of
 from marketplace.api.requests import REQUEST, REQUEST_PAGE, request_json, shown
 from marketplace.api.schema import Fields, FromForm, Integer, String, iso
 from marketplace.pagination import paginate
+from marketplace.service_requests import jobs as open_jobs
 from marketplace.service_requests import services
 from marketplace.service_requests.forms import CodeForm
 from marketplace.service_requests.models import PERIODS, ServiceRequest
@@ -50,8 +51,8 @@ def job_json(req: ServiceRequest) -> dict:
 def job_board(user, category, grid, cursor, limit):
     """Open requests the caller may take (by the items' fulfilment and a volunteer's skills),
     soonest deadline first."""
-    query = services.job_board(user, category, grid)
-    rows, next_cursor = paginate(query, services.JOB_BOARD_ORDER, cursor, limit)
+    query = open_jobs.job_board(user, category, grid)
+    rows, next_cursor = paginate(query, open_jobs.JOB_BOARD_ORDER, cursor, limit)
     return {"items": [job_json(r) for r in rows], "next_cursor": next_cursor}
 
 
@@ -60,7 +61,7 @@ def job_board(user, category, grid, cursor, limit):
 def my_jobs(user, cursor, limit):
     """Jobs the caller (or a colleague at the same partner) took, newest first, with the
     resident's contact details."""
-    rows, next_cursor = paginate(services.my_jobs(user), [(ServiceRequest.id, "desc")], cursor, limit)
+    rows, next_cursor = paginate(open_jobs.my_jobs(user), [(ServiceRequest.id, "desc")], cursor, limit)
     return {"items": [request_json(services.auto_confirm_if_due(r), user, contact=True) for r in rows],
             "next_cursor": next_cursor}
 

@@ -7,10 +7,9 @@ from flask_login import current_user
 from marketplace import access
 from marketplace.access import allow
 from marketplace.errors import DomainError
-from marketplace.partners import services
+from marketplace.partners import invitations, services
 from marketplace.partners.forms import InviteForm, PartnerForm
 from marketplace.places.models import Community
-from marketplace.users import services as user_services
 from marketplace.users.models import PartnerInvite, RoleGrant, User
 
 bp = Blueprint("partners", __name__, url_prefix="/partners")
@@ -53,7 +52,7 @@ def show(partner_id):
     form = InviteForm()
     link = None
     if form.validate_on_submit():
-        token = user_services.invite_partner_staff(current_user, partner.id, form.note.data)
+        token = invitations.invite_partner_staff(current_user, partner.id, form.note.data)
         link = url_for("users.join_partner", token=token, _external=True)
         form.note.data = ""
     staff = (

@@ -11,7 +11,6 @@ import secrets
 import unicodedata
 from datetime import date, datetime
 
-import peewee as pw
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
@@ -187,51 +186,6 @@ def book(resident, item_id: int, description: str, preferred_date: date | None =
 
 def workdays_today() -> date:
     return datetime.now(workdays.local_zone()).date()
-
-
-# ---- the job board -----------------------------------------------------------------------------
-
-
-# The job board's order, soonest deadline first, for the pages and the API alike. The (state,
-# due_at) index serves it: the board reads open requests in this order and stops after a page,
-# so a page costs the same whether the street has a thousand requests or a hundred thousand.
-JOB_BOARD_ORDER = ((ServiceRequest.due_at, "asc"), (ServiceRequest.id, "asc"))
-
-
-def job_board(user, category_id: int | None = None, grid_id: int | None = None):
-    """Open requests this volunteer or partner may take, in JOB_BOARD_ORDER. Unbounded: callers
-    take one page of it (marketplace.pagination.paginate)."""
-    from marketplace.menu.models import Category
-    from marketplace.places.models import Building, Household
-
-    fulfilments, skills = [], None
-    if access.scope_of(user).partners:
-        fulfilments += ["partner", "either"]
-    if access.has_role(user, "volunteer"):
-        fulfilments += ["volunteer", "either"]
-        skills = VolunteerSkill.select(VolunteerSkill.category).where(VolunteerSkill.user == user.id)
-    query = (
-        ServiceRequest.select(ServiceRequest, ServiceItem, Category, Household, Building)
-        .join(ServiceItem).join(Category).switch(ServiceRequest)
-        .join(Household).join(Building)
-        .where(ServiceRequest.state == "open", ServiceItem.fulfilment.in_(fulfilments or ["none"]),
-               ServiceRequest.resident != user.id)
-    )
-    if skills is not None and not access.scope_of(user).partners:
-        query = query.where(ServiceItem.category.in_(skills))
-    if category_id:
-        query = query.where(ServiceItem.category == category_id)
-    if grid_id:
-        query = query.where(Building.grid == grid_id)
-    return query.order_by(*(column.asc() if way == "asc" else column.desc() for column, way in JOB_BOARD_ORDER))
-
-
-def my_jobs(user):
-    partners = access.scope_of(user).partners
-    mine = ServiceRequest.claimer == user.id
-    if partners:
-        mine = mine | ServiceRequest.claimer_partner.in_(partners)
-    return ServiceRequest.select().where(mine).order_by(ServiceRequest.state != "claimed", ServiceRequest.due_at.desc())
 
 
 # ---- transitions -------------------------------------------------------------------------------
@@ -485,20 +439,3 @@ def sweep() -> int:
         if auto_confirm_if_due(req).state == "confirmed":
             count += 1
     return count
-
-
-# ---- ratings -----------------------------------------------------------------------------------
-
-
-def provider_rating(user=None, partner_id: int | None = None) -> tuple[float | None, int]:
-    """(average stars, number of ratings) for a volunteer or a partner."""
-    where = (ServiceRequest.claimer_partner == partner_id) if partner_id else (
-        (ServiceRequest.claimer == user.id) & ServiceRequest.claimer_partner.is_null()
-    )
-    row = (
-        ServiceRequest.select(pw.fn.AVG(ServiceRequest.rating).alias("avg"), pw.fn.COUNT(ServiceRequest.rating).alias("n"))
-        .where(where, ServiceRequest.rating.is_null(False))
-        .dicts()
-        .get()
-    )
-    return (round(float(row["avg"]), 1) if row["avg"] is not None else None), row["n"]

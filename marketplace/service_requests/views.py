@@ -30,6 +30,7 @@ from marketplace.menu.models import Category, ServiceItem
 from marketplace.pagination import InvalidCursor, paginate
 from marketplace.places.models import Grid
 from marketplace.qr import qr_svg
+from marketplace.service_requests import jobs as open_jobs
 from marketplace.service_requests import services
 from marketplace.service_requests.forms import (
     PERIOD_LABELS,
@@ -152,7 +153,7 @@ def show(request_id):
         contact=services.reveal_contact(current_user, req), actions=services.available_actions(current_user, req),
         code_qr=qr_svg(finish_url, _("On-site confirmation code")) if services.shows_onsite_code(current_user, req)
         else None,
-        rating=services.provider_rating(req.claimer, req.claimer_partner_id) if req.claimer_id else (None, 0),
+        rating=open_jobs.provider_rating(req.claimer, req.claimer_partner_id) if req.claimer_id else (None, 0),
         button_form=EmptyForm(), reason_form=ReasonForm(formdata=None), rating_form=RatingForm(formdata=None),
         note_form=NoteForm(formdata=None), code_form=CodeForm(formdata=None),
         escalate_form=EscalateForm(formdata=None), resolve_form=ResolveForm(formdata=None),
@@ -216,15 +217,15 @@ def board():
     form.validate()
     category, grid = form.category.data or None, form.grid.data or None
     # One page at a time, after the last job of the page before (the same cursor as the API's).
-    query, after, status = services.job_board(current_user, category, grid), request.args.get("after") or None, 200
+    query, after, status = open_jobs.job_board(current_user, category, grid), request.args.get("after") or None, 200
     try:
-        jobs, next_cursor = paginate(query, services.JOB_BOARD_ORDER, after, JOBS_PER_PAGE)
+        jobs, next_cursor = paginate(query, open_jobs.JOB_BOARD_ORDER, after, JOBS_PER_PAGE)
     except InvalidCursor as error:  # an edited link: say so, and show the first page
         flash(error.message, "error")
         after, status = None, 400
-        jobs, next_cursor = paginate(query, services.JOB_BOARD_ORDER, None, JOBS_PER_PAGE)
+        jobs, next_cursor = paginate(query, open_jobs.JOB_BOARD_ORDER, None, JOBS_PER_PAGE)
     partners = access.scope_of(current_user).partners
-    stars = services.provider_rating(current_user, partners[0] if partners else None)
+    stars = open_jobs.provider_rating(current_user, partners[0] if partners else None)
     return render_template("service_requests/board.html", jobs=jobs, form=form, button_form=EmptyForm(), stars=stars,
                            filters={"category": category, "grid": grid}, next_cursor=next_cursor,
                            first_page=after is None), status
@@ -233,7 +234,7 @@ def board():
 @bp.route("/jobs/mine")
 @allow(PROVIDERS)
 def my_jobs():
-    return render_template("service_requests/my_jobs.html", jobs=services.my_jobs(current_user))
+    return render_template("service_requests/my_jobs.html", jobs=open_jobs.my_jobs(current_user))
 
 
 @bp.route("/jobs/<int:request_id>/claim", methods=["POST"])

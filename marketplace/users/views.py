@@ -13,6 +13,7 @@ from marketplace.extensions import limiter, phone_in_form, signed_in_user
 from marketplace.forms import EmptyForm
 from marketplace.i18n import normalize
 from marketplace.menu.models import Category
+from marketplace.partners import invitations
 from marketplace.places.models import Building, Community, Grid, Household
 from marketplace.users import services
 from marketplace.users.forms import (
@@ -261,13 +262,13 @@ def volunteer():
 @allow(SIGNED_IN)
 def join_partner(token):
     try:
-        invite = services.find_invite(token)
+        invite = invitations.find_invite(token)
     except DomainError as error:
         return render_template("errors/error.html", code=error.status, message=error.message), error.status
     form = EmptyForm()
     if form.validate_on_submit():
         try:
-            partner = services.accept_invite(current_user, token)
+            partner = invitations.accept_invite(current_user, token)
         except DomainError as error:
             flash(error.message, "error")
         else:

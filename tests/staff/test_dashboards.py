@@ -18,6 +18,7 @@ from marketplace.events.models import Attendance, Event
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import Account, Transfer
 from marketplace.menu.models import Category, ServiceItem
+from marketplace.partners import invitations
 from marketplace.places.models import Building, Community, Grid, Household
 from marketplace.service_requests.models import ServiceRequest
 from marketplace.shop.models import Offer
@@ -426,9 +427,8 @@ def test_every_queue_item_can_be_acted_on_from_the_queue(app, seeded):
         app.config["ADJUSTMENT_APPROVAL_THRESHOLD"] = 0
         adjustments.request_adjustment(person(DEMO_PHONES["admin"]), ledger.user_account(zhang).id,
                                                     "credit", 5, "帮忙搬家")
-        from marketplace.users import services as user_services
 
-        user_services.invite_partner_staff(person(DEMO_PHONES["community_admin"]),
+        invitations.invite_partner_staff(person(DEMO_PHONES["community_admin"]),
                                            Offer.get(Offer.partner.is_null(False)).partner_id, "新店员")
         invite = PartnerInvite.select().order_by(PartnerInvite.id.desc()).get()
     client = signed_in(app, "community_admin")

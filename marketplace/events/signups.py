@@ -1,0 +1,68 @@
+"""Signing up for an event, with a waiting list that moves up when a place frees."""
+
+from datetime import datetime
+
+from flask_babel import gettext as _
+
+from marketplace import access
+from marketplace.db import db
+from marketplace.errors import DomainError
+from marketplace.events.models import Attendance, Event, Signup
+from marketplace.events.organising import _lock_event, _promote_waitlist
+from marketplace.events.timing import _now
+
+# ---- signing up ----------------------------------------------------------------------------
+
+
+def sign_up(user, event_id: int, now: datetime | None = None) -> Signup:
+    """A place if one is free, otherwise the end of the waiting list. Signing up again is harmless."""
+    now = _now(now)
+    if not access.has_role(user, "volunteer"):
+        raise DomainError(_("Only volunteers can sign up. You can apply to be a volunteer on your account page."),
+                          status=403, code="volunteers_only")
+    with db.atomic():
+        event = _lock_event(event_id)
+        if event is None or event.status == "draft":
+            raise DomainError(_("This event was not found."), status=404, code="not_found")
+        if event.status == "cancelled":
+            raise DomainError(_("This event was cancelled."), status=409, code="event_cancelled")
+        if event.ends_at <= now:
+            raise DomainError(_("This event is over."), status=409, code="event_over")
+        signup = Signup.get_or_none(Signup.event == event.id, Signup.user == user.id)
+        if signup is not None and signup.status != "cancelled":
+            return signup
+        has_place = Event.update(taken=Event.taken + 1).where(
+            Event.id == event.id, Event.taken < Event.capacity
+        ).execute() == 1
+        status = "confirmed" if has_place else "waitlisted"
+        if signup is None:
+            signup = Signup.create(event=event, user=user, status=status, queued_at=now, created_at=now, updated_at=now)
+        else:
+            Signup.update(status=status, queued_at=now, updated_at=now).where(Signup.id == signup.id).execute()
+    return Signup.get_by_id(signup.id)
+
+
+def cancel_signup(user, event_id: int, now: datetime | None = None) -> list[Signup]:
+    """Give one's place back; the first person waiting gets it. Returns who was moved up."""
+    now = _now(now)
+    with db.atomic():
+        event = _lock_event(event_id)
+        if event is None or event.status == "draft":
+            raise DomainError(_("This event was not found."), status=404, code="not_found")
+        signup = Signup.get_or_none(Signup.event == event.id, Signup.user == user.id)
+        if signup is None or signup.status == "cancelled":
+            raise DomainError(_("You are not signed up for this event."), status=409, code="not_signed_up")
+        if Attendance.select().where(Attendance.event == event.id, Attendance.user == user.id).exists():
+            raise DomainError(_("You have already checked in at this event."), status=409, code="already_checked_in")
+        Signup.update(status="cancelled", updated_at=now).where(Signup.id == signup.id).execute()
+        if signup.status != "confirmed":
+            return []
+        Event.update(taken=Event.taken - 1).where(Event.id == event.id).execute()
+        return _promote_waitlist(Event.get_by_id(event.id), now)
+
+
+def waitlist_position(signup: Signup) -> int:
+    return Signup.select().where(
+        Signup.event == signup.event_id, Signup.status == "waitlisted",
+        (Signup.queued_at < signup.queued_at) | ((Signup.queued_at == signup.queued_at) & (Signup.id <= signup.id)),
+    ).count()

@@ -1,0 +1,79 @@
+"""The job board: the open jobs a volunteer or a partner may take, their own jobs, and their stars."""
+
+
+
+import peewee as pw
+
+from marketplace import access
+from marketplace.menu.models import ServiceItem
+from marketplace.service_requests.models import ServiceRequest
+from marketplace.users.models import VolunteerSkill
+
+AUTO_CONFIRM_WORKING_DAYS = 3
+ONSITE_CODE_ATTEMPTS = 5
+ESCALATION_FEEDBACK_DAYS = 5
+MAJOR_MATTER_EXPLANATION_DAYS = 10
+PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+PHOTO_MAX_PIXELS = 40_000_000
+
+
+# ---- the job board -----------------------------------------------------------------------------
+
+
+# The job board's order, soonest deadline first, for the pages and the API alike. The (state,
+# due_at) index serves it: the board reads open requests in this order and stops after a page,
+# so a page costs the same whether the street has a thousand requests or a hundred thousand.
+JOB_BOARD_ORDER = ((ServiceRequest.due_at, "asc"), (ServiceRequest.id, "asc"))
+
+
+def job_board(user, category_id: int | None = None, grid_id: int | None = None):
+    """Open requests this volunteer or partner may take, in JOB_BOARD_ORDER. Unbounded: callers
+    take one page of it (marketplace.pagination.paginate)."""
+    from marketplace.menu.models import Category
+    from marketplace.places.models import Building, Household
+
+    fulfilments, skills = [], None
+    if access.scope_of(user).partners:
+        fulfilments += ["partner", "either"]
+    if access.has_role(user, "volunteer"):
+        fulfilments += ["volunteer", "either"]
+        skills = VolunteerSkill.select(VolunteerSkill.category).where(VolunteerSkill.user == user.id)
+    query = (
+        ServiceRequest.select(ServiceRequest, ServiceItem, Category, Household, Building)
+        .join(ServiceItem).join(Category).switch(ServiceRequest)
+        .join(Household).join(Building)
+        .where(ServiceRequest.state == "open", ServiceItem.fulfilment.in_(fulfilments or ["none"]),
+               ServiceRequest.resident != user.id)
+    )
+    if skills is not None and not access.scope_of(user).partners:
+        query = query.where(ServiceItem.category.in_(skills))
+    if category_id:
+        query = query.where(ServiceItem.category == category_id)
+    if grid_id:
+        query = query.where(Building.grid == grid_id)
+    return query.order_by(*(column.asc() if way == "asc" else column.desc() for column, way in JOB_BOARD_ORDER))
+
+
+def my_jobs(user):
+    partners = access.scope_of(user).partners
+    mine = ServiceRequest.claimer == user.id
+    if partners:
+        mine = mine | ServiceRequest.claimer_partner.in_(partners)
+    return ServiceRequest.select().where(mine).order_by(ServiceRequest.state != "claimed", ServiceRequest.due_at.desc())
+
+
+# ---- ratings -----------------------------------------------------------------------------------
+
+
+def provider_rating(user=None, partner_id: int | None = None) -> tuple[float | None, int]:
+    """(average stars, number of ratings) for a volunteer or a partner."""
+    where = (ServiceRequest.claimer_partner == partner_id) if partner_id else (
+        (ServiceRequest.claimer == user.id) & ServiceRequest.claimer_partner.is_null()
+    )
+    row = (
+        ServiceRequest.select(pw.fn.AVG(ServiceRequest.rating).alias("avg"), pw.fn.COUNT(ServiceRequest.rating).alias("n"))
+        .where(where, ServiceRequest.rating.is_null(False))
+        .dicts()
+        .get()
+    )
+    return (round(float(row["avg"]), 1) if row["avg"] is not None else None), row["n"]
