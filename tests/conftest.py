@@ -54,8 +54,14 @@ def database_url_for(config, folder) -> str:
         url = os.environ.get("TEST_DATABASE_URL")
         if not url:
             pytest.fail("--db=postgres needs TEST_DATABASE_URL")
-        return _with_database_name(url, _database_name(url) + "_case")
+        return _with_database_name(url, f"{_database_name(url)}_{_worker()}case")
     return f"sqlite:///{folder / 'test.db'}"
+
+
+def _worker() -> str:
+    """Each pytest-xdist worker ("gw0_", "gw1_") has PostgreSQL databases of its own; "" without xdist."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"{name}_" if name else ""
 
 
 def _database_name(url: str) -> str:
@@ -96,7 +102,7 @@ def _template_for(database_url: str) -> str:
     if kind not in _TEMPLATES:
         folder = tempfile.mkdtemp(prefix="marketplace-template-")
         if kind == "postgres":
-            name = _database_name(database_url).removesuffix("_case") + "_template"
+            name = f"{_database_name(database_url).removesuffix(f'_{_worker()}case')}_{_worker()}template"
             url = _with_database_name(database_url, name)
             _maintenance(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
         else:

@@ -476,14 +476,14 @@ def test_events_out_of_scope_are_not_found(ctx):
     draft = make_event(community_code=JINXIU, organiser=staff("admin"), publish=False)
     here = make_event()
     for role in ("community_admin", "grid_admin", "building_head"):
-        person = staff(role)
-        assert services.get_managed(person, here.id).id == here.id  # all of 北苑家园's staff help at its events
-        for call in (lambda p=person: services.get_managed(p, elsewhere.id),
-                     lambda p=person: services.kiosk_code(p, elsewhere.id, "in", now=at(5)),
-                     lambda p=person: services.check_with_badge(p, elsewhere.id, "1-AAAAAAAAAA", "in", now=at(5)),
-                     lambda p=person: services.reissue_poster(p, elsewhere.id),
-                     lambda p=person: services.get_event(p, draft.id),
-                     lambda p=person: services.publish_event(p, draft.id)):
+        helper = staff(role)
+        assert services.get_managed(helper, here.id).id == here.id  # all of 北苑家园's staff help at its events
+        for call in (lambda p=helper: services.get_managed(p, elsewhere.id),
+                     lambda p=helper: services.kiosk_code(p, elsewhere.id, "in", now=at(5)),
+                     lambda p=helper: services.check_with_badge(p, elsewhere.id, "1-AAAAAAAAAA", "in", now=at(5)),
+                     lambda p=helper: services.reissue_poster(p, elsewhere.id),
+                     lambda p=helper: services.get_event(p, draft.id),
+                     lambda p=helper: services.publish_event(p, draft.id)):
             with pytest.raises(DomainError, match="not found") as error:
                 call()
             assert error.value.status == 404
