@@ -12,6 +12,7 @@ from marketplace.cli import requests_sweep_command
 from marketplace.errors import DomainError
 from marketplace.ledger import services as ledger
 from marketplace.menu.models import ServiceItem
+from marketplace.service_requests import jobs as open_jobs
 from marketplace.service_requests import services
 from marketplace.service_requests.models import RequestEvent, ServiceRequest
 from marketplace.service_requests.transitions import ACTIONS, TRANSITIONS
@@ -201,7 +202,7 @@ def test_rating_once_between_one_and_five_and_shown_as_the_providers_average(ctx
     services.rate(p["resident"], second.id, 4)
     with pytest.raises(DomainError, match="already rated"):
         services.rate(p["resident"], first.id, 1)
-    assert services.provider_rating(partner_id=first.claimer_partner_id) == (4.5, 2)
+    assert open_jobs.provider_rating(partner_id=first.claimer_partner_id) == (4.5, 2)
 
 
 # ---- booking, the board, deadlines ----------------------------------------------------------
@@ -240,8 +241,8 @@ def test_job_board_matches_skills_and_fulfilment(ctx):
     phone_help = new_request("smartphone_basics")  # volunteer, digital_help: the volunteer's skill
     tutoring = new_request("homework_tutoring")  # volunteer, but not the volunteer's skill
     plumbing = new_request("plumbing_electrical")  # partner only
-    volunteer_board = {r.id for r in services.job_board(p["volunteer"])}
-    partner_board = {r.id for r in services.job_board(p["partner_staff"])}
+    volunteer_board = {r.id for r in open_jobs.job_board(p["volunteer"])}
+    partner_board = {r.id for r in open_jobs.job_board(p["partner_staff"])}
     assert phone_help.id in volunteer_board and tutoring.id not in volunteer_board and plumbing.id not in volunteer_board
     assert plumbing.id in partner_board and phone_help.id not in partner_board
     with pytest.raises(DomainError, match="other skills"):

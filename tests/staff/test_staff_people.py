@@ -7,6 +7,7 @@ import pytest
 
 from marketplace import access
 from marketplace.audit import AuditLog
+from marketplace.errors import DomainError
 from marketplace.places.models import Building, Community, Grid, Household
 from marketplace.users import services
 from marketplace.users.models import LoginSession, RoleGrant, User
@@ -200,9 +201,9 @@ def test_the_last_administrator_is_never_removed_even_by_a_racing_colleague(app)
         second_grant = RoleGrant.get(RoleGrant.user == second.id, RoleGrant.role == "admin")
         assert "admin" in access.roles(first)  # what `first` was when their request began
         RoleGrant.delete().where(RoleGrant.user == first.id, RoleGrant.role == "admin").execute()  # `second` won the race
-        with pytest.raises(services.DomainError, match="at least one administrator"):
+        with pytest.raises(DomainError, match="at least one administrator"):
             services.revoke_role(first, second.id, second_grant.id)
-        with pytest.raises(services.DomainError, match="at least one administrator"):
+        with pytest.raises(DomainError, match="at least one administrator"):
             services.set_account_active(first, second.id, False)
         assert RoleGrant.select().where(RoleGrant.role == "admin").count() == 1
         assert User.get_by_id(second.id).active
@@ -240,7 +241,7 @@ def test_administrators_removing_each_other_at_once_leave_one(app):
             try:
                 services.revoke_role(actor, target.id, grants[target.id])
                 outcomes.append("revoked")
-            except services.DomainError as error:
+            except DomainError as error:
                 outcomes.append(error.message)
             finally:
                 db.close()
