@@ -37,10 +37,12 @@ seed: migrate
 run: seed
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set, spread over
+# TEST_WORKERS processes (pytest-xdist; each has its own copy of the demo database).
+TEST_WORKERS ?= 2
 test: install-dev
-	$(PY) -m pytest -q
-	if [ -n "$$TEST_DATABASE_URL" ]; then $(PY) -m pytest -q --db=postgres; fi
+	$(PY) -m pytest -q -n $(TEST_WORKERS)
+	if [ -n "$$TEST_DATABASE_URL" ]; then $(PY) -m pytest -q -n $(TEST_WORKERS) --db=postgres; fi
 
 # Style, then the architecture: the import contracts in pyproject.toml ([tool.importlinter]).
 lint: install-dev
