@@ -9,6 +9,7 @@ from marketplace.access import allow
 from marketplace.audit import search as audit_search
 from marketplace.audit.chain import AuditLog
 from marketplace.audit.forms import AuditSearchForm
+from marketplace.forms import choices_of
 from marketplace.web import csv_response, page_number
 from marketplace.workdays.calendar import parse_day
 
@@ -17,10 +18,10 @@ bp = Blueprint("audit", __name__, url_prefix="/staff")  # the back office's addr
 
 def _filters() -> tuple[AuditSearchForm, audit_search.Filters]:
     form = AuditSearchForm(request.args)
-    form.object_type.choices = [("", _("Anything"))] + [
+    form.object_type.choices = choices_of([("", _("Anything"))] + [
         (key, str(label)) for key, label in audit_search.OBJECT_LABELS.items()
-    ]
-    form.area.choices = [("", _("All areas"))] + [(key, str(label)) for key, label in audit_search.AREA_LABELS.items()]
+    ])
+    form.area.choices = choices_of([("", _("All areas"))] + [(key, str(label)) for key, label in audit_search.AREA_LABELS.items()])
     form.validate()
     filters = audit_search.Filters(actor=(form.actor.data or "")[:50])
     if form.object_type.data in audit_search.OBJECT_LABELS:

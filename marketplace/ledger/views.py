@@ -35,7 +35,7 @@ SETTLEMENT_READERS = ("community_admin", "street_officer")
 
 @bp.app_context_processor
 def _ledger_helpers():
-    return {"kind_labels": KIND_LABELS}
+    return {"transfer_kind_labels": KIND_LABELS, "transfer_memo": statements.memo_text}
 
 
 def _viewable_account(account_id: int) -> Account:
@@ -101,7 +101,7 @@ def export(account_id):
         [_("Time"), _("Kind"), _("With"), _("Note"), _("Points"), _("Balance after")],
         (
             [format_datetime(t.created_at, "yyyy-MM-dd HH:mm"), str(KIND_LABELS[t.kind]),
-             labels.get(statements.counterparty(t, account), ""), t.memo, t.signed, t.running]
+             labels.get(statements.counterparty(t, account), ""), statements.memo_text(t), t.signed, t.running]
             for t in rows
         ),
     )

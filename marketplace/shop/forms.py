@@ -3,6 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from marketplace.forms import choices_of
+
 CATEGORY_LABELS = {
     "daily_goods": _l("Daily goods"),
     "food": _l("Food"),
@@ -29,7 +31,7 @@ class ScanForm(FlaskForm):
 class OfferForm(FlaskForm):
     title = StringField(_l("Title"), validators=[InputRequired(_l("Please give the offer a title.")), Length(max=100)])
     description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
-    category = SelectField(_l("Category"), choices=[(k, v) for k, v in CATEGORY_LABELS.items() if k != "second_hand"])
+    category = SelectField(_l("Category"), choices=choices_of((k, v) for k, v in CATEGORY_LABELS.items() if k != "second_hand"))
     price = IntegerField(
         _l("Price in points"),
         validators=[InputRequired(_l("Please give the price.")), NumberRange(1, 100000, _l("The price must be 1 to 100000 points."))],

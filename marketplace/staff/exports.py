@@ -63,7 +63,7 @@ def request_csv(rows, filename: str):
 
     return csv_response(filename, header, (
         [r.id, r.item.name, r.item.category.name, r.household.building.grid.community.name,
-         r.household.building.grid.name, r.household.building.name, r.household.unit, state_label(r.state),
+         r.household.building.grid.name, r.household.building.name, r.household.unit, state_label(r.state, False),
          _when(r.created_at), _when(r.due_at), _when(r.done_at), on_time(r), r.rating or "", r.escalated_to,
          _when(r.feedback_due_at)]
         for r in rows
