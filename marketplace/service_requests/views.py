@@ -2,7 +2,6 @@
 on-site finishing (volunteers and partners), and the staff's overview in their scope."""
 
 from collections.abc import Mapping
-from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -21,7 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from marketplace import access
+from marketplace import access, workdays
 from marketplace.access import SIGNED_IN, STAFF, allow
 from marketplace.errors import DomainError
 from marketplace.extensions import limiter
@@ -87,7 +86,7 @@ def deadline(moment):
         return ""
     formatted = g.setdefault("_deadlines", {})
     if moment not in formatted:
-        formatted[moment] = format_date(moment - timedelta(seconds=1), "medium")
+        formatted[moment] = format_date(workdays.due_day(moment), "medium")
     return formatted[moment]
 
 

@@ -1,8 +1,11 @@
+from datetime import date, datetime, timedelta
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from marketplace import workdays
 from marketplace.forms import choices_of
 
 CATEGORY_LABELS = {
@@ -52,6 +55,13 @@ class OfferForm(FlaskForm):
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
 
 
+LISTING_DAYS = 30
+
+
+def _local_today() -> date:
+    return datetime.now(workdays.local_zone()).date()
+
+
 class ListingForm(OfferForm):
     """A resident's second-hand item: no category to choose, usually one of it."""
 
@@ -61,4 +71,10 @@ class ListingForm(OfferForm):
         default=1,
         validators=[InputRequired(_l("Please give the number.")), NumberRange(1, 100, _l("The number must be 1 to 100."))],
     )
+    # Filled in for the seller: on sale from today for a month (most sell within days).
+    valid_from = DateField(_l("First valid day"), default=_local_today,
+                           validators=[InputRequired(_l("Please give the first valid day."))])
+    valid_until = DateField(_l("Last valid day"), default=lambda: _local_today() + timedelta(days=LISTING_DAYS),
+                            description=_l("Filled in for you: a month from today. Change it if you like."),
+                            validators=[InputRequired(_l("Please give the last valid day."))])
     per_person_limit = None

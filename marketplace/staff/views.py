@@ -42,6 +42,7 @@ def queue():
         items=items,
         counts=counts,
         adjustment_labels=statements.account_labels([a.account_id for a in items.get("adjustments", [])]),
+        volunteer_skills=queues.skills_of(items.get("volunteers", [])),
         missing_year=workday_calendar.next_year_missing() if editor else None,
         now=utcnow(),
         button_form=EmptyForm(),
