@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
+# Where `make run` serves: `make run PORT=8080 HOST=0.0.0.0` (0.0.0.0 lets phones on the same network in).
+HOST ?= 127.0.0.1
+PORT ?= 5000
 
 .PHONY: install install-dev run test lint migrate seed clean translations extract-translations bench
 
@@ -35,7 +38,7 @@ seed: migrate
 	$(FLASK) seed-demo
 
 run: seed
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set, spread over
 # TEST_WORKERS processes (pytest-xdist; each has its own copy of the demo database).

@@ -64,11 +64,13 @@ def create_admin_command(phone, name, password):
 
 
 @click.command("seed-demo")
-def seed_demo_command():
+@click.option("--language", type=click.Choice(["zh_Hans", "en"]), default=None,
+              help="The language of the demo's events, offers and notes (default: DEFAULT_LANGUAGE).")
+def seed_demo_command(language):
     """Load the demo community (idempotent): map, menu, partners and one account per role."""
     from marketplace.demo import DEMO_PASSWORD, load_demo
 
-    logins = load_demo()
+    logins = load_demo(language)
     click.echo(f"Demo community loaded for {current_app.config['COMMUNITY_NAME']}. Logins (password {DEMO_PASSWORD}):")
     for phone, name, role in logins:
         click.echo(f"  {phone}  {role:<17} {name}")

@@ -19,9 +19,9 @@ from marketplace.users.models import ResidencyApplication, RoleGrant, User, Volu
 DEMO_PASSWORD = "beiyuan-demo-2026"
 
 PARTNERS = [
-    ("北苑五金维修店", "家电、水电和门锁维修 / Appliance, plumbing and lock repairs", "010-84801234", "北苑路12号"),
-    ("洁家家政服务公司", "家庭保洁与深度清洁 / Household and deep cleaning", "010-84805678", "北苑路36号"),
-    ("邻里生鲜便利店", "生鲜与日用品 / Groceries and daily goods", "010-84809012", "北苑家园底商3号"),
+    ("北苑五金维修店", ("家电、水电和门锁维修", "Appliance, plumbing and lock repairs"), "010-84801234", "北苑路12号"),
+    ("洁家家政服务公司", ("家庭保洁与深度清洁", "Household and deep cleaning"), "010-84805678", "北苑路36号"),
+    ("邻里生鲜便利店", ("生鲜与日用品", "Groceries and daily goods"), "010-84809012", "北苑家园底商3号"),
 ]
 
 # (phone, name, role, scope kind, scope code)
@@ -74,7 +74,21 @@ def _residency(user: User, household: Household, status: str) -> None:
         _grant(user, "resident", household=household)
 
 
-def load_demo() -> list[tuple[str, str, str]]:
+def demo_language(language: str | None = None) -> str:
+    """The demo's words are in one language, as real data would be: the one asked for, else the
+    site's default (DEFAULT_LANGUAGE)."""
+    from flask import current_app
+
+    return "en" if (language or current_app.config["BABEL_DEFAULT_LOCALE"]) == "en" else "zh_Hans"
+
+
+def in_language(words: tuple[str, str], language: str) -> str:
+    """(Chinese, English) -> the one for `language`."""
+    return words[1] if language == "en" else words[0]
+
+
+def load_demo(language: str | None = None) -> list[tuple[str, str, str]]:
+    language = demo_language(language)
     load_map()
     load_menu()
     with db.atomic():
@@ -82,7 +96,7 @@ def load_demo() -> list[tuple[str, str, str]]:
         for name, business, phone, address in PARTNERS:
             partner, _created = PartnerEnterprise.get_or_create(
                 name=name,
-                defaults={"community": community, "business": business, "contact_phone": phone, "address": address},
+                defaults={"community": community, "business": in_language(business, language), "contact_phone": phone, "address": address},
             )
             ledger.partner_account(partner)
         logins = []
@@ -94,7 +108,7 @@ def load_demo() -> list[tuple[str, str, str]]:
                 _residency(user, household, "pending" if role == "pending_resident" else "verified")
                 if role == "volunteer":
                     if not VolunteerApplication.select().where(VolunteerApplication.user == user.id).exists():
-                        VolunteerApplication.create(user=user, community=community, availability="周末全天 / weekends", status="verified")
+                        VolunteerApplication.create(user=user, community=community, availability=in_language(("周末全天", "weekends"), language), status="verified")
                     for category in Category.select().where(Category.code.in_(["digital_help", "elderly_care", "errands"])):
                         VolunteerSkill.insert(user=user, category=category).on_conflict_ignore().execute()
                     _grant(user, "volunteer", community=community)
@@ -110,31 +124,31 @@ def load_demo() -> list[tuple[str, str, str]]:
                 _grant(user, role, partner=PartnerEnterprise.get(PartnerEnterprise.name == code))
             else:
                 _grant(user, role)
-    _load_points_and_offers(community)
-    load_demo_events()
+    _load_points_and_offers(community, language)
+    load_demo_events(language)
     return logins
 
 
 # Points members earned before the demo starts, and what the shops offer for them.
 # Each award has a fixed idempotency key, so loading the demo again moves nothing.
 DEMO_AWARDS = [
-    ("13900000003", 180, "earn_event", "志愿巡逻 12 小时 / 12 h of patrols"),
-    ("13900000001", 60, "earn_event", "亲子跳蚤市场帮忙 / helped at the flea market"),
-    ("13900000002", 40, "earn_event", "反诈讲座志愿者 / anti-fraud lecture volunteer"),
+    ("13900000003", 180, "earn_event", ("志愿巡逻 12 小时", "12 h of patrols")),
+    ("13900000001", 60, "earn_event", ("亲子跳蚤市场帮忙", "helped at the flea market")),
+    ("13900000002", 40, "earn_event", ("反诈讲座志愿者", "anti-fraud lecture volunteer")),
 ]
 
 DEMO_OFFERS = [
     # shop (partner name or None for the flea market), title, category, price, stock, per-person limit
-    ("北苑五金维修店", "免费磨刀一次 / One free knife sharpening", "services", 20, 40, 2),
-    ("北苑五金维修店", "水龙头更换工时费全免 / Tap replacement labour free", "services", 50, 10, 1),
-    ("洁家家政服务公司", "油烟机清洗八折 / 20% off a range hood clean", "services", 80, 20, 1),
-    ("邻里生鲜便利店", "新鲜鸡蛋一盒 / A box of fresh eggs", "food", 30, 50, 2),
-    ("邻里生鲜便利店", "环保购物袋 / Reusable shopping bag", "daily_goods", 10, 100, None),
-    (None, "儿童绘本（二手，九成新）/ Picture books, gently used", "culture", 15, 5, 1),
+    ("北苑五金维修店", ("免费磨刀一次", "One free knife sharpening"), "services", 20, 40, 2),
+    ("北苑五金维修店", ("水龙头更换工时费全免", "Tap replacement labour free"), "services", 50, 10, 1),
+    ("洁家家政服务公司", ("油烟机清洗八折", "20% off a range hood clean"), "services", 80, 20, 1),
+    ("邻里生鲜便利店", ("新鲜鸡蛋一盒", "A box of fresh eggs"), "food", 30, 50, 2),
+    ("邻里生鲜便利店", ("环保购物袋", "Reusable shopping bag"), "daily_goods", 10, 100, None),
+    (None, ("儿童绘本（二手，九成新）", "Picture books, gently used"), "culture", 15, 5, 1),
 ]
 
 
-def _load_points_and_offers(community: Community) -> None:
+def _load_points_and_offers(community: Community, language: str) -> None:
     from datetime import date
 
     from marketplace.shop.models import Offer
@@ -142,8 +156,9 @@ def _load_points_and_offers(community: Community) -> None:
     admin = User.get(User.phone == PEOPLE[0][0])
     for phone, amount, kind, memo in DEMO_AWARDS:
         user = User.get(User.phone == phone)
-        ledger.award(admin, user, amount, kind, "demo", f"demo:award:{phone}", memo=memo)
+        ledger.award(admin, user, amount, kind, "demo", f"demo:award:{phone}", memo=in_language(memo, language))
     for shop, title, category, price, stock, limit in DEMO_OFFERS:
+        title = in_language(title, language)
         partner = PartnerEnterprise.get(PartnerEnterprise.name == shop) if shop else None
         if Offer.select().where(Offer.title == title).exists():
             continue

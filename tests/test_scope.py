@@ -27,7 +27,7 @@ from tests.api.test_api_helpers import ApiClient, make_token
 from tests.conftest import DEMO_PHONES, csrf_token
 
 EN = {"Accept-Language": "en"}
-SERVICE_DAY = "社区服务日 / Community service day"  # a demo event of 北苑家园, under way now
+SERVICE_DAY = "社区服务日"  # a demo event of 北苑家园, under way now
 DOOR_HELPERS = ("building_head", "grid_admin")
 
 

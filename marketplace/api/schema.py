@@ -170,7 +170,7 @@ def _form_field_schema(field) -> tuple[dict, bool]:
     elif isinstance(field, wtf.DateField):
         schema = {"type": "string", "format": "date"}
     elif isinstance(field, wtf.SelectField | wtf.RadioField):
-        values = [value for value, _label in (field.choices or [])]
+        values = [choice.value for choice in (field.choices or [])]  # SelectChoice (marketplace.forms.choices_of)
         schema = {"type": "integer" if all(isinstance(v, int) for v in values) and values else "string"}
         if values:
             schema["enum"] = values

@@ -15,12 +15,12 @@ from marketplace.users.models import User
 # title, kind, place, (days from today, local start hour, hours) or None for "now", capacity,
 # points rule, points, walk-ins, description
 DEMO_EVENTS = [
-    ("夜间安全巡逻 / Evening safety patrol", "patrol", "北苑家园东门 / East gate, Beiyuan Jiayuan", (1, 19, 2), 8,
-     "per_hour", 10, False, "沿小区主干道巡逻，检查消防通道 / Walk the main paths and check the fire lanes."),
-    ("亲子跳蚤市场 / Parent-child flea market", "flea_market", "社区广场 / Community square", ("saturday", 9, 3), 20,
-     "fixed", 30, True, "帮忙摆摊、引导和收尾 / Help set up, guide visitors and tidy up."),
-    ("社区服务日 / Community service day", "service_day", "社区服务中心 / Community service centre", None, 30,
-     "per_hour", 10, True, "为老人测血压、修小家电 / Blood pressure checks and small repairs for elderly neighbours."),
+    (("夜间安全巡逻", "Evening safety patrol"), "patrol", ("北苑家园东门", "East gate, Beiyuan Jiayuan"), (1, 19, 2), 8,
+     "per_hour", 10, False, ("沿小区主干道巡逻，检查消防通道", "Walk the main paths and check the fire lanes.")),
+    (("亲子跳蚤市场", "Parent-child flea market"), "flea_market", ("社区广场", "Community square"), ("saturday", 9, 3), 20,
+     "fixed", 30, True, ("帮忙摆摊、引导和收尾", "Help set up, guide visitors and tidy up.")),
+    (("社区服务日", "Community service day"), "service_day", ("社区服务中心", "Community service centre"), None, 30,
+     "per_hour", 10, True, ("为老人测血压、修小家电", "Blood pressure checks and small repairs for elderly neighbours.")),
 ]
 
 
@@ -37,13 +37,15 @@ def _local_start(when, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start, start + timedelta(hours=hours)
 
 
-def load_demo_events() -> None:
+def load_demo_events(language: str = "zh_Hans") -> None:
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     community = Community.get(Community.code == "beiyuan_jiayuan")
     organiser = User.get(User.phone == "13800000002")
     volunteer = User.get(User.phone == "13900000003")
     with db.atomic():
         for title, kind, place, when, capacity, rule, points, walk_ins, description in DEMO_EVENTS:
+            # in the demo's one language, as real data would be
+            title, place, description = (words[1] if language == "en" else words[0] for words in (title, place, description))
             if Event.select().where(Event.title == title).exists():
                 continue
             starts_at, ends_at = _local_start(when, zone)

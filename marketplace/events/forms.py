@@ -12,6 +12,8 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from marketplace.forms import choices_of
+
 KIND_LABELS = {
     "patrol": _l("Safety patrol"),
     "flea_market": _l("Flea market"),
@@ -45,7 +47,7 @@ def utc_from_input(moment):
 
 class EventForm(FlaskForm):
     title = StringField(_l("Title"), validators=[InputRequired(_l("Please give the event a title.")), Length(max=100)])
-    kind = SelectField(_l("Kind of event"), choices=list(KIND_LABELS.items()))
+    kind = SelectField(_l("Kind of event"), choices=choices_of(KIND_LABELS.items()))
     community_id = SelectField(_l("Community"), coerce=int)
     place = StringField(
         _l("Where"), description=_l("Where volunteers meet, e.g. the gate of building 3."),
@@ -64,7 +66,7 @@ class EventForm(FlaskForm):
         validators=[InputRequired(_l("Please give the number of places.")),
                     NumberRange(1, 10000, _l("The number of places must be 1 to 10000."))],
     )
-    points_rule = SelectField(_l("How points are given"), choices=list(POINTS_RULE_LABELS.items()))
+    points_rule = SelectField(_l("How points are given"), choices=choices_of(POINTS_RULE_LABELS.items()))
     points = IntegerField(
         _l("Points"),
         description=_l("For each hour (counted only within the event's times), or once for taking part."),
@@ -107,7 +109,7 @@ class BadgeForm(FlaskForm):
         validators=[InputRequired(_l("Please enter the badge code.")), Length(max=500)],
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
     )
-    action = SelectField(_l("Record"), choices=[("in", _l("Check-in")), ("out", _l("Check-out"))], default="in")
+    action = SelectField(_l("Record"), choices=choices_of([("in", _l("Check-in")), ("out", _l("Check-out"))]), default="in")
 
 
 class ManualInForm(FlaskForm):

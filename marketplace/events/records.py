@@ -55,12 +55,15 @@ def volunteer_record(volunteer: User, now: datetime | None = None) -> VolunteerR
     minutes = sum(a.minutes or 0 for a in attended)
     thresholds = settings().volunteer_star_hours
     stars = star_level(minutes / 60, thresholds)
-    signups = list(
+    # "Coming up" is what the volunteer has yet to go to: an event they checked in at (under way
+    # or over) is in "not counted yet" or "attended" instead, never in both lists.
+    been = {a.event_id for a in rows}
+    signups = [s for s in (
         Signup.select(Signup, Event).join(Event)
         .where(Signup.user == volunteer.id, Signup.status != "cancelled", Event.ends_at > now,
                Event.status == "published")
         .order_by(Event.starts_at)
-    )
+    ) if s.event_id not in been]
     return VolunteerRecord(
         volunteer, minutes, stars, thresholds[stars] if stars < len(thresholds) else None, attended,
         [a for a in rows if a.state != "out"], signups,

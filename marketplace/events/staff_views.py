@@ -30,7 +30,7 @@ from marketplace.events.forms import (
 )
 from marketplace.events.models import Attendance
 from marketplace.events.views import _act_on_event, _hours, _managed, _or_404, bp
-from marketplace.forms import EmptyForm, ReasonForm
+from marketplace.forms import EmptyForm, ReasonForm, choices_of
 from marketplace.qr import qr_svg
 from marketplace.timeutil import utcnow
 from marketplace.web import attach_error, csv_response, not_found_on_404
@@ -46,7 +46,7 @@ def manage():
 
 def _event_form(form, event=None):
     communities = services.communities_for(current_user)
-    form.community_id.choices = [(c.id, c.name) for c in communities]
+    form.community_id.choices = choices_of([(c.id, c.name) for c in communities])
     return communities
 
 

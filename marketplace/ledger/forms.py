@@ -3,6 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from marketplace.forms import choices_of
+
 KIND_LABELS = {
     "earn_request": _l("Service done"),
     "earn_event": _l("Event hours"),
@@ -18,13 +20,13 @@ class StatementFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    kind = SelectField(_l("Kind"), choices=[("", _l("All kinds"))] + list(KIND_LABELS.items()), validators=[Optional()])
+    kind = SelectField(_l("Kind"), choices=choices_of([("", _l("All kinds"))] + list(KIND_LABELS.items())), validators=[Optional()])
     since = DateField(_l("From"), validators=[Optional()])
     until = DateField(_l("Until"), validators=[Optional()])
 
 
 class AdjustmentForm(FlaskForm):
-    direction = SelectField(_l("Add or take away"), choices=[("credit", _l("Add points")), ("debit", _l("Take points away"))])
+    direction = SelectField(_l("Add or take away"), choices=choices_of([("credit", _l("Add points")), ("debit", _l("Take points away"))]))
     amount = IntegerField(
         _l("Points"),
         validators=[InputRequired(_l("Please give the points.")), NumberRange(1, 1000000, _l("Points must be 1 or more."))],

@@ -42,6 +42,16 @@ def statement(account: Account, kind: str | None = None, since: date | None = No
     return query
 
 
+def memo_text(transfer: Transfer) -> str:
+    """A refund's note is the voucher's closing status ("expired", "cancelled"): said in words."""
+    from flask_babel import gettext as _
+
+    if transfer.kind == "refund":
+        words = {"expired": _("The voucher expired unused"), "cancelled": _("The voucher was cancelled")}
+        return words.get(transfer.memo, transfer.memo)
+    return transfer.memo
+
+
 def counterparty(transfer: Transfer, account: Account) -> int:
     return transfer.debit_id if transfer.credit_id == account.id else transfer.credit_id
 

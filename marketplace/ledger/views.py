@@ -35,7 +35,7 @@ SETTLEMENT_READERS = ("community_admin", "street_officer")
 
 @bp.app_context_processor
 def _ledger_helpers():
-    return {"kind_labels": KIND_LABELS}
+    return {"transfer_kind_labels": KIND_LABELS, "transfer_memo": statements.memo_text}
 
 
 def _viewable_account(account_id: int) -> Account:
@@ -57,7 +57,7 @@ def _local_times(rows) -> dict:
     return times
 
 
-def _statement_page(account: Account):
+def _statement_page(account: Account, shop_accounts=()):
     form = StatementFilterForm(request.args)
     form.validate()
     rows = statements.statement(account, form.kind.data or None, form.since.data, form.until.data)
@@ -65,21 +65,31 @@ def _statement_page(account: Account):
     # One row more than the page shows tells whether there is a next page, without a second query.
     fetched = list(rows.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
     shown, has_more = fetched[:PAGE_SIZE], len(fetched) > PAGE_SIZE
-    labels = statements.account_labels({account.id} | {statements.counterparty(t, account) for t in shown})
+    labels = statements.account_labels({account.id} | {statements.counterparty(t, account) for t in shown}
+                                        | {a.id for a in shop_accounts})
     owner = labels[account.id]
     return render_template(
         "ledger/statement.html", account=account, owner=owner, rows=shown, labels=labels, form=form, page=page,
-        times=_local_times(shown), has_more=has_more, counterparty=statements.counterparty,
+        times=_local_times(shown), has_more=has_more, counterparty=statements.counterparty, shop_accounts=shop_accounts,
         filters={k: v for k, v in request.args.items() if k != "page"},
         can_adjust=access.has_role(current_user, *adjustments.ADJUSTERS) and account.kind in ("user", "partner")
         and account.user_id != current_user.id,
     )
 
 
+def _shop_accounts(user) -> list[Account]:
+    """The points accounts of the shops this person staffs: a shop's points are paid to the shop,
+    not to its staff, and "my points" is where staff look for them."""
+    partner_ids = list(access.scope_of(user).partners)
+    if not partner_ids:
+        return []
+    return list(Account.select().where(Account.partner.in_(partner_ids)).order_by(Account.id))
+
+
 @bp.route("/")
 @allow(SIGNED_IN)
 def mine():
-    return _statement_page(ledger.user_account(current_user))
+    return _statement_page(ledger.user_account(current_user), shop_accounts=_shop_accounts(current_user))
 
 
 @bp.route("/accounts/<int:account_id>")
@@ -101,7 +111,7 @@ def export(account_id):
         [_("Time"), _("Kind"), _("With"), _("Note"), _("Points"), _("Balance after")],
         (
             [format_datetime(t.created_at, "yyyy-MM-dd HH:mm"), str(KIND_LABELS[t.kind]),
-             labels.get(statements.counterparty(t, account), ""), t.memo, t.signed, t.running]
+             labels.get(statements.counterparty(t, account), ""), statements.memo_text(t), t.signed, t.running]
             for t in rows
         ),
     )

@@ -3,6 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Regexp
 
+from marketplace.forms import choices_of
+
 
 class ServiceItemForm(FlaskForm):
     category = SelectField(_l("Category"), coerce=int, validators=[InputRequired(_l("Please choose a category."))])
@@ -20,7 +22,7 @@ class ServiceItemForm(FlaskForm):
     description_en = TextAreaField(_l("Description in English"), validators=[InputRequired(_l("Please describe the service."))])
     fulfilment = SelectField(
         _l("Who may do it"),
-        choices=[("volunteer", _l("Volunteers")), ("partner", _l("Partner businesses")), ("either", _l("Either"))],
+        choices=choices_of([("volunteer", _l("Volunteers")), ("partner", _l("Partner businesses")), ("either", _l("Either"))]),
     )
     points = IntegerField(
         _l("Points"),

@@ -7,7 +7,7 @@ from flask_login import current_user
 from marketplace.access import PUBLIC, allow
 from marketplace.cache import cached_page
 from marketplace.errors import DomainError
-from marketplace.forms import EmptyForm
+from marketplace.forms import EmptyForm, choices_of
 from marketplace.menu import services
 from marketplace.menu.forms import ServiceItemForm
 from marketplace.menu.models import Category, ServiceItem
@@ -34,7 +34,7 @@ def _item_form(item=None):
     form = ServiceItemForm(obj=item)
     if item is not None and not form.is_submitted():
         form.category.data = item.category_id
-    form.category.choices = [(c.id, c.name) for c in Category.select().order_by(Category.position)]
+    form.category.choices = choices_of([(c.id, c.name) for c in Category.select().order_by(Category.position)])
     return form
 
 

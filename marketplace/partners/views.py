@@ -7,6 +7,7 @@ from flask_login import current_user
 from marketplace import access
 from marketplace.access import allow
 from marketplace.errors import DomainError
+from marketplace.forms import choices_of
 from marketplace.partners import invitations, services
 from marketplace.partners.forms import InviteForm, PartnerForm
 from marketplace.places.models import Community
@@ -28,7 +29,7 @@ def index():
 def new():
     form = PartnerForm()
     ids = access.scope_of(current_user).administered_community_ids()
-    form.community.choices = [(c.id, c.name) for c in Community.select().where(Community.id.in_(ids or [0]))]
+    form.community.choices = choices_of([(c.id, c.name) for c in Community.select().where(Community.id.in_(ids or [0]))])
     if form.validate_on_submit():
         try:
             partner = services.create_partner(

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from marketplace.access import allow
 from marketplace.errors import DomainError
+from marketplace.forms import choices_of
 from marketplace.public import services as board
 from marketplace.public.forms import FundUseForm, WithdrawForm
 from marketplace.web import act_and_flash, attach_error, csv_response
@@ -20,7 +21,7 @@ def _form(bound: bool = True) -> FundUseForm:
     choices = [(c.id, c.name) for c in board.fund_communities(current_user)]
     if board.may_publish_for(current_user, None):
         choices.append(("", _("The whole street")))
-    form.community.choices = choices
+    form.community.choices = choices_of(choices)
     return form
 
 

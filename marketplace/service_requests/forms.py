@@ -4,6 +4,8 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from marketplace.forms import choices_of
+
 PERIOD_LABELS = {
     "any": _l("Any time"),
     "morning": _l("Morning"),
@@ -20,7 +22,7 @@ class BookingForm(FlaskForm):
         render_kw={"rows": 4},
     )
     preferred_date = DateField(_l("Which day suits you? (optional)"), validators=[Optional()])
-    preferred_period = RadioField(_l("What time of day?"), choices=list(PERIOD_LABELS.items()), default="any")
+    preferred_period = RadioField(_l("What time of day?"), choices=choices_of(PERIOD_LABELS.items()), default="any")
     photo = FileField(
         _l("A photo (optional)"),
         description=_l("A JPEG, PNG or WebP picture up to 5 MB."),
@@ -43,7 +45,7 @@ class NoteForm(FlaskForm):
 class RatingForm(FlaskForm):
     rating = RadioField(
         _l("How satisfied are you?"),
-        choices=[("5", "★★★★★"), ("4", "★★★★"), ("3", "★★★"), ("2", "★★"), ("1", "★")],
+        choices=choices_of([("5", "★★★★★"), ("4", "★★★★"), ("3", "★★★"), ("2", "★★"), ("1", "★")]),
         validators=[InputRequired(_l("Please give 1 to 5 stars."))],
     )
     comment = TextAreaField(_l("Anything to add? (optional)"), validators=[Length(max=1000)], render_kw={"rows": 3})
@@ -60,11 +62,11 @@ class EscalateForm(FlaskForm):
 class ResolveForm(FlaskForm):
     outcome = SelectField(
         _l("Outcome"),
-        choices=[
+        choices=choices_of([
             ("resolve_confirm", _l("The work was done: confirm and pay")),
             ("resolve_redo", _l("The helper comes back to finish it")),
             ("resolve_cancel", _l("Cancel the request")),
-        ],
+        ]),
     )
     note = StringField(_l("How it was settled"), validators=[InputRequired(_l("Please write down how it was settled.")), Length(max=500)])
 

@@ -198,7 +198,11 @@ def _refuse_state(req: ServiceRequest):
                          state=state_label(req.state)), status=409, code="state_changed")
 
 
-def state_label(state: str) -> str:
+def state_label(state: str, for_resident: bool = True) -> str:
+    """The state in words. "Done" reads differently for the resident (who must confirm) than for
+    the helper and staff (who wait for the resident)."""
+    if state == "done" and not for_resident:
+        return _("done, waiting for the resident to confirm")
     return {
         "open": _("waiting for a helper"), "claimed": _("taken, help is on the way"),
         "done": _("done, waiting for your confirmation"), "confirmed": _("finished"),

@@ -2,7 +2,6 @@
 on-site finishing (volunteers and partners), and the staff's overview in their scope."""
 
 from collections.abc import Mapping
-from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -21,14 +20,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from marketplace import access
+from marketplace import access, workdays
 from marketplace.access import SIGNED_IN, STAFF, allow
 from marketplace.errors import DomainError
 from marketplace.extensions import limiter
-from marketplace.forms import EmptyForm, ReasonForm
+from marketplace.forms import EmptyForm, ReasonForm, choices_of
 from marketplace.menu.models import Category, ServiceItem
 from marketplace.pagination import InvalidCursor, paginate
-from marketplace.places.models import Grid
+from marketplace.places.models import Community, Grid
 from marketplace.qr import qr_svg
 from marketplace.service_requests import jobs as open_jobs
 from marketplace.service_requests import services
@@ -87,7 +86,7 @@ def deadline(moment):
         return ""
     formatted = g.setdefault("_deadlines", {})
     if moment not in formatted:
-        formatted[moment] = format_date(moment - timedelta(seconds=1), "medium")
+        formatted[moment] = format_date(workdays.due_day(moment), "medium")
     return formatted[moment]
 
 
@@ -212,8 +211,10 @@ def rate(request_id):
 @allow(PROVIDERS)
 def board():
     form = JobFilterForm(request.args)
-    form.category.choices = [(0, _("All categories"))] + [(c.id, c.name) for c in Category.select().order_by(Category.position)]
-    form.grid.choices = [(0, _("All grids"))] + [(row.id, row.name) for row in Grid.select().order_by(Grid.id)]
+    form.category.choices = choices_of([(0, _("All categories"))] + [(c.id, c.name) for c in Category.select().order_by(Category.position)])
+    # Grids are named per community (第一网格 in each): say whose.
+    grids = Grid.select(Grid, Community).join(Community).order_by(Community.id, Grid.id)
+    form.grid.choices = choices_of([(0, _("All grids"))] + [(row.id, f"{row.community.name} {row.name}") for row in grids])
     form.validate()
     category, grid = form.category.data or None, form.grid.data or None
     # One page at a time, after the last job of the page before (the same cursor as the API's).

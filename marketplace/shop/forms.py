@@ -1,7 +1,12 @@
+from datetime import date, datetime, timedelta
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from marketplace import workdays
+from marketplace.forms import choices_of
 
 CATEGORY_LABELS = {
     "daily_goods": _l("Daily goods"),
@@ -29,7 +34,7 @@ class ScanForm(FlaskForm):
 class OfferForm(FlaskForm):
     title = StringField(_l("Title"), validators=[InputRequired(_l("Please give the offer a title.")), Length(max=100)])
     description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
-    category = SelectField(_l("Category"), choices=[(k, v) for k, v in CATEGORY_LABELS.items() if k != "second_hand"])
+    category = SelectField(_l("Category"), choices=choices_of((k, v) for k, v in CATEGORY_LABELS.items() if k != "second_hand"))
     price = IntegerField(
         _l("Price in points"),
         validators=[InputRequired(_l("Please give the price.")), NumberRange(1, 100000, _l("The price must be 1 to 100000 points."))],
@@ -50,6 +55,13 @@ class OfferForm(FlaskForm):
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
 
 
+LISTING_DAYS = 30
+
+
+def _local_today() -> date:
+    return datetime.now(workdays.local_zone()).date()
+
+
 class ListingForm(OfferForm):
     """A resident's second-hand item: no category to choose, usually one of it."""
 
@@ -59,4 +71,10 @@ class ListingForm(OfferForm):
         default=1,
         validators=[InputRequired(_l("Please give the number.")), NumberRange(1, 100, _l("The number must be 1 to 100."))],
     )
+    # Filled in for the seller: on sale from today for a month (most sell within days).
+    valid_from = DateField(_l("First valid day"), default=_local_today,
+                           validators=[InputRequired(_l("Please give the first valid day."))])
+    valid_until = DateField(_l("Last valid day"), default=lambda: _local_today() + timedelta(days=LISTING_DAYS),
+                            description=_l("Filled in for you: a month from today. Change it if you like."),
+                            validators=[InputRequired(_l("Please give the last valid day."))])
     per_person_limit = None

@@ -9,7 +9,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from marketplace import access, audit
+from marketplace import access, audit, workdays
 from marketplace.access import STAFF, allow
 from marketplace.audit import search as audit_search
 from marketplace.ledger import scope as ledger_scope
@@ -30,6 +30,11 @@ EXPORT_LIMIT = 50_000
 
 def _when(moment) -> str:
     return format_datetime(moment, "yyyy-MM-dd HH:mm") if moment else ""
+
+
+def _due(deadline) -> str:
+    """A deadline as the working day the pages show (not the midnight after it)."""
+    return workdays.due_day(deadline).isoformat() if deadline else ""
 
 
 @bp.route("/exports")
@@ -54,7 +59,7 @@ def request_csv(rows, filename: str):
     """Requests as staff see them in the overview: the address, never the resident's name or phone."""
     header = [_("Number"), _("Service"), _("Category"), _("Community"), _("Grid"), _("Building"), _("Address"),
               _("State"), _("Made"), _("Due"), _("Done"), _("On time"), _("Rating"), _("Escalated to"),
-              _("Feedback due")]
+              _("Feedback due"), _("Reasons due")]
 
     def on_time(r):
         if r.state in HANDLED and r.done_at:
@@ -63,9 +68,9 @@ def request_csv(rows, filename: str):
 
     return csv_response(filename, header, (
         [r.id, r.item.name, r.item.category.name, r.household.building.grid.community.name,
-         r.household.building.grid.name, r.household.building.name, r.household.unit, state_label(r.state),
-         _when(r.created_at), _when(r.due_at), _when(r.done_at), on_time(r), r.rating or "", r.escalated_to,
-         _when(r.feedback_due_at)]
+         r.household.building.grid.name, r.household.building.name, r.household.unit, state_label(r.state, False),
+         _when(r.created_at), _due(r.due_at), _when(r.done_at), on_time(r), r.rating or "", r.escalated_to,
+         _due(r.feedback_due_at), _due(r.explanation_due_at)]
         for r in rows
     ))
 

@@ -22,7 +22,7 @@ from marketplace.service_requests import models as requests
 from marketplace.service_requests.models import ServiceRequest
 from marketplace.shop import services as shop
 from marketplace.timeutil import utcnow
-from marketplace.users.models import PartnerInvite, ResidencyApplication, User, VolunteerApplication
+from marketplace.users.models import PartnerInvite, ResidencyApplication, User, VolunteerApplication, VolunteerSkill
 
 VERIFIERS = ("building_head", "grid_admin", "community_admin")
 QUEUES = ("residents", "volunteers", "invitations", "listings", "adjustments", "deadlines", "disputes")
@@ -54,6 +54,17 @@ def volunteers(staff):
         .where(VolunteerApplication.status == "pending", VolunteerApplication.community.in_(communities or [0]))
         .order_by(VolunteerApplication.created_at, VolunteerApplication.id)
     )
+
+
+def skills_of(applications) -> dict[int, list[str]]:
+    """The kinds of help each applicant chose (menu categories), by user id, in one query."""
+    user_ids = [a.user_id for a in applications]
+    chosen: dict[int, list[str]] = {}
+    query = (VolunteerSkill.select(VolunteerSkill.user, Category).join(Category)
+             .where(VolunteerSkill.user.in_(user_ids or [0])).order_by(Category.position))
+    for skill in query:
+        chosen.setdefault(skill.user_id, []).append(skill.category.name)
+    return chosen
 
 
 def invitations(staff, now=None):

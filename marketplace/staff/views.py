@@ -10,7 +10,7 @@ from flask_login import current_user
 from marketplace import access
 from marketplace.access import STAFF, allow
 from marketplace.errors import DomainError
-from marketplace.forms import EmptyForm, ReasonForm
+from marketplace.forms import EmptyForm, ReasonForm, choices_of
 from marketplace.ledger import statements
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid
@@ -42,6 +42,7 @@ def queue():
         items=items,
         counts=counts,
         adjustment_labels=statements.account_labels([a.account_id for a in items.get("adjustments", [])]),
+        volunteer_skills=queues.skills_of(items.get("volunteers", [])),
         missing_year=workday_calendar.next_year_missing() if editor else None,
         now=utcnow(),
         button_form=EmptyForm(),
@@ -134,7 +135,7 @@ def _grant_form(bound: bool = True) -> GrantRoleForm:
     """The grant form with the roles and places the current staff member may give."""
     form = GrantRoleForm() if bound else GrantRoleForm(formdata=None)
     role_label = user_services.role_label
-    form.role.choices = [("", _("Choose a role"))] + [(r, role_label(r)) for r in user_services.roles_grantable_by(current_user)]
+    form.role.choices = choices_of([("", _("Choose a role"))] + [(r, role_label(r)) for r in user_services.roles_grantable_by(current_user)])
     ids = access.scope_of(current_user).administered_community_ids() or [0]
     communities = list(Community.select().where(Community.id.in_(ids)).order_by(Community.id))
     grids = list(Grid.select(Grid, Community).join(Community).where(Community.id.in_(ids)).order_by(Community.id, Grid.id))
@@ -142,12 +143,12 @@ def _grant_form(bound: bool = True) -> GrantRoleForm:
         Building.select(Building, Grid, Community).join(Grid).join(Community).where(Community.id.in_(ids)).order_by(Community.id, Grid.id, Building.id)
     )
     none = [("", "—")]
-    form.community.choices = none + [(c.id, c.name) for c in communities]
-    form.grid.choices = none + [(g.id, f"{g.community.name} {g.name}") for g in grids]
-    form.building.choices = none + [(b.id, f"{b.grid.community.name} {b.grid.name} {b.name}") for b in buildings]
+    form.community.choices = choices_of(none + [(c.id, c.name) for c in communities])
+    form.grid.choices = choices_of(none + [(g.id, f"{g.community.name} {g.name}") for g in grids])
+    form.building.choices = choices_of(none + [(b.id, f"{b.grid.community.name} {b.grid.name} {b.name}") for b in buildings])
     if "admin" in access.roles(current_user):
         partners = PartnerEnterprise.select().where(PartnerEnterprise.community.in_(ids)).order_by(PartnerEnterprise.name)
-        form.partner.choices = none + [(p.id, p.name) for p in partners]
+        form.partner.choices = choices_of(none + [(p.id, p.name) for p in partners])
     else:
         # Only administrators give partner staff and street officer roles.
         del form.partner

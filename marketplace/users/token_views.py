@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField
@@ -11,7 +12,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.access import SIGNED_IN, allow
 from marketplace.errors import DomainError
-from marketplace.forms import EmptyForm
+from marketplace.forms import EmptyForm, choices_of
 from marketplace.users import tokens
 from marketplace.web import attach_error, not_found_on_404, require_fresh_login
 
@@ -20,7 +21,7 @@ pages = Blueprint("api_tokens", __name__, url_prefix="/account/api-tokens")
 
 class TokenForm(FlaskForm):
     name = StringField(
-        _l("Name"), description=_l("So you can tell your tokens apart, e.g. “my phone” or “WeChat mini-program”."),
+        _lp("token", "Name"), description=_l("So you can tell your tokens apart, e.g. “my phone” or “WeChat mini-program”."),
         validators=[InputRequired(_l("Please give the token a name, such as the app it is for.")), Length(max=60)],
     )
     scopes = SelectMultipleField(
@@ -31,7 +32,7 @@ class TokenForm(FlaskForm):
 
 def _form(**kwargs) -> TokenForm:
     form = TokenForm(**kwargs)
-    form.scopes.choices = [(name, label) for name, label in tokens.SCOPES.items()]
+    form.scopes.choices = choices_of([(name, label) for name, label in tokens.SCOPES.items()])
     return form
 
 

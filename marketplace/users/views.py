@@ -10,7 +10,7 @@ from marketplace import access
 from marketplace.access import PUBLIC, SIGNED_IN, allow
 from marketplace.errors import DomainError
 from marketplace.extensions import limiter, phone_in_form, signed_in_user
-from marketplace.forms import EmptyForm
+from marketplace.forms import EmptyForm, choices_of
 from marketplace.i18n import normalize
 from marketplace.menu.models import Category
 from marketplace.partners import invitations
@@ -245,7 +245,7 @@ def household():
 @allow(SIGNED_IN)
 def volunteer():
     form = VolunteerForm()
-    form.skills.choices = [(c.id, c.name) for c in Category.select().order_by(Category.position)]
+    form.skills.choices = choices_of([(c.id, c.name) for c in Category.select().order_by(Category.position)])
     if form.validate_on_submit():
         try:
             services.apply_as_volunteer(current_user, form.skills.data, form.availability.data)

@@ -75,6 +75,13 @@ def add_working_days(start: datetime, days: int) -> datetime:
     return end.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
+def due_day(deadline: datetime) -> date:
+    """The day a deadline names. Deadlines are stored as the end of their last working day (the
+    next local midnight, naive UTC); people read them as that working day, on pages and in CSV."""
+    local = deadline.replace(tzinfo=ZoneInfo("UTC")).astimezone(local_zone())
+    return (local - timedelta(seconds=1)).date()
+
+
 def working_days_between(start: datetime, end: datetime) -> int:
     """Whole working days from start's local date (exclusive) to end's (inclusive)."""
     zone = local_zone()

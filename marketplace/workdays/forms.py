@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import RadioField, StringField, TextAreaField
 
+from marketplace.forms import choices_of
+
 # Dates arrive as text and the service reads them, so a wrong date gets a message that quotes it.
 
 
@@ -13,7 +15,7 @@ class CalendarDaysForm(FlaskForm):
     last = StringField(_l("Last day (for several days in a row)"), render_kw={"type": "date"})
     kind = RadioField(
         _l("These days are"),
-        choices=[("holiday", _l("Holidays (no work)")), ("workday", _l("Make-up working days"))],
+        choices=choices_of([("holiday", _l("Holidays (no work)")), ("workday", _l("Make-up working days"))]),
         validate_choice=False,
         default="holiday",
     )

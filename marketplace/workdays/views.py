@@ -2,7 +2,7 @@
 staff entered, and adding, removing and importing them."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, pgettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -119,7 +119,9 @@ def calendar_csv(year):
     labels = {"staff": _("entered by staff"), "package": _("official calendar"), "weekday": _("Monday to Friday")}
     return csv_response(
         f"working-days-{year}.csv",
-        ["date", "kind", "note", _("Weekday"), _("Source")],
-        ([d.day.isoformat(), "workday" if d.working else "holiday", d.name, format_date(d.day, "EEEE"), labels[d.source]]
+        # In the reader's language, and still a file the import takes back (休/班 or holiday/workday).
+        [_("Date"), _("Kind"), _("Note"), _("Weekday"), _("Source")],
+        ([d.day.isoformat(), pgettext("calendar file", "workday") if d.working else pgettext("calendar file", "holiday"),
+          d.name, format_date(d.day, "EEEE"), labels[d.source]]
          for d in calendar.exceptions(year)),
     )

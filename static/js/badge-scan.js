@@ -20,6 +20,7 @@
   var BATCH = 50;
   var sending = false;
   var blocked = false;  // logged out or the page is too old: wait for a reload
+  var unreachable = false;  // the last send failed for want of a network
   var lastCode = "", lastAt = 0;
 
   // ---- the queue -------------------------------------------------------------------------
@@ -53,7 +54,9 @@
   function showQueueState() {
     var waiting = load().length;
     if (blocked) status("problem", text("textLogin", waiting));
-    else if (waiting && !navigator.onLine) status("offline", text("textOffline", waiting));
+    // Offline with nothing waiting is still offline: a page reopened from the phone's copy
+    // must not claim a connection it does not have.
+    else if (!navigator.onLine || unreachable) status("offline", text("textOffline", waiting));
     else if (waiting) status("offline", text("textSending", waiting));
     else status("", text("textOnline", 0));
   }
@@ -115,6 +118,7 @@
       return r.json().then(function (data) { return { ok: r.ok, data: data }; });
     }).then(function (answer) {
       sending = false;
+      unreachable = false;
       if (!answer) { showQueueState(); return; }
       if (!answer.ok || !answer.data.results) {
         status("problem", answer.data.error || "");
@@ -129,6 +133,7 @@
       if (load().length) window.setTimeout(flush, 200);
     }).catch(function () {
       sending = false;  // no network: try again later
+      unreachable = true;
       showQueueState();
     });
   }
@@ -160,7 +165,7 @@
     radio.addEventListener("change", function () { lastCode = ""; });
   });
 
-  window.addEventListener("online", function () { blocked = false; flush(); });
+  window.addEventListener("online", function () { blocked = false; unreachable = false; flush(); });
   window.addEventListener("offline", showQueueState);
   window.setInterval(flush, 15000);
   showQueueState();

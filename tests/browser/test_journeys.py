@@ -25,7 +25,7 @@ from tests.conftest import DEMO_PHONES, in_app
 LANGS = ["zh", "en"]
 WORDS = {
     "zh": {"finished": "已完成", "accepted": "已收下", "passed_to": "转交至", "checked_in": "已签到", "checked_out": "已签退"},
-    "en": {"finished": "finished", "accepted": "Accepted", "passed_to": "Passed to", "checked_in": "Checked in",
+    "en": {"finished": "Finished", "accepted": "Accepted", "passed_to": "Passed to", "checked_in": "Checked in",
            "checked_out": "Checked out"},
 }
 HARDWARE = "北苑五金维修店"

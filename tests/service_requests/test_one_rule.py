@@ -271,7 +271,7 @@ def test_a_pending_listing_and_a_voucher_are_seen_by_the_same_people_on_page_and
         zhang = person("resident")
         listing = Offer.select().where(Offer.partner.is_null()).get()
         Offer.update(status="pending", seller=zhang).where(Offer.id == listing.id).execute()
-        eggs = Offer.get(Offer.title.contains("eggs"))
+        eggs = Offer.get(Offer.title.startswith("新鲜鸡蛋"))
         return listing.id, shop.redeem(zhang, eggs.id, "one-rule").id
 
     listing, voucher = in_app(app, seed)

@@ -33,7 +33,7 @@ def test_book_claim_finish_with_code_and_rate(app, client, auth):
     assert booked.status_code == 302
     request_path = booked.location
     page = client.get(request_path, headers=EN).get_data(as_text=True)
-    assert "waiting for a helper" in page and "To be handled by" in page
+    assert "Waiting for a helper" in page and "To be handled by" in page
     assert client.get(request_path + "/photo").data == photo.getvalue()
     request_id = int(request_path.rstrip("/").rsplit("/", 1)[1])
     code = in_app(app, lambda: ServiceRequest.get_by_id(request_id).onsite_code)
@@ -56,7 +56,7 @@ def test_book_claim_finish_with_code_and_rate(app, client, auth):
 
     auth.login_as("resident")
     page = client.get(request_path, headers=EN).get_data(as_text=True)
-    assert "finished" in page and "Confirmed on site with the resident&#39;s code" in page
+    assert "Finished" in page and "Confirmed on site with the resident&#39;s code" in page
     rated = auth.post(f"{request_path}/rate", {"rating": "5", "comment": "很快就修好了"}, token_from=request_path)
     assert rated.status_code == 302
     assert in_app(app, lambda: ServiceRequest.get_by_id(request_id).rating) == 5

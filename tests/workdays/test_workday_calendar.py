@@ -187,7 +187,7 @@ def test_building_heads_see_the_calendar_but_cannot_change_it(app):
 def test_a_years_csv_lists_its_holidays_and_make_up_days_and_imports_back(app):
     client = signed_in(app, "community_admin")
     rows = read_csv(client.get("/staff/calendar/2026.csv", headers=EN))
-    assert rows[0][:3] == ["date", "kind", "note"]
+    assert rows[0][:3] == ["Date", "Kind", "Note"]
     days = {r[0]: r[1] for r in rows[1:]}
     assert days["2026-10-01"] == "holiday" and days["2026-10-10"] == "workday"  # National Day, and its make-up Saturday
     assert "2026-10-03" not in days  # a Saturday off is no exception
