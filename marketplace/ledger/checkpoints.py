@@ -144,6 +144,17 @@ def make_checkpoint() -> dict:
     return checkpoint
 
 
+def checkpoint_if_due(hours: int) -> int:
+    """The scheduler's job: a new checkpoint when the newest is `hours` old (or there is none).
+    Returns its number, or 0 when none was due. Raises CheckpointRefused when the ledger has a fault."""
+    from datetime import timedelta
+
+    last = LedgerCheckpoint.select().order_by(LedgerCheckpoint.number.desc()).first()
+    if last is not None and last.created_at > utcnow() - timedelta(hours=hours):
+        return 0
+    return make_checkpoint()["number"]
+
+
 def published_list() -> list[dict]:
     """Every checkpoint, oldest first, as published on the board."""
     return [json.loads(c.line) for c in LedgerCheckpoint.select().order_by(LedgerCheckpoint.number)]
