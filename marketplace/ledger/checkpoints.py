@@ -26,21 +26,13 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from peewee import fn
 
-from marketplace.audit import AuditHead
-from marketplace.db import lock_head
-from marketplace.ledger.models import Account, LedgerCheckpoint
+from marketplace.ledger.models import LedgerCheckpoint
 from marketplace.settings import settings
-from marketplace.timeutil import utcnow
 
 VERSION = 1
 FIELDS = ("version", "number", "time", "ledger_seq", "ledger_head", "audit_seq", "audit_head", "balances",
           "previous", "key_id", "signature")
-
-
-class CheckpointRefused(Exception):
-    """The ledger did not verify: no seal is put on a history with a fault in it."""
 
 
 def canonical(fields: dict) -> str:
@@ -98,61 +90,6 @@ def key_id(key: Ed25519PublicKey) -> str:
 def public_key(create: bool = False) -> Ed25519PublicKey | None:
     key = signing_key(create=create)
     return key.public_key() if key is not None else None
-
-
-# ---- making one ----------------------------------------------------------------------------
-
-
-def _balances_by_kind() -> dict[str, int]:
-    rows = Account.select(Account.kind, fn.SUM(Account.balance)).group_by(Account.kind).tuples()
-    return {kind: int(total) for kind, total in rows if total}
-
-
-def make_checkpoint() -> dict:
-    """Verify everything, then seal the heads as they are now. Returns the checkpoint."""
-    from marketplace.ledger.services import ledger_transaction
-    from marketplace.ledger.verify import verify_ledger
-    from marketplace.shop.services import escrow_faults
-
-    report = verify_ledger(extra_checks=[escrow_faults])
-    if not report.ok:
-        raise CheckpointRefused(f"the ledger does not verify, so it is not sealed: {report.faults[0]}")
-    key = signing_key()
-    with ledger_transaction() as head:
-        audit = lock_head(AuditHead, 1, last_id=0, last_hash="")
-        last = LedgerCheckpoint.select().order_by(LedgerCheckpoint.number.desc()).first()
-        checkpoint = {
-            "version": VERSION,
-            "number": (last.number + 1) if last else 1,
-            "time": utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "ledger_seq": head.last_seq,
-            "ledger_head": head.last_hash,
-            "audit_seq": audit.last_id,
-            "audit_head": audit.last_hash,
-            "balances": _balances_by_kind(),
-            "previous": line_hash(last.line) if last else "",
-            "key_id": key_id(key.public_key()),
-        }
-        checkpoint["signature"] = base64.b64encode(key.sign(signed_text(checkpoint))).decode()
-        line = canonical(checkpoint)
-        LedgerCheckpoint.create(number=checkpoint["number"], created_at=utcnow(), ledger_seq=head.last_seq,
-                                audit_seq=audit.last_id, line=line)
-    log = settings().ledger_checkpoint_log
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "a", encoding="utf-8") as fh:  # one write per line: appends never interleave
-        fh.write(line + "\n")
-    return checkpoint
-
-
-def checkpoint_if_due(hours: int) -> int:
-    """The scheduler's job: a new checkpoint when the newest is `hours` old (or there is none).
-    Returns its number, or 0 when none was due. Raises CheckpointRefused when the ledger has a fault."""
-    from datetime import timedelta
-
-    last = LedgerCheckpoint.select().order_by(LedgerCheckpoint.number.desc()).first()
-    if last is not None and last.created_at > utcnow() - timedelta(hours=hours):
-        return 0
-    return make_checkpoint()["number"]
 
 
 def published_list() -> list[dict]:

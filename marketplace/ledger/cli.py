@@ -46,11 +46,11 @@ def verify_command(published):
 def checkpoint_command():
     """Verify, then seal the ledger's and the audit chain's heads with the signing key; print the
     checkpoint as one JSON line."""
-    from marketplace.ledger import checkpoints
+    from marketplace.ledger import checkpoints, sealing
 
     try:
-        checkpoint = checkpoints.make_checkpoint()
-    except checkpoints.CheckpointRefused as error:
+        checkpoint = sealing.make_checkpoint()
+    except sealing.CheckpointRefused as error:
         raise click.ClickException(str(error)) from None
     click.echo(checkpoints.canonical(checkpoint))
 

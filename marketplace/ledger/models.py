@@ -23,6 +23,8 @@ TRANSFER_KINDS = (
     "adjust",  # a staff credit or debit, with a reason
     "reversal",  # undoes an earlier transfer, pointing at it
 )
+# What `reverse` may undo; voucher transfers are undone by cancelling the voucher instead.
+REVERSIBLE_KINDS = ("earn_request", "earn_event", "adjust")
 
 
 class Account(BaseModel):

@@ -9,17 +9,17 @@ writes a balance or a transfer. The rules it keeps:
   in the database;
 - an idempotency key moves points once: a retry gets the first transfer back;
 - each transfer's hash covers its content and the previous transfer's hash, so an edit of
-  history behind the app's back is found by `verify()`.
+  history behind the app's back is found by `flask ledger verify` (ledger/verify.py).
 """
 
-import hashlib
 from contextlib import contextmanager
 
 from flask_babel import gettext as _
 
 from marketplace.db import db, lock_head
 from marketplace.errors import DomainError
-from marketplace.ledger.models import Account, LedgerHead, Transfer
+from marketplace.ledger.hashing import transfer_hash
+from marketplace.ledger.models import REVERSIBLE_KINDS, Account, LedgerHead, Transfer
 from marketplace.timeutil import utcnow
 
 HEAD_ID = 1
@@ -75,30 +75,6 @@ def ledger_transaction():
     """
     with db.atomic():
         yield lock_head(LedgerHead, HEAD_ID, last_seq=0, last_hash="")
-
-
-def transfer_hash(transfer, debit_code: str, credit_code: str) -> str:
-    """The hash of one transfer: its row id and chain number, its content, the codes of the two
-    accounts it names (so re-pointing or renumbering an account row breaks it) and the hash of
-    the transfer before it. Migration 013 rehashed older chains with this formula."""
-    parts = (
-        transfer.id,
-        transfer.seq,
-        transfer.created_at.isoformat(sep=" ", timespec="microseconds"),
-        transfer.debit_id,
-        debit_code,
-        transfer.credit_id,
-        credit_code,
-        transfer.amount,
-        transfer.kind,
-        transfer.ref,
-        transfer.memo,
-        transfer.actor_id or "",
-        transfer.idempotency_key,
-        transfer.reverses_id or "",
-        transfer.prev_hash,
-    )
-    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
 
 
 def post_transfer(debit: Account, credit: Account, amount: int, kind: str, ref: str, key: str, actor=None,
@@ -158,9 +134,6 @@ def award(actor, user, amount: int, kind: str, ref: str, key: str, memo: str = "
     return post_transfer(system_account("issuer"), user_account(user), amount, kind, ref, key, actor, memo)
 
 
-REVERSIBLE_KINDS = ("earn_request", "earn_event", "adjust")
-
-
 def reverse(actor, transfer: Transfer, reason: str, key: str) -> Transfer:
     """Undo a transfer with its mirror image. Voucher transfers are undone by cancelling the
     voucher instead, so that the voucher's state and the points never disagree."""
@@ -178,14 +151,3 @@ def reverse(actor, transfer: Transfer, reason: str, key: str) -> Transfer:
             Account.get_by_id(transfer.credit_id), Account.get_by_id(transfer.debit_id), transfer.amount,
             "reversal", f"transfer:{transfer.seq}", key, actor, memo=reason, reverses=transfer,
         )
-
-
-# ---- verification --------------------------------------------------------------------------
-
-
-def verify(extra_checks=()):
-    """The books' invariants: accounts, the hash chain, balances summing to zero and matching
-    their transfers. `flask ledger verify` checks much more (ledger/verify.py: verify_ledger)."""
-    from marketplace.ledger.verify import verify_books
-
-    return verify_books(extra_checks=extra_checks)

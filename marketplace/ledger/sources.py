@@ -10,7 +10,7 @@ holder, price, expiry or state was changed behind the app's back.
 
 from datetime import datetime, timedelta
 
-from marketplace.ledger.models import Adjustment
+from marketplace.ledger.models import REVERSIBLE_KINDS, Adjustment
 
 # Rows written in the same transaction as their transfer carry a time read a moment apart.
 SAME_MOMENT = timedelta(minutes=1)
@@ -232,8 +232,6 @@ def _payouts(s: _Sources) -> None:
 
 
 def _reversals(s: _Sources) -> None:
-    from marketplace.ledger.services import REVERSIBLE_KINDS
-
     by_id = s.chain.transfers
     for row in by_id.values():
         if row.kind != "reversal":

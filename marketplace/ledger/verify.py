@@ -24,6 +24,7 @@ a traceback.
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from marketplace.ledger.hashing import transfer_hash
 from marketplace.ledger.models import SYSTEM_ACCOUNTS, TRANSFER_KINDS, Account, LedgerHead, Transfer
 
 HEAD_ID = 1
@@ -147,8 +148,6 @@ def _key_fault(row: Row, accounts: dict) -> str | None:
 
 
 def _transfer_faults(row: Row, raw, chain: Chain, expected_seq: int, previous_hash: str) -> list[str]:
-    from marketplace.ledger.services import transfer_hash
-
     faults = []
     if not isinstance(row.created_at, datetime):
         faults.append(f"created_at {row.created_at!r} is not a date and time")
@@ -227,7 +226,7 @@ def check_balances(report: VerifyReport, chain: Chain, sums: dict[int, int]) -> 
         computed = sums.get(aid, 0)
         if balance != computed:
             report.faults.append(f"account {code} (id {aid}): cached balance {balance} but its transfers sum to {computed}")
-        if kind == "issuer":
+        if code == "issuer" and kind == "issuer":  # the one issuer, not one a tamperer made
             report.points_issued = -balance
     for aid, first in chain.first_use.items():
         opened = chain.accounts.get(aid, (None,) * 5)[4]

@@ -65,7 +65,7 @@ def forget_api_replies() -> int:
 
 
 def ledger_checkpoint(hours: int) -> int:
-    from marketplace.ledger.checkpoints import checkpoint_if_due
+    from marketplace.ledger.sealing import checkpoint_if_due
 
     return checkpoint_if_due(hours)
 

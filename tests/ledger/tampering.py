@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 from marketplace.audit import entry_hash, record
 from marketplace.db import db
-from marketplace.ledger import adjustments, checkpoints
+from marketplace.ledger import adjustments, checkpoints, sealing
 from marketplace.ledger import services as ledger
-from marketplace.ledger.models import Account, Adjustment, Transfer
+from marketplace.ledger.models import Account, Adjustment
 from marketplace.ledger.services import transfer_hash
 from marketplace.shop import services as shop
 from marketplace.shop.models import Offer, Voucher
@@ -38,11 +38,11 @@ def seed() -> dict:
     adjustments.reject_adjustment(admin, wrong.id, "too many")
     ledger.reverse(admin, Adjustment.get_by_id(small.id).transfer, "posted twice", "reverse:small")
     record(admin, "test.note", None, what="a staff action")
-    first = checkpoints.make_checkpoint()
+    first = sealing.make_checkpoint()
     issued = shop.redeem(volunteer, hardware.id, "t4")
     debit = adjustments.request_adjustment(boss, ledger.user_account(volunteer).id, "debit", 7, "returned a loan")
     record(admin, "test.note", None, what="another")
-    second = checkpoints.make_checkpoint()
+    second = sealing.make_checkpoint()
     return {
         "used": used.id, "cancelled": cancelled.id, "expired": expiring.id, "issued": issued.id,
         "small": small.id, "big": big.id, "wrong": wrong.id, "debit": debit.id,

@@ -8,7 +8,7 @@ import json
 import jsonschema_rs
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from marketplace.ledger import checkpoints
+from marketplace.ledger import checkpoints, sealing
 from marketplace.users.models import User
 from tests.conftest import in_app
 
@@ -17,7 +17,7 @@ def test_the_board_shows_the_newest_seal_and_links_the_explanation(app, client):
     page = client.get("/board", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "No seal has been made yet." in page
     client.application.config["PAGE_CACHE_SECONDS"] = 0
-    seal = in_app(app, checkpoints.make_checkpoint)
+    seal = in_app(app, sealing.make_checkpoint)
     page = client.get("/board?fresh=1", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert f"Seal no. {seal['number']}" in page and seal["ledger_head"] in page
     assert 'href="/board/seal"' in page and 'href="/board/checkpoints.json"' in page
@@ -27,7 +27,7 @@ def test_the_board_shows_the_newest_seal_and_links_the_explanation(app, client):
 
 def test_checkpoints_json_validates_against_its_schema_and_holds_no_personal_data(app, client):
     for _ in range(2):
-        in_app(app, checkpoints.make_checkpoint)
+        in_app(app, sealing.make_checkpoint)
     response = client.get("/board/checkpoints.json")
     assert response.status_code == 200 and response.is_json
     document = response.get_json()
