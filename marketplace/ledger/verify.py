@@ -58,7 +58,7 @@ class Chain:
     provenance: bool = True  # also check what made each transfer (keys, vouchers, adjustments, payouts)
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     id: int
     seq: int
