@@ -244,7 +244,10 @@ class Ledger:
 
     def seal(self) -> dict[int, int]:
         """Number the transfers by time, chain their hashes; returns each account's net change."""
+        from marketplace.ledger.models import Account
         from marketplace.ledger.services import transfer_hash
+
+        codes = dict(Account.select(Account.id, Account.code).tuples())  # under each hash (issue 18)
 
         # ids were handed out in creation order; renumber so id order = seq order = time order.
         # Other rows hold the transfer dicts themselves, so they see the new ids.
@@ -257,7 +260,7 @@ class Ledger:
             row["prev_hash"] = self.prev_hash
             view = SimpleNamespace(**row, debit_id=row["debit"], credit_id=row["credit"], actor_id=row["actor"],
                                    reverses_id=None)
-            row["hash"] = transfer_hash(view)
+            row["hash"] = transfer_hash(view, codes[row["debit"]], codes[row["credit"]])
             self.prev_hash = row["hash"]
             net[row["debit"]] = net.get(row["debit"], 0) - row["amount"]
             net[row["credit"]] = net.get(row["credit"], 0) + row["amount"]

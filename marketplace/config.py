@@ -83,6 +83,11 @@ def from_environment() -> dict:
         # Points: a staff adjustment above this many points waits for a second staff member.
         "ADJUSTMENT_APPROVAL_THRESHOLD": int(os.environ.get("ADJUSTMENT_APPROVAL_THRESHOLD", "100")),
         "VOUCHER_VALID_DAYS": int(os.environ.get("VOUCHER_VALID_DAYS", "30")),
+        # The Ed25519 key that signs ledger checkpoints: a file path or the PEM itself; by default
+        # instance/ledger_signing_key.pem, made on first use. Never in the database or a backup.
+        "LEDGER_SIGNING_KEY": os.environ.get("LEDGER_SIGNING_KEY", ""),
+        # Every checkpoint is also appended here (default instance/ledger_checkpoints.jsonl).
+        "LEDGER_CHECKPOINT_LOG": os.environ.get("LEDGER_CHECKPOINT_LOG", ""),
         # Photos residents attach to requests: kept in instance/uploads, never served from static/.
         "UPLOAD_FOLDER": Path(os.environ.get("UPLOAD_FOLDER", str(instance / "uploads"))),
         "PHOTO_MAX_BYTES": int(os.environ.get("PHOTO_MAX_MB", "5")) * 1024 * 1024,

@@ -4,7 +4,7 @@ from marketplace.audit import AuditHead, AuditLog
 from marketplace.events.models import Attendance, Badge, Event, Scan, Signup
 from marketplace.figures.snapshots import FiguresSnapshot
 from marketplace.idempotency import IdempotencyRecord
-from marketplace.ledger.models import Account, Adjustment, LedgerHead, Transfer
+from marketplace.ledger.models import Account, Adjustment, LedgerCheckpoint, LedgerHead, Transfer
 from marketplace.menu.models import Category, ServiceItem
 from marketplace.notifications.models import Notification
 from marketplace.partners.models import PartnerEnterprise
@@ -60,4 +60,5 @@ ALL_MODELS = [
     IdempotencyRecord,
     Notification,
     FiguresSnapshot,
+    LedgerCheckpoint,
 ]

@@ -35,6 +35,9 @@ class Settings:
     event_offline_scan_max_hours: int
     volunteer_star_hours: tuple[int, ...]
     figures_max_age_seconds: int
+    instance_path: Path
+    ledger_signing_key: str  # a path, a PEM value, or "" for instance/ledger_signing_key.pem
+    ledger_checkpoint_log: Path
 
     @classmethod
     def from_config(cls, config: Mapping) -> "Settings":
@@ -53,6 +56,10 @@ class Settings:
             event_offline_scan_max_hours=config["EVENT_OFFLINE_SCAN_MAX_HOURS"],
             volunteer_star_hours=tuple(config["VOLUNTEER_STAR_HOURS"]),
             figures_max_age_seconds=config["FIGURES_MAX_AGE_SECONDS"],
+            instance_path=Path(config["INSTANCE_PATH"]),
+            ledger_signing_key=config.get("LEDGER_SIGNING_KEY") or "",
+            ledger_checkpoint_log=Path(config.get("LEDGER_CHECKPOINT_LOG")
+                                       or Path(config["INSTANCE_PATH"]) / "ledger_checkpoints.jsonl"),
         )
 
     @cached_property

@@ -5,6 +5,7 @@ import threading
 from marketplace.db import db
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import Account
+from marketplace.ledger.verify import verify_books
 from marketplace.shop.services import escrow_faults
 
 
@@ -14,7 +15,7 @@ def balance(owner) -> int:
 
 
 def assert_books_balance():
-    report = ledger.verify(extra_checks=[escrow_faults])
+    report = verify_books(extra_checks=[escrow_faults])
     assert report.ok, report.faults
 
 

@@ -85,6 +85,7 @@ SERVICE_MODULES = [
     PACKAGE / "users" / "passwords.py",
     PACKAGE / "ledger" / "adjustments.py",
     PACKAGE / "ledger" / "statements.py",
+    *(PACKAGE / "ledger" / f"{name}.py" for name in ("verify", "sources", "checkpoints", "checkpoints_schema", "sealing", "hashing")),
     PACKAGE / "events" / "tokens.py",
 ]
 REQUEST_STATE = re.compile(

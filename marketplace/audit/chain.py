@@ -77,18 +77,42 @@ def record(actor, action: str, obj=None, **details) -> AuditLog:
 class AuditReport:
     entries: int = 0
     faults: list[str] = field(default_factory=list)
+    last_id: int = 0
+    last_hash: str = ""
+    sealed: dict = field(default_factory=dict)  # entry id -> hash, for the ids checkpoints asked for
 
 
-def verify() -> AuditReport:
+def _entry_faults(entry: AuditLog, previous: str) -> list[str]:
+    from datetime import datetime
+
+    faults = []
+    if not isinstance(entry.created_at, datetime):
+        faults.append(f"created_at {entry.created_at!r} is not a date and time")
+    if entry.prev_hash != previous:
+        faults.append("the entry before it was changed or removed")
+    if not faults and entry_hash(entry) != entry.hash:
+        faults.append("content does not match its hash (edited outside the app)")
+    return faults
+
+
+def verify(wanted=()) -> AuditReport:
+    """The chain from its first entry: each one's hash, its link to the one before, the head
+    row. Never stops at an unreadable value: the entry is named and the walk goes on."""
     report, previous, last_id = AuditReport(), "", 0
     for entry in AuditLog.select().order_by(AuditLog.id).iterator():
         report.entries += 1
-        if entry.prev_hash != previous:
-            report.faults.append(f"audit entry {entry.id}: the entry before it was changed or removed")
-        if entry_hash(entry) != entry.hash:
-            report.faults.append(f"audit entry {entry.id}: content does not match its hash (edited outside the app)")
+        try:
+            faults = _entry_faults(entry, previous)
+        except Exception as error:  # noqa: BLE001 - a value no check foresaw
+            faults = [f"unreadable ({type(error).__name__}: {error})"]
+        report.faults.extend(f"audit entry {entry.id}: {fault}" for fault in faults)
+        if entry.id in wanted:
+            report.sealed[entry.id] = entry.hash
         previous, last_id = entry.hash, entry.id
-    head = AuditHead.get_or_none(AuditHead.id == HEAD_ID)
-    if report.entries and (head is None or (head.last_id, head.last_hash) != (last_id, previous)):
-        report.faults.append("the audit chain's head does not match its last entry: entries were removed")
+    report.last_id, report.last_hash = last_id, previous
+    head = AuditHead.select().where(AuditHead.id == HEAD_ID).tuples().first()
+    if report.entries or head is not None:
+        found = (head[1], head[2]) if head else None
+        if found != (last_id, previous):
+            report.faults.append("the audit chain's head does not match its last entry: entries were removed or added")
     return report

@@ -23,6 +23,8 @@ TRANSFER_KINDS = (
     "adjust",  # a staff credit or debit, with a reason
     "reversal",  # undoes an earlier transfer, pointing at it
 )
+# What `reverse` may undo; voucher transfers are undone by cancelling the voucher instead.
+REVERSIBLE_KINDS = ("earn_request", "earn_event", "adjust")
 
 
 class Account(BaseModel):
@@ -85,3 +87,17 @@ class Adjustment(BaseModel):
     transfer = pw.ForeignKeyField(Transfer, null=True, on_delete="RESTRICT", backref="+")
     created_at = pw.DateTimeField(default=utcnow)
     decided_at = pw.DateTimeField(null=True)
+
+
+class LedgerCheckpoint(BaseModel):
+    """One signed seal of the ledger's and the audit chain's heads (ledger/checkpoints.py).
+
+    `line` is the exact JSON line that was signed and published; the other columns repeat what
+    it says so the board can list them without parsing. Anyone who kept a published line can
+    check that today's chains still extend it (`flask ledger verify --checkpoints`)."""
+
+    number = pw.IntegerField(unique=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    ledger_seq = pw.BigIntegerField()
+    audit_seq = pw.BigIntegerField()
+    line = pw.TextField()

@@ -9,18 +9,17 @@ writes a balance or a transfer. The rules it keeps:
   in the database;
 - an idempotency key moves points once: a retry gets the first transfer back;
 - each transfer's hash covers its content and the previous transfer's hash, so an edit of
-  history behind the app's back is found by `verify()`.
+  history behind the app's back is found by `flask ledger verify` (ledger/verify.py).
 """
 
-import hashlib
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
 from marketplace.db import db, lock_head
 from marketplace.errors import DomainError
-from marketplace.ledger.models import Account, LedgerHead, Transfer
+from marketplace.ledger.hashing import transfer_hash
+from marketplace.ledger.models import REVERSIBLE_KINDS, Account, LedgerHead, Transfer
 from marketplace.timeutil import utcnow
 
 HEAD_ID = 1
@@ -78,24 +77,6 @@ def ledger_transaction():
         yield lock_head(LedgerHead, HEAD_ID, last_seq=0, last_hash="")
 
 
-def transfer_hash(transfer: Transfer) -> str:
-    parts = (
-        transfer.seq,
-        transfer.created_at.isoformat(sep=" ", timespec="microseconds"),
-        transfer.debit_id,
-        transfer.credit_id,
-        transfer.amount,
-        transfer.kind,
-        transfer.ref,
-        transfer.memo,
-        transfer.actor_id or "",
-        transfer.idempotency_key,
-        transfer.reverses_id or "",
-        transfer.prev_hash,
-    )
-    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
-
-
 def post_transfer(debit: Account, credit: Account, amount: int, kind: str, ref: str, key: str, actor=None,
                   memo: str = "", reverses: Transfer | None = None) -> Transfer:
     """Move `amount` points from `debit` to `credit`, once per `key`. Returns the transfer
@@ -134,8 +115,12 @@ def post_transfer(debit: Account, credit: Account, amount: int, kind: str, ref: 
             reverses=reverses.id if reverses is not None else None,
             prev_hash=head.last_hash,
         )
-        transfer.hash = transfer_hash(transfer)
+        # The row id is under the hash, so the row goes in first with a placeholder that is
+        # unique because its seq is; the lock on the head keeps anyone from seeing it.
+        transfer.hash = f"pending:{transfer.seq}"
         transfer.save(force_insert=True)
+        transfer.hash = transfer_hash(transfer, debit.code, credit.code)
+        Transfer.update(hash=transfer.hash).where(Transfer.id == transfer.id).execute()
         LedgerHead.update(last_seq=transfer.seq, last_hash=transfer.hash).where(LedgerHead.id == head.id).execute()
     return transfer
 
@@ -147,9 +132,6 @@ def balance_of(account: Account) -> int:
 def award(actor, user, amount: int, kind: str, ref: str, key: str, memo: str = "") -> Transfer:
     """Points earned: from the community's issuer to a member (a service done, event hours)."""
     return post_transfer(system_account("issuer"), user_account(user), amount, kind, ref, key, actor, memo)
-
-
-REVERSIBLE_KINDS = ("earn_request", "earn_event", "adjust")
 
 
 def reverse(actor, transfer: Transfer, reason: str, key: str) -> Transfer:
@@ -169,60 +151,3 @@ def reverse(actor, transfer: Transfer, reason: str, key: str) -> Transfer:
             Account.get_by_id(transfer.credit_id), Account.get_by_id(transfer.debit_id), transfer.amount,
             "reversal", f"transfer:{transfer.seq}", key, actor, memo=reason, reverses=transfer,
         )
-
-
-# ---- verification --------------------------------------------------------------------------
-
-
-@dataclass
-class VerifyReport:
-    transfers: int = 0
-    accounts: int = 0
-    points_issued: int = 0  # what the issuer has put into circulation
-    faults: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.faults
-
-
-def verify(extra_checks=()) -> VerifyReport:
-    """Recompute every balance from the transfers, check they sum to zero, that no member or
-    partner is below zero, and that the hash chain is unbroken. Faults are listed in order,
-    the first one first."""
-    report = VerifyReport()
-    sums: dict[int, int] = {}
-    previous_hash, expected_seq = "", 1
-    for transfer in Transfer.select().order_by(Transfer.seq).iterator():
-        report.transfers += 1
-        label = f"transfer seq {transfer.seq} (id {transfer.id})"
-        if transfer.seq != expected_seq:
-            report.faults.append(f"{label}: expected seq {expected_seq}, a transfer is missing or renumbered")
-        if transfer.prev_hash != previous_hash:
-            report.faults.append(f"{label}: prev_hash does not match the transfer before it")
-        if transfer_hash(transfer) != transfer.hash:
-            report.faults.append(f"{label}: content does not match its hash (edited outside the app)")
-        if transfer.amount <= 0:
-            report.faults.append(f"{label}: amount {transfer.amount} is not positive")
-        sums[transfer.debit_id] = sums.get(transfer.debit_id, 0) - transfer.amount
-        sums[transfer.credit_id] = sums.get(transfer.credit_id, 0) + transfer.amount
-        previous_hash, expected_seq = transfer.hash, transfer.seq + 1
-    head = LedgerHead.get_or_none(LedgerHead.id == HEAD_ID)
-    if report.transfers and (head is None or (head.last_seq, head.last_hash) != (expected_seq - 1, previous_hash)):
-        report.faults.append("the chain head does not match the last transfer: transfers were removed or added")
-    total = 0
-    for account in Account.select().order_by(Account.id).iterator():
-        report.accounts += 1
-        total += account.balance
-        computed = sums.get(account.id, 0)
-        if account.balance != computed:
-            report.faults.append(f"account {account.code}: cached balance {account.balance} but transfers sum to {computed}")
-        if account.kind != "issuer" and account.balance < 0:
-            report.faults.append(f"account {account.code}: balance {account.balance} is below zero")
-        if account.kind == "issuer":
-            report.points_issued = -account.balance
-    if total != 0:
-        report.faults.append(f"all balances sum to {total}, not 0")
-    for check in extra_checks:
-        report.faults.extend(check())
-    return report

@@ -67,10 +67,39 @@ def _run(args: list[str], t: Target) -> None:
         raise BackupError(f"{Path(args[0]).name} failed: {done.stderr.strip()[-2000:]}")
 
 
+PARTIAL_SUFFIX = ".partial"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_interrupted(folder: Path) -> list[Path]:
+    """Half-written backups of runs that were killed (SIGKILL, a power cut) before they could
+    clean up: each names the process that wrote it, and one whose process is gone is removed.
+    A backup still being written by a live process is left alone."""
+    removed = []
+    for partial in folder.glob(f".*{PARTIAL_SUFFIX}"):
+        pid = partial.name.removesuffix(PARTIAL_SUFFIX).rsplit(".", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            partial.unlink(missing_ok=True)
+            removed.append(partial)
+    return removed
+
+
 def backup(url: str, output: Path) -> Path:
     t = target(url)
     output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")  # never leave a half-written backup under the real name
+    remove_interrupted(output.parent)
+    # Never a half-written backup under the real name: a hidden file naming this process, moved
+    # into place when complete; the next backup removes it if this process dies before that.
+    partial = output.with_name(f".{output.name}.{os.getpid()}{PARTIAL_SUFFIX}")
     # It holds everyone's phone number and password hash: private from its first byte (the
     # umask covers what pg_dump creates), and not left behind when the backup fails.
     previous_umask = os.umask(0o077)

@@ -9,6 +9,9 @@ Jobs:
   (an in-app notification), and every one of them is logged for staff's monitoring;
 - `close_events` — volunteers still checked in after an event's check-out closed are checked
   out for staff review (events.services.close_finished).
+- `ledger_checkpoint` — once every LEDGER_CHECKPOINT_HOURS (24): the whole ledger and the audit
+  chain are verified and their heads sealed with the signing key (ledger.checkpoints); a ledger
+  with a fault is not sealed, and the job fails loudly in the log.
 - `figures` — the stored figures of the dashboards and the public board are counted afresh
   (figures.snapshots.refresh_all), a few times per FIGURES_MAX_AGE_SECONDS, so that pages read
   them instead of counting on the request path. Not run when that setting is 0 (no snapshots).
@@ -59,6 +62,12 @@ def forget_api_replies() -> int:
     from marketplace.idempotency import forget_old_replies
 
     return forget_old_replies()
+
+
+def ledger_checkpoint(hours: int) -> int:
+    from marketplace.ledger.sealing import checkpoint_if_due
+
+    return checkpoint_if_due(hours)
 
 
 def refresh_figures() -> int:
@@ -202,6 +211,8 @@ def make_scheduler(app) -> Scheduler:
             Job("deadline_reminders", deadline_reminders, app.config["SCHEDULER_REMINDER_MINUTES"] * 60),
             Job("close_events", close_events, sweep),
             Job("forget_api_replies", forget_api_replies, sweep),
+            # Looked at hourly, sealed when the newest seal is a day old: a restart seals nothing new.
+            Job("ledger_checkpoint", lambda: ledger_checkpoint(app.config["LEDGER_CHECKPOINT_HOURS"]), 3600),
             *figures_jobs(app),
         ],
         tick_seconds=app.config["SCHEDULER_TICK_SECONDS"],

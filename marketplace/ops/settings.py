@@ -20,6 +20,8 @@ def from_environment() -> dict:
         "SCHEDULER_SWEEP_MINUTES": int(os.environ.get("SCHEDULER_SWEEP_MINUTES", "10")),
         "SCHEDULER_REMINDER_MINUTES": int(os.environ.get("SCHEDULER_REMINDER_MINUTES", "60")),
         "BACKUP_DIR": os.environ.get("BACKUP_DIR", ""),  # default: instance/backups
+        # The scheduler seals the ledger when its newest checkpoint is this old.
+        "LEDGER_CHECKPOINT_HOURS": int(os.environ.get("LEDGER_CHECKPOINT_HOURS", "24")),
     }
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from marketplace import create_app
 from marketplace.db import db
+from marketplace.ledger import adjustments
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import Account, Transfer
 from marketplace.menu.models import ServiceItem
@@ -74,7 +75,8 @@ def _some_points_history(app):
     with app.test_request_context():
         db.connect(reuse_if_open=True)
         member, clerk = person("resident"), person("partner_staff")
-        ledger.award(None, member, 25, "earn_event", "test", "ops-award")
+        adjustments.request_adjustment(person("community_admin"), ledger.user_account(member).id, "credit", 25,
+                                       "ops test")
         hardware = PartnerEnterprise.get(PartnerEnterprise.name == "北苑五金维修店")
         offer = shop.create_partner_offer(clerk, hardware.id, {
             "title": "备份测试", "category": "services", "price": 10, "stock": 5, "per_person_limit": None,
