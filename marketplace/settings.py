@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 
+from marketplace.notifications.settings import MessageSettings
+
 _last_config: Mapping | None = None
 
 
@@ -35,6 +37,7 @@ class Settings:
     event_offline_scan_max_hours: int
     volunteer_star_hours: tuple[int, ...]
     figures_max_age_seconds: int
+    messages: MessageSettings
 
     @classmethod
     def from_config(cls, config: Mapping) -> "Settings":
@@ -53,6 +56,7 @@ class Settings:
             event_offline_scan_max_hours=config["EVENT_OFFLINE_SCAN_MAX_HOURS"],
             volunteer_star_hours=tuple(config["VOLUNTEER_STAR_HOURS"]),
             figures_max_age_seconds=config["FIGURES_MAX_AGE_SECONDS"],
+            messages=MessageSettings.from_config(config),
         )
 
     @cached_property
