@@ -34,8 +34,11 @@ migrate: install
 seed: migrate
 	$(FLASK) seed-demo
 
+# QUEUE_IN_PROCESS=1: a huey consumer thread inside the development server delivers messages
+# (the `log` channel writes them to the terminal) and runs the periodic jobs; no second command.
+# With gunicorn, run `flask --app wsgi worker` beside it instead (deploy/).
 run: seed
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	QUEUE_IN_PROCESS=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 test: install-dev

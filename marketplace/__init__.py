@@ -51,7 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         from marketplace.notifications import tasks  # noqa: F401 - the tasks a consumer runs
         from marketplace.ops import periodic  # noqa: F401
 
-        queue.start_in_process(app)  # `make run`: messages and periodic jobs without a second command
+        app.extensions["queue_consumer"] = queue.start_in_process(app)  # `make run`: messages and periodic jobs without a second command
     return app
 
 

@@ -141,3 +141,33 @@ def test_periodic_jobs_run_once_per_period_with_two_consumers(storage, app, data
     assert twice == [], twice
     jobs = {job for job, _ in runs}
     assert {"auto_confirm", "voucher_expiry", "deadline_reminders", "close_events", "message_fallback"} <= jobs
+
+
+def test_make_run_delivers_a_claim_message_through_the_log_channel(database_url, tmp_path, caplog):
+    """`make run` sets QUEUE_IN_PROCESS=1: the development server's own consumer thread sends
+    what a claim tells the resident, on the `log` channel, with no other command."""
+    from marketplace.menu.models import ServiceItem
+    from marketplace.service_requests import services as requests
+
+    queue_url = f"sqlite:///{tmp_path / 'huey.db'}"
+    with demo_app(database_url, tmp_path, TASK_QUEUE_IMMEDIATE=False, TASK_QUEUE_URL=queue_url,
+                  TASK_QUEUE_NAME=f"run-{uuid.uuid4().hex[:8]}", QUEUE_IN_PROCESS=True, MESSAGE_LOG_CHANNEL=True) as app:
+        consumer = app.extensions["queue_consumer"]
+        try:
+            with app.test_request_context():
+                db.connect(reuse_if_open=True)
+                item = ServiceItem.get(ServiceItem.code == "plumbing_electrical")
+                booked = requests.book(person("resident"), item.id, "水管漏水了")
+                requests.claim(person("partner_staff"), booked.id)
+                resident_id = person("resident").id
+            db.close()
+
+            def logged():
+                with app.app_context(), db.connection_context():
+                    return Delivery.select().where(Delivery.user == resident_id, Delivery.channel == "log",
+                                                   Delivery.state == "delivered").count()
+
+            wait_for(logged, PATIENCE)
+        finally:
+            consumer.stop(graceful=True)
+    assert any(getattr(r, "channel", None) == "log" for r in caplog.records)
