@@ -86,6 +86,8 @@ SERVICE_MODULES = [
     PACKAGE / "ledger" / "adjustments.py",
     PACKAGE / "ledger" / "statements.py",
     PACKAGE / "events" / "tokens.py",
+    *(PACKAGE / "notifications" / f"{name}.py" for name in ("deliveries", "preferences", "fallback", "receipts")),
+    *(PACKAGE / "notifications" / "channels").glob("*.py"),
 ]
 REQUEST_STATE = re.compile(
     r"^\s*(from\s+flask\s+import\s+[^\n]*\b(request|session|g|current_app)\b"

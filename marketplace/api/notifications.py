@@ -1,9 +1,9 @@
 """My notifications: reading and acknowledging them, and how they reach me (channels, quiet hours)."""
 
-from marketplace.access import SIGNED_IN
-from marketplace.api.registry import component, operation, page_of
 from flask_babel import lazy_gettext as _l
 
+from marketplace.access import SIGNED_IN
+from marketplace.api.registry import component, operation, page_of
 from marketplace.api.schema import Boolean, Fields, String, iso
 from marketplace.notifications import fallback, preferences, services
 from marketplace.notifications.models import KINDS, Notification
