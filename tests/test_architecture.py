@@ -86,7 +86,7 @@ SERVICE_MODULES = [
     PACKAGE / "ledger" / "adjustments.py",
     PACKAGE / "ledger" / "statements.py",
     PACKAGE / "events" / "tokens.py",
-    *(PACKAGE / "notifications" / f"{name}.py" for name in ("deliveries", "preferences", "fallback", "receipts")),
+    *(PACKAGE / "notifications" / f"{name}.py" for name in ("deliveries", "preferences", "fallback", "receipts", "figures")),
     *(PACKAGE / "notifications" / "channels").glob("*.py"),
 ]
 REQUEST_STATE = re.compile(

@@ -205,3 +205,21 @@ def test_the_api_acknowledges_and_sets_preferences(app, standins):
     note = notify(resident, "request", "Answered.")
     acked = client.post(f"/api/v1/notifications/{note.id}/acknowledge", headers=headers)
     assert acked.status_code == 200 and acked.get_json()["acknowledged_at"]
+
+
+def test_the_staff_dashboard_counts_messages_and_cost_per_month(app, standins):
+    from marketplace.notifications.figures import message_months
+
+    sms, _, _ = standins
+    resident = _choose("resident", ["sms"])
+    notify(resident, "job", "one")
+    sms.fail_next = ["isv.MOBILE_NUMBER_ILLEGAL"]
+    notify(resident, "job", "two")
+    [row] = message_months(person("building_head"))
+    assert (row["channel"], row["sent"], row["delivered"], row["failed"], row["cost_units"]) == ("sms", 1, 0, 1, 1)
+    assert message_months(person("partner_staff")) == []  # nobody in a partner's scope
+    client = app.test_client()
+    client.post("/login", data={"phone": person("building_head").phone, "password": "beiyuan-demo-2026",
+                                "csrf_token": csrf_token(client)})
+    page = client.get("/staff/dashboard").get_data(as_text=True)
+    assert row["month"] in page and "Residents to call" in page
