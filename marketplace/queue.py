@@ -81,9 +81,9 @@ def configure(url: str, name: str, immediate: bool = False) -> None:
     huey.name = name
     huey.storage_class = storage_class
     huey.storage_kwargs = kwargs
-    huey._immediate = False
-    huey.storage = huey.create_storage()
-    huey.immediate = immediate  # immediate mode swaps in memory storage (huey's own switch)
+    huey._immediate = immediate
+    # Immediate mode runs tasks in the caller with huey's in-memory storage: no file, no server.
+    huey.storage = huey.get_immediate_storage() if immediate else huey.create_storage()
 
 
 def describe() -> str:

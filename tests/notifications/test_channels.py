@@ -7,9 +7,11 @@ import json
 from datetime import timedelta
 
 import pytest
+from flask import g
 
 from marketplace.audit import AuditLog
 from marketplace.db import db
+from marketplace.errors import DomainError
 from marketplace.notifications import fallback, preferences
 from marketplace.notifications.models import CallTask, Delivery, MessagePreference, Notification
 from marketplace.notifications.receipts import sms_receipt_token
@@ -167,9 +169,21 @@ def test_unacknowledged_important_message_becomes_one_call_for_the_building_head
     head = person("building_head")
     assert [t.id for t in fallback.calls_for(head)] == [task.id]
     assert list(fallback.calls_for(person("volunteer"))) == []
-    fallback.record_call(head, task.id, "reached", "She knows.")
+    client = app.test_client()
+    client.post("/login", data={"phone": head.phone, "password": "beiyuan-demo-2026", "csrf_token": csrf_token(client)})
+    page = client.get("/messages/calls").get_data(as_text=True)
+    assert resident.display_name in page and resident.phone not in page  # the full number is shown, audited, elsewhere
+    # The client's requests share this test's app context, so Flask-WTF's token cached in `g`
+    # from before the login would be sent: forget it, as a new request would.
+    g.pop("csrf_token", None)
+    answer = client.post(f"/messages/calls/{task.id}", data={"outcome": "reached", "note": "She knows.",
+                                                               "csrf_token": csrf_token(client, "/messages/calls")})
+    assert answer.status_code == 302
     assert Notification.get_by_id(note.id).acknowledged_at is not None
     assert AuditLog.select().where(AuditLog.action == "messages.call.recorded").count() == 1
+    assert CallTask.get_by_id(task.id).outcome == "reached"
+    with pytest.raises(DomainError):
+        fallback.record_call(head, task.id, "no_answer")  # recorded once
 
 
 def test_staff_set_a_residents_channels_in_scope_audited_and_see_the_history(app, standins):
@@ -178,8 +192,6 @@ def test_staff_set_a_residents_channels_in_scope_audited_and_see_the_history(app
     pref = MessagePreference.get(MessagePreference.user == resident.id)
     assert pref.chosen() == ["sms"] and (pref.quiet_start, pref.quiet_end) == (21 * 60, 7 * 60)
     assert AuditLog.select().where(AuditLog.action == "messages.preferences.set").count() == 1
-    from marketplace.errors import DomainError
-
     with pytest.raises(DomainError):
         preferences.set_for_resident(person("volunteer"), resident.id, ["sms"])
     client = app.test_client()
@@ -201,7 +213,7 @@ def test_the_api_acknowledges_and_sets_preferences(app, standins):
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["channels"] == ["in_app", "sms"]
     bad = client.put("/api/v1/me/message-preferences", headers=headers, json={"channels": "fax"})
-    assert bad.status_code == 422 and bad.get_json()["code"] == "bad_channel"
+    assert bad.status_code == 422 and bad.get_json()["error"]["code"] == "bad_channel"
     note = notify(resident, "request", "Answered.")
     acked = client.post(f"/api/v1/notifications/{note.id}/acknowledge", headers=headers)
     assert acked.status_code == 200 and acked.get_json()["acknowledged_at"]
@@ -222,4 +234,4 @@ def test_the_staff_dashboard_counts_messages_and_cost_per_month(app, standins):
     client.post("/login", data={"phone": person("building_head").phone, "password": "beiyuan-demo-2026",
                                 "csrf_token": csrf_token(client)})
     page = client.get("/staff/dashboard").get_data(as_text=True)
-    assert row["month"] in page and "Residents to call" in page
+    assert row["month"] in page and "需要电话回访的居民" in page  # the demo staff read Chinese
