@@ -78,7 +78,10 @@ def plan(note: Notification, channels: list[str] | None = None) -> list[Delivery
 
 def _sms_cap_reached(user_id: int) -> str:
     messages = settings().messages
-    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    # The community's day, not UTC's: a cap resets at local midnight.
+    zone = settings().timezone
+    local_midnight = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = local_midnight.astimezone(UTC).replace(tzinfo=None)
     counted = Delivery.select().where(Delivery.channel == "sms", Delivery.created_at >= today,
                                       Delivery.state.in_(("sending", "sent", "delivered")))
     if counted.where(Delivery.user == user_id).count() >= messages.sms_per_person_per_day:
@@ -179,13 +182,15 @@ def _failed(delivery: Delivery, channel, error: str, retryable: bool) -> tuple[s
     messages = settings().messages
     attempts = Delivery.get_by_id(delivery.id).attempts
     final = not retryable or attempts > messages.retries
+    wait = 0 if final else messages.retry_seconds * 2 ** (attempts - 1)
+    now = utcnow()
+    # not_before: the backoff holds even if the scheduled retry is lost and `recover` finds it.
     Delivery.update(state="failed" if final else "queued", provider=channel.provider, error=error[:300],
-                    updated_at=utcnow()).where(Delivery.id == delivery.id, Delivery.state == "sending").execute()
+                    updated_at=now, not_before=now + timedelta(seconds=wait) if wait else Delivery.not_before).where(
+        Delivery.id == delivery.id, Delivery.state == "sending").execute()
     log.warning("delivery %s (%s) attempt %s failed: %s", delivery.key, delivery.channel, attempts, error,
                 extra={"delivery_key": delivery.key, "attempts": attempts, "final": final})
-    if final:
-        return "failed", 0
-    return "retry", messages.retry_seconds * 2 ** (attempts - 1)
+    return ("failed", 0) if final else ("retry", wait)
 
 
 def _adopt(delivery: Delivery) -> tuple[str, int]:

@@ -25,7 +25,7 @@ def send_delivery(delivery_id: int, missing: int = 0) -> str:
         send_delivery.schedule((delivery_id, missing + 1), delay=2 ** missing)
     elif wait and not huey.immediate:
         send_delivery.schedule((delivery_id,), delay=wait)
-    elif wait and outcome == "retry":  # immediate mode (tests, scripts): no waiting
+    elif outcome == "retry" and huey.immediate:  # immediate mode: retried at once (MESSAGE_RETRY_SECONDS=0)
         return send_delivery.call_local(delivery_id)
     return outcome
 

@@ -34,7 +34,7 @@ def app(database_url, tmp_path, standins):
     with demo_app(database_url, tmp_path, SMS_PROVIDER="aliyun", SMS_API_URL=url, SMS_ACCESS_KEY_ID=ACCESS_KEY_ID,
                   SMS_ACCESS_KEY_SECRET=ACCESS_KEY_SECRET, SMS_TEMPLATES={"default": "SMS_100", "job": "SMS_200"},
                   WECHAT_PROVIDER="wechat", WECHAT_API_URL=url, WECHAT_APP_ID="wx-test", WECHAT_APP_SECRET="wx-secret",
-                  WECHAT_TOKEN="wx-server-token", WECHAT_TEMPLATES={"default": "TPL_1"}, MESSAGE_RETRIES=2,
+                  WECHAT_TOKEN="wx-server-token", WECHAT_TEMPLATES={"default": "TPL_1"}, MESSAGE_RETRIES=2, MESSAGE_RETRY_SECONDS=0,
                   MESSAGE_TIMEOUT_SECONDS=2, MESSAGE_LOG_CHANNEL=False) as app:
         with app.test_request_context(headers={"Accept-Language": "en"}):
             db.connect(reuse_if_open=True)
