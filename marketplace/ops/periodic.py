@@ -118,7 +118,7 @@ def notify_claimer(req) -> bool:
 
 
 # Called for every request due soon, in order. Replace or extend (an SMS gateway, a WeChat
-# template message) without touching the scheduler: REMINDER_HOOKS.append(my_sender).
+# template message) without touching the job: REMINDER_HOOKS.append(my_sender).
 REMINDER_HOOKS = [notify_claimer]
 
 
