@@ -37,8 +37,11 @@ migrate: install
 seed: migrate
 	$(FLASK) seed-demo
 
+# QUEUE_IN_PROCESS=1: a huey consumer thread inside the development server delivers messages
+# (the `log` channel writes them to the terminal) and runs the periodic jobs; no second command.
+# With gunicorn, run `flask --app wsgi worker` beside it instead (deploy/).
 run: seed
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	QUEUE_IN_PROCESS=1 $(FLASK) run --host $(HOST) --port $(PORT)
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set, spread over
 # TEST_WORKERS processes (pytest-xdist; each has its own copy of the demo database).

@@ -507,11 +507,11 @@ def in_process_profile(app, page: Page, ids: Identities, dataset: str, profile: 
 
 
 def warm_figures(app, name: str) -> None:
-    """Count the dashboards' and the board's figures once, as `flask scheduler` does every few
+    """Count the dashboards' and the board's figures once, as the worker's periodic job does every few
     minutes in production, so those pages are measured reading stored figures (and the first
     measured requests do not all count them at once)."""
     from marketplace.db import db
-    from marketplace.ops.scheduler import refresh_figures
+    from marketplace.ops.periodic import refresh_figures
 
     started = time.perf_counter()
     with app.test_request_context(), db.connection_context():

@@ -1,6 +1,7 @@
 """The community service marketplace: a Flask application built by create_app()."""
 
 import logging
+import os
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -22,6 +23,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app.config.update(values)
+    from marketplace.notifications import settings as message_settings
+
+    message_settings.apply_defaults(app, os.environ.get("MARKETPLACE_ENV") == "production")
     settings.init_app(app)  # what services read, in requests, jobs and commands alike
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
@@ -36,10 +40,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_security_headers(app)
     access.init_app(app)
     ops.init_app(app)  # /healthz and JSON request logs
+    from marketplace import queue
+
+    queue.init_app(app)  # huey: SQLite in instance/ or Redis (TASK_QUEUE_URL)
 
     from marketplace import cli
 
     cli.init_app(app)
+    if app.config["QUEUE_IN_PROCESS"] and not app.config["TASK_QUEUE_IMMEDIATE"]:
+        from marketplace.notifications import tasks  # noqa: F401 - the tasks a consumer runs
+        from marketplace.ops import periodic  # noqa: F401
+
+        app.extensions["queue_consumer"] = queue.start_in_process(app)  # `make run`: messages and periodic jobs without a second command
     return app
 
 
@@ -68,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.events.views import bp as events_bp
     from marketplace.ledger.views import bp as ledger_bp
     from marketplace.menu.views import bp as menu_bp
+    from marketplace.notifications import message_views  # noqa: F401 - adds its pages to the messages blueprint
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.partners.views import bp as partners_bp
     from marketplace.places.views import bp as places_bp

@@ -115,6 +115,6 @@ def init_app(app) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_demo_command)
-    for command in ops_commands:  # backup, restore, scheduler
+    for command in ops_commands:  # backup, restore, scheduler --once, worker
         app.cli.add_command(command)
 

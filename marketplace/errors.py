@@ -71,6 +71,12 @@ CODES = {
     "too_many_tokens": "Too many API tokens; revoke one first.",
     "out_of_scope": "Outside the places the caller looks after.",
     "not_allowed": "This action does not fit this object.",
+    # messages and their channels
+    "bad_channel": "Not a channel one can choose (sms, wechat).",
+    "bad_quiet_hours": "Quiet hours are two times of day, HH:MM, both or neither.",
+    "call_recorded": "The call's outcome was already recorded.",
+    "bad_call_outcome": "Not a call outcome (reached, no_answer, wrong_number, visited).",
+    "bad_receipt_signature": "The delivery receipt's signature is not right.",
     # service requests and jobs
     "job_taken": "Someone else took the job first.",
     "state_changed": "The request has moved on to another state; look again.",

@@ -6,7 +6,7 @@ from marketplace.figures.snapshots import FiguresSnapshot
 from marketplace.idempotency import IdempotencyRecord
 from marketplace.ledger.models import Account, Adjustment, LedgerCheckpoint, LedgerHead, Transfer
 from marketplace.menu.models import Category, ServiceItem
-from marketplace.notifications.models import Notification
+from marketplace.notifications.models import CallTask, Delivery, MessagePreference, Notification
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid, Household
 from marketplace.public.models import FundUse
@@ -61,4 +61,7 @@ ALL_MODELS = [
     Notification,
     FiguresSnapshot,
     LedgerCheckpoint,
+    Delivery,
+    MessagePreference,
+    CallTask,
 ]

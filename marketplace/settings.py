@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 
+from marketplace.notifications.settings import MessageSettings
+
 _last_config: Mapping | None = None
 
 
@@ -38,6 +40,7 @@ class Settings:
     instance_path: Path
     ledger_signing_key: str  # a path, a PEM value, or "" for instance/ledger_signing_key.pem
     ledger_checkpoint_log: Path
+    messages: MessageSettings
 
     @classmethod
     def from_config(cls, config: Mapping) -> "Settings":
@@ -60,6 +63,7 @@ class Settings:
             ledger_signing_key=config.get("LEDGER_SIGNING_KEY") or "",
             ledger_checkpoint_log=Path(config.get("LEDGER_CHECKPOINT_LOG")
                                        or Path(config["INSTANCE_PATH"]) / "ledger_checkpoints.jsonl"),
+            messages=MessageSettings.from_config(config),
         )
 
     @cached_property

@@ -143,6 +143,9 @@ def _create_test_app(database_url: str, folder, **settings):
             # Figures counted on every page, so they equal the rows a test just wrote (and a GET
             # stores nothing); tests/figures/test_figures_snapshot.py turns the snapshots on.
             "FIGURES_MAX_AGE_SECONDS": 0,
+            # Tasks (message deliveries) run at once in the caller: huey's immediate mode.
+            # tests/notifications/test_delivery.py runs real consumers where that is the point.
+            "TASK_QUEUE_IMMEDIATE": True,
             **settings,
         }
     )

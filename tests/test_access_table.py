@@ -118,6 +118,12 @@ ROUTES = {
     "notifications.index": ("/messages/", signed_in_only(200)),
     "notifications.open_one": ("/messages/{notification}/open", holder_only(302)),  # 张阿姨's message
     "notifications.read_all": ("/messages/read-all", signed_in_only(302)),
+    "notifications.own_preferences": ("/messages/preferences", signed_in_only(200)),
+    "notifications.resident_messages": ("/messages/people/{resident}", staff_only(200)),
+    "notifications.calls": ("/messages/calls", staff_only(200)),
+    "notifications.record_call": ("/messages/calls/1", staff_only(400)),  # no outcome chosen
+    "notifications.sms_receipts": ("/messages/receipts/sms/not-the-token", everyone(403)),
+    "notifications.wechat_events": ("/messages/receipts/wechat", everyone(403)),  # no signature
     "users.household": ("/account/household", signed_in_only(200)),
     "users.volunteer": ("/account/volunteer", signed_in_only(200)),
     "users.join_partner": ("/join/{invite}", signed_in_only(200)),
@@ -263,6 +269,9 @@ ROUTES = {
     "api.event_roster": ("/api/v1/events/{service_day}/roster", api_roles(*STAFF_ROLES)),
     "api.list_notifications": ("/api/v1/notifications", api_signed_in(200)),
     "api.mark_read": ("/api/v1/notifications/{notification}/read", api_scope(holder_only(200))),
+    "api.acknowledge": ("/api/v1/notifications/{notification}/acknowledge", api_scope(holder_only(200))),
+    "api.get_message_preferences": ("/api/v1/me/message-preferences", api_signed_in(200)),
+    "api.put_message_preferences": ("/api/v1/me/message-preferences", api_signed_in(405)),  # the table POSTs; PUT it is
     "api.mark_all_read": ("/api/v1/notifications/read-all", api_signed_in(200)),
     # Personal API tokens on the profile: one's own only.
     "api_tokens.index": ("/account/api-tokens/", signed_in_only(200)),

@@ -87,6 +87,8 @@ SERVICE_MODULES = [
     PACKAGE / "ledger" / "statements.py",
     *(PACKAGE / "ledger" / f"{name}.py" for name in ("verify", "sources", "checkpoints", "checkpoints_schema", "sealing", "hashing")),
     PACKAGE / "events" / "tokens.py",
+    *(PACKAGE / "notifications" / f"{name}.py" for name in ("deliveries", "preferences", "fallback", "receipts", "figures")),
+    *(PACKAGE / "notifications" / "channels").glob("*.py"),
 ]
 REQUEST_STATE = re.compile(
     r"^\s*(from\s+flask\s+import\s+[^\n]*\b(request|session|g|current_app)\b"

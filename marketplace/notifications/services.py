@@ -11,12 +11,21 @@ from flask_babel import gettext as _
 
 from marketplace.db import db
 from marketplace.errors import DomainError
+from marketplace.notifications import deliveries, tasks
 from marketplace.notifications.models import KINDS, Notification
 from marketplace.settings import settings
 from marketplace.timeutil import utcnow
 
+# Kinds that ask for acknowledgement unless the caller says otherwise: a matter answered or
+# late, points paid or refunded, an event changed or cancelled (issue 17).
+IMPORTANT_KINDS = ("request", "points", "event")
 
-def notify(user, kind: str, text, link: str = "") -> Notification:
+
+def notify(user, kind: str, text, link: str = "", *, important: bool | None = None,
+           channels: list[str] | None = None) -> Notification:
+    """Tell one person: the in-app notification, and a delivery on each channel they chose
+    (sent by the task queue after this returns). `channels` overrides their choice (a code that
+    must go by SMS)."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     if link and (not link.startswith("/") or link.startswith("//")):
@@ -24,7 +33,12 @@ def notify(user, kind: str, text, link: str = "") -> Notification:
     # Someone who never chose a language reads the site's default, not the actor's language.
     with force_locale(getattr(user, "locale", None) or settings().default_locale):
         rendered = str(text)
-    return Notification.create(user=user.id, kind=kind, text=rendered[:500], link=link[:300], created_at=utcnow())
+    if important is None:
+        important = kind in IMPORTANT_KINDS
+    note = Notification.create(user=user.id, kind=kind, text=rendered[:500], link=link[:300], created_at=utcnow(),
+                               important=important)
+    tasks.enqueue(deliveries.plan(note, channels))
+    return note
 
 
 def for_user(user, unread_only: bool = False):
@@ -45,9 +59,11 @@ def mark_read(user, notification_id: int) -> Notification:
         note = Notification.get_or_none(Notification.id == notification_id, Notification.user == user.id)
         if note is None:
             raise DomainError(_("This notification was not found."), status=404, code="not_found")
-        Notification.update(read_at=utcnow()).where(
-            Notification.id == note.id, Notification.read_at.is_null()
-        ).execute()
+        now = utcnow()
+        Notification.update(read_at=now).where(Notification.id == note.id, Notification.read_at.is_null()).execute()
+        # Opening a message acknowledges it.
+        Notification.update(acknowledged_at=now).where(
+            Notification.id == note.id, Notification.acknowledged_at.is_null()).execute()
     return Notification.get_by_id(note.id)
 
 

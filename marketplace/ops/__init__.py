@@ -1,7 +1,7 @@
-"""Running the marketplace for real: health check, request logs, backups, the scheduler.
+"""Running the marketplace for real: health check, request logs, backups, the periodic jobs.
 
 `init_app(app)` is the one call create_app makes: it registers /healthz and the JSON request
-log. The command-line tools (`flask backup`, `flask restore`, `flask scheduler`) are added by
+log. The command-line tools (`flask backup`, `flask restore`, `flask scheduler --once`, `flask worker`) are added by
 `marketplace.cli`.
 """
 

@@ -1,4 +1,4 @@
-"""`flask backup`, `flask restore`, `flask scheduler`."""
+"""`flask backup`, `flask restore`, `flask scheduler --once`, `flask worker`."""
 
 from pathlib import Path
 
@@ -59,35 +59,37 @@ def restore_command(source, replace, published):
 
 @click.command("scheduler")
 @with_appcontext
-@click.option("--once", is_flag=True, help="Run every job once (if this process gets the lock) and exit.")
+@click.option("--once", is_flag=True, required=True,
+              help="Run every periodic job once, now, in this process, and exit.")
 def scheduler_command(once):
-    """Run the periodic jobs (auto-confirmation, voucher expiry, deadline reminders, closing
-    finished events), one scheduler at a time across all hosts."""
-    from marketplace.ops import scheduler
-    from marketplace.ops.locks import lock_for
+    """Run every periodic job once (for cron and for checks). The jobs run by themselves in
+    every consumer (`flask worker`): this is not needed beside one."""
+    from marketplace.ops import periodic
+
+    failed = []
+    for name, result in periodic.run_all_once():
+        click.echo(f"{name}: {'FAILED (see the log)' if result is None else result}")
+        if result is None:
+            failed.append(name)
+    if failed:
+        raise SystemExit(1)
+
+
+@click.command("worker")
+@with_appcontext
+@click.option("--workers", "-w", type=int, default=None, help="Threads running tasks (default WORKER_THREADS, 2).")
+def worker_command(workers):
+    """A huey consumer: delivers messages and runs the periodic jobs. Start one on every host
+    you like: they share the queue (Redis in production) and each periodic job runs once per
+    period among them. SIGINT stops it after the tasks in hand, SIGTERM at once."""
+    from marketplace import queue
+    from marketplace.notifications import tasks  # noqa: F401 - registers the tasks
+    from marketplace.ops import periodic  # noqa: F401 - registers the periodic jobs
 
     app = current_app._get_current_object()
-    runner = scheduler.make_scheduler(app)
-    lock = lock_for(app, db.obj, scheduler.lock_ttl(app))
-    if once:
-        if not lock.acquire():
-            click.echo(f"Another scheduler holds the lock ({lock.describe()}); nothing done.")
-            return
-        failed = []
-        try:
-            for job in runner.jobs:
-                result = runner.run_job(job)
-                click.echo(f"{job.name}: {'FAILED (see the log)' if result is None else result}")
-                if result is None:
-                    failed.append(job.name)
-        finally:
-            lock.release()
-        if failed:
-            raise SystemExit(1)
-        return
-    scheduler.stop_on_signals(runner)
-    click.echo(f"Scheduler started ({lock.describe()}); Ctrl-C or SIGTERM stops it.")
-    runner.run_forever(lock)
+    consumer = queue.make_consumer(app, workers=workers)
+    click.echo(f"Worker started ({queue.describe()}); Ctrl-C stops it.")
+    consumer.run()
 
 
-COMMANDS = (backup_command, restore_command, scheduler_command)
+COMMANDS = (backup_command, restore_command, scheduler_command, worker_command)

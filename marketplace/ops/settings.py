@@ -13,10 +13,7 @@ def from_environment() -> dict:
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "REQUEST_LOG": os.environ.get("REQUEST_LOG", "1").strip().lower() in ("1", "true", "yes", "on"),
-        # The scheduler's lock: Redis when a URL is given (or the rate limiter already uses Redis),
-        # else a PostgreSQL advisory lock, else a file lock beside the SQLite database.
-        "SCHEDULER_LOCK_URL": os.environ.get("SCHEDULER_LOCK_URL", ""),
-        "SCHEDULER_TICK_SECONDS": int(os.environ.get("SCHEDULER_TICK_SECONDS", "30")),
+        # The periodic jobs' periods (see ops.periodic; huey runs them).
         "SCHEDULER_SWEEP_MINUTES": int(os.environ.get("SCHEDULER_SWEEP_MINUTES", "10")),
         "SCHEDULER_REMINDER_MINUTES": int(os.environ.get("SCHEDULER_REMINDER_MINUTES", "60")),
         "BACKUP_DIR": os.environ.get("BACKUP_DIR", ""),  # default: instance/backups

@@ -98,12 +98,14 @@ def test_the_scheduler_job_refreshes_every_snapshot(stored):
 
 
 def test_the_scheduler_has_no_figures_job_when_snapshots_are_off(app):
-    from marketplace.ops.scheduler import make_scheduler
+    from marketplace.ops.periodic import JOBS, run_in_period
 
-    assert "figures" not in [job.name for job in make_scheduler(app).jobs]
+    [job] = [job for job in JOBS if job.name == "figures"]
+    assert job.every_seconds(app.config) == 0
+    with app.app_context():
+        assert run_in_period(job) == "off"
     app.config["FIGURES_MAX_AGE_SECONDS"] = 900
-    [job] = [job for job in make_scheduler(app).jobs if job.name == "figures"]
-    assert job.every_seconds == 300
+    assert job.every_seconds(app.config) == 300
 
 
 def test_with_snapshots_off_pages_store_nothing(app):

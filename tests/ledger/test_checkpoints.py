@@ -12,7 +12,7 @@ from marketplace.db import db
 from marketplace.ledger import adjustments, checkpoints
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import LedgerCheckpoint
-from marketplace.ops import scheduler
+from marketplace.ops import periodic
 from marketplace.timeutil import utcnow
 from tests.conftest import person, served
 from tests.ledger.tampering import fix_balances, rehash_transfers, sql
@@ -107,15 +107,15 @@ def test_verify_reads_the_boards_list_by_url(app, ctx):
     assert code == 1 and "cannot read checkpoints" in output
 
 
-def test_the_scheduler_seals_once_a_day(app, ctx):
-    assert scheduler.ledger_checkpoint(24) == 1
-    assert scheduler.ledger_checkpoint(24) == 0  # a restart or the next hourly look seals nothing new
+def test_the_periodic_job_seals_once_a_day(app, ctx):
+    assert periodic.ledger_checkpoint(24) == 1
+    assert periodic.ledger_checkpoint(24) == 0  # a restart or the next hourly look seals nothing new
     LedgerCheckpoint.update(created_at=utcnow() - timedelta(hours=25)).execute()
     _credit()
-    assert scheduler.ledger_checkpoint(24) == 2
+    assert periodic.ledger_checkpoint(24) == 2
     second = json.loads(LedgerCheckpoint.get(LedgerCheckpoint.number == 2).line)
     assert second["previous"] == checkpoints.line_hash(LedgerCheckpoint.get(LedgerCheckpoint.number == 1).line)
-    assert "ledger_checkpoint" in [job.name for job in scheduler.make_scheduler(app).jobs]
+    assert "ledger_checkpoint" in periodic.PERIODIC_TASKS  # the workers look at it every hour
 
 
 def test_checkpoints_survive_no_key_mixup(app, ctx, tmp_path):

@@ -6,10 +6,7 @@ Each test runs on SQLite, and on PostgreSQL with --db=postgres (pg_dump and psql
 import json
 import os
 import re
-import signal
 import subprocess
-import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,7 +19,7 @@ from marketplace.ledger import services as ledger
 from marketplace.ledger.models import Account, Transfer
 from marketplace.menu.models import ServiceItem
 from marketplace.notifications.models import Notification
-from marketplace.ops import backup, locks
+from marketplace.ops import backup
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.service_requests import services as requests
 from marketplace.service_requests.models import ServiceRequest
@@ -31,7 +28,6 @@ from marketplace.shop.models import Voucher
 from marketplace.timeutil import utcnow
 from marketplace.users.models import User
 from tests.conftest import DEMO_PHONES, csrf_token, person
-from tests.servers import PATIENCE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -277,82 +273,13 @@ def test_scheduler_once_confirms_due_requests_refunds_expired_vouchers_and_remin
     assert {e.get("job") for e in logged} >= {"auto_confirm", "voucher_expiry", "deadline_reminders", "close_events"}
 
 
-def test_only_one_scheduler_holds_the_lock(app):
-    with app.app_context():
-        first = locks.lock_for(app, db.obj, 60)
-        second = locks.lock_for(app, db.obj, 60)
-        assert type(first) is (locks.FileLock if app.config["DATABASE_URL"].startswith("sqlite") else locks.PostgresLock)
-        assert first.acquire() and first.still_held()
-        assert not second.acquire()
-        first.release()
-        assert second.acquire() and second.still_held()
-        second.release()
-
-
-def test_the_redis_lock_is_shared_and_expires(app):
-    import redis
-
-    url = "redis://127.0.0.1:6379/0"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
-    app.config["SCHEDULER_LOCK_URL"] = url
-    first, second = locks.lock_for(app, db.obj, 1), locks.lock_for(app, db.obj, 1)
-    assert isinstance(first, locks.RedisLock)
-    first.release(), second.release()
-    first.client.delete(locks.LOCK_NAME)
-    assert first.acquire() and not second.acquire()
-    time.sleep(1.2)  # the holder died without releasing: its key expires
-    assert second.acquire() and not first.still_held()
-    second.release()
-
-
-def test_a_second_scheduler_waits_while_the_first_runs_and_sigterm_stops_it(app, database_url, tmp_path):
-    env = {**os.environ, "DATABASE_URL": database_url, "MARKETPLACE_INSTANCE_PATH": str(tmp_path),
-           "SECRET_KEY": "test-secret", "RATELIMIT_STORAGE_URI": "memory://", "SCHEDULER_TICK_SECONDS": "1"}
-    flask = [str(Path(sys.executable).with_name("flask")), "--app", "wsgi"]
-    first = subprocess.Popen([*flask, "scheduler"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + PATIENCE
-        seen = ""
-        while "job close_events" not in seen and time.monotonic() < deadline:
-            seen += first.stderr.readline()
-        assert "scheduler lock taken" in seen, seen
-        second = subprocess.run([*flask, "scheduler", "--once"], cwd=PROJECT_ROOT, env=env, capture_output=True,
-                                text=True, timeout=PATIENCE)
-        assert second.returncode == 0 and "Another scheduler holds the lock" in second.stdout, second.stdout
-    finally:
-        first.send_signal(signal.SIGTERM)
-        rest = first.communicate(timeout=PATIENCE)[1]
-    assert first.returncode == 0 and "scheduler stopped" in rest
-
-
-def test_a_scheduler_that_loses_its_lock_mid_run_stops_before_the_next_job(app):
-    from marketplace.ops.scheduler import Job, Scheduler
-
-    ran = []
-
-    class LostAfterFirstJob:  # as if Redis had expired the key while the first job ran long
-        checks = 0
-
-        def still_held(self):
-            self.checks += 1
-            return self.checks == 1
-
-    jobs = [Job(name, lambda name=name: ran.append(name) or 0, 60) for name in ("first", "second", "third")]
-    assert Scheduler(app=app, jobs=jobs, tick_seconds=1).run_due(LostAfterFirstJob()) is False
-    assert ran == ["first"]  # another scheduler may hold the lock now: nothing more runs here
-
-
 def test_jobs_run_in_an_app_context_without_a_web_request(app):
     """The services need no fake request: a job sees the app, its settings and the community's
     language, and no request."""
     from flask import has_app_context, has_request_context
     from flask_babel import get_locale
 
-    from marketplace.ops.scheduler import Job, make_scheduler
+    from marketplace.ops.periodic import Job, run_job
     from marketplace.settings import settings
 
     seen = {}
@@ -362,7 +289,6 @@ def test_jobs_run_in_an_app_context_without_a_web_request(app):
                     zone=settings().timezone_name)
         return 0
 
-    scheduler = make_scheduler(app)
-    assert scheduler.run_job(Job("probe", probe, 60)) == 0
+    assert run_job(Job("probe", probe, lambda config: 60)) == 0
     assert seen == {"app": True, "request": False, "locale": app.config["BABEL_DEFAULT_LOCALE"],
                     "zone": app.config["BABEL_DEFAULT_TIMEZONE"]}

@@ -18,7 +18,7 @@ from marketplace.db import db
 from marketplace.events import services as events
 from marketplace.figures import counting as figures
 from marketplace.menu.models import ServiceItem
-from marketplace.ops import scheduler
+from marketplace.ops import periodic
 from marketplace.places.models import Building, Household
 from marketplace.service_requests import models as requests
 from marketplace.service_requests import transitions
@@ -142,7 +142,7 @@ def test_the_scheduler_and_the_queue_remind_of_what_the_model_calls_due_soon(app
     now = utcnow()
     soon = in_app(app, lambda: ids_in(ServiceRequest.select().where(requests.due_soon(now))))
     assert names(seeded, soon) == DUE_SOON
-    assert in_app(app, lambda: ids_in(scheduler.due_soon(now))) == soon
+    assert in_app(app, lambda: ids_in(periodic.due_soon(now))) == soon
     assert in_app(app, lambda: {r.id for r in ServiceRequest.select() if r.is_due_soon}) == soon
     # The deadlines queue: late, due soon, and feedback owed soon, nothing else.
     queue = in_app(app, lambda: ids_in(queues.deadlines(person("admin"), now)))
