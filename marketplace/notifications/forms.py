@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, Optional, Regexp
 
+from marketplace.forms import choices_of
+
 TIME = Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message=_l("A time of day such as 22:00."))
 
 
@@ -19,7 +21,7 @@ class PreferencesForm(FlaskForm):
 
 
 class CallForm(FlaskForm):
-    outcome = SelectField(_l("How did the call go?"), choices=[
+    outcome = SelectField(_l("How did the call go?"), choices=choices_of([
         ("reached", _l("Reached: they know now")), ("visited", _l("Visited in person")),
-        ("no_answer", _l("No answer")), ("wrong_number", _l("Wrong number"))])
+        ("no_answer", _l("No answer")), ("wrong_number", _l("Wrong number"))]))
     note = StringField(_l("Note"), validators=[Length(max=300)])
