@@ -25,7 +25,7 @@ from pathlib import Path
 from flask import Flask, current_app, has_app_context
 from huey import Huey
 from huey.consumer import Consumer
-from huey.storage import RedisStorage, SqliteStorage
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 from marketplace.db import db
 
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 # Made with in-memory storage; init_app gives it the configured storage. Results are not kept:
 # every task records its outcome in the database (deliveries, the jobs' log lines).
-huey = Huey("marketplace", results=False, immediate=False, immediate_use_memory=True)
+huey = Huey("marketplace", results=False, immediate=False, immediate_use_memory=True, storage_class=MemoryStorage)
 _app: Flask | None = None
 
 
