@@ -198,7 +198,7 @@ class Words:
         self.message, self.values = message, values
 
     def __str__(self):
-        return str(self.message) % {k: str(v) for k, v in self.values.items()}
+        return str(self.message) % {k: v if isinstance(v, int) else str(v) for k, v in self.values.items()}
 
 
 class LevelName:

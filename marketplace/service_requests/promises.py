@@ -63,12 +63,16 @@ def handed_to_my_department(user, req: ServiceRequest) -> bool:
         HandOff.request == req.id, HandOff.department == department.id).exists()
 
 
+def may_hand_off(user, req: ServiceRequest) -> bool:
+    """Hand a matter to a department: the community's staff in scope (a street officer receives
+    matters; the escalate form is not theirs)."""
+    return user is not None and services.staff_covers(user, req) and not _officer_only(user)
+
+
 def may_act(user, req: ServiceRequest) -> bool:
-    """Hand on, answer and decide: the community's staff in scope, or the officers of a
-    department the matter was handed to."""
-    if user is None:
-        return False
-    return (services.staff_covers(user, req) and not _officer_only(user)) or handed_to_my_department(user, req)
+    """Answer and decide: the community's staff in scope, or the officers of a department the
+    matter was handed to."""
+    return may_hand_off(user, req) or (user is not None and handed_to_my_department(user, req))
 
 
 def is_active(req: ServiceRequest) -> bool:
@@ -86,9 +90,9 @@ def available_actions(user, req: ServiceRequest) -> list[str]:
     if user is None:
         return []
     found = services.available_actions(user, req)
+    if may_hand_off(user, req) and is_active(req):
+        found.append("escalate")
     if may_act(user, req):
-        if is_active(req):
-            found.append("escalate")
         kinds = open_kinds(req)
         found += [ANSWERS[kind][0] for kind in ("solve", "feedback", "explain") if kind in kinds]
         if clocks.pending_reopening(req.id) is not None:
@@ -130,11 +134,14 @@ def escalate(staff, request_id: int, department_id, major: bool, note: str, now:
     major matter the reasons explained within 10. Handing on again adds a hand-off with its own
     clocks; the earlier ones keep running (a late one stays late)."""
     now, note = now or utcnow(), (note or "").strip()[:ANSWER_MAX]
-    department = Department.get_or_none(Department.id == department_id) if str(department_id or "").isdigit() else None
+    chosen = str(department_id or "")
+    department = Department.get_or_none(Department.id == int(chosen)) if chosen.isdigit() and len(chosen) < 10 else None
     if department is None or not department.active:
         raise DomainError(_("Please choose the department from the list."), field="department", code="invalid")
     with db.atomic():
-        req = _get_to_act(staff, request_id)
+        req = _get(staff, request_id)
+        if not may_hand_off(staff, req):
+            raise DomainError(_("You cannot do this with this request."), status=403, code="not_allowed")
         if not is_active(req):
             raise services._refuse_state(req)
         level, _department, _since = clocks.position(req)
