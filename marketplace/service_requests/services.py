@@ -179,6 +179,8 @@ def book(resident, item_id: int, description: str, preferred_date: date | None =
         )
         RequestEvent.create(request=req, actor=resident, action="book", from_state="", to_state="open", created_at=now)
         clocks.start_clock(req.id, "solve", clocks.BASE_LEVEL, now, item.deadline_days)
+        clocks.tell(clocks.staff_at(clocks.BASE_LEVEL, household_id),
+                    clocks.Words(_l("A new matter in your area: %(item)s."), item=clocks.ItemName(item)), req)
     return req
 
 

@@ -54,6 +54,25 @@ def create_token(user, name: str, scopes) -> tuple[ApiToken, str]:
     return row, token
 
 
+OPERATOR_TOKEN_NAME = "flask api-token"
+OPERATOR_TOKEN_ISSUED = "users.token.issued_by_operator"
+
+
+def issue_operator_token(phone: str) -> tuple[ApiToken, str]:
+    """`flask --app wsgi api-token PHONE`: a new personal token with every scope for that account,
+    for integrations and scripted checks. Recorded in the audit log (the operator at the console
+    has no account of their own here), with the token's visible prefix, never the token."""
+    from marketplace import audit
+
+    user = User.get_or_none(User.phone == (phone or "").strip())
+    if user is None or not user.active:
+        raise DomainError(_("No active account has this phone number."), status=404, code="not_found")
+    with db.atomic():
+        row, token = create_token(user, OPERATOR_TOKEN_NAME, list(SCOPES))
+        audit.record(None, OPERATOR_TOKEN_ISSUED, user, token=row.prefix, scopes=row.scopes)
+    return row, token
+
+
 def revoke_all_tokens(user) -> int:
     return ApiToken.update(revoked_at=utcnow()).where(ApiToken.user == user.id, ApiToken.revoked_at.is_null()).execute()
 
