@@ -39,7 +39,7 @@ HOLDER_LABELS = {
 CLOCK_LABELS = {
     "solve": _l("Solve the matter"), "feedback": _l("Give you feedback"), "explain": _l("Explain the reasons"),
 }
-OUTCOME_LABELS = {"on_time": _l("on time"), "late": _l("late")}
+OUTCOME_LABELS = {"on_time": _l("answered on time"), "late": _l("answered late")}
 
 
 def start_clock(req_id: int, kind: str, level: str, now: datetime, days: int, department_id: int | None = None,
