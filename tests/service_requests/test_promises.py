@@ -283,3 +283,42 @@ def test_demo_departments_and_the_officers_grant_name_one(ctx):
     grant = RoleGrant.get(RoleGrant.role == "street_officer")
     assert grant.department in names
     assert promises.officer_department(person("street_officer")).name_zh == "民政科"
+
+
+def test_an_officers_grant_must_name_a_department_on_the_list(ctx):
+    from marketplace.users import roles
+
+    someone = person("13900000002")
+    before = RoleGrant.select().count()
+    with pytest.raises(DomainError, match="choose a department on the list: 民政科、城管科"):
+        roles.grant_role_in_scope(person("admin"), someone.id, "street_officer", department="卫生科")
+    assert RoleGrant.select().count() == before
+    grant = roles.grant_role_in_scope(person("admin"), someone.id, "street_officer",
+                                      department="Urban Management Section")
+    assert grant.department == "城管科"
+
+
+def test_the_migration_gives_earlier_requests_their_clocks_and_hand_offs(ctx):
+    """Requests made before the clocks: a solve clock each (closed with its outcome when it was
+    done), and an earlier escalation becomes a hand-off with its feedback clock."""
+    import importlib.util
+
+    from marketplace.config import PROJECT_ROOT
+    from marketplace.db import db
+
+    spec = importlib.util.spec_from_file_location("m014", PROJECT_ROOT / "migrations" / "014_promises.py")
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    now = utcnow()
+    done = book()
+    ServiceRequest.update(state="done", done_at=now - timedelta(days=1), due_at=now).where(
+        ServiceRequest.id == done.id).execute()
+    escalated = book()
+    ServiceRequest.update(escalated_at=now, escalated_to="某个旧科室", feedback_due_at=now + timedelta(days=7)).where(
+        ServiceRequest.id == escalated.id).execute()
+    Clock.delete().execute()
+    migration._backfill(db.obj)
+    assert [(c.kind, c.outcome) for c in clocks_of(done.id)] == [("solve", "on_time")]
+    assert [(c.kind, c.closed_at) for c in clocks_of(escalated.id)] == [("solve", None), ("feedback", None)]
+    hand_off = HandOff.get(HandOff.request == escalated.id)
+    assert (hand_off.to_level, hand_off.department.name_zh) == ("department", "某个旧科室")
