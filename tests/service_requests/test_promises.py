@@ -322,3 +322,27 @@ def test_the_migration_gives_earlier_requests_their_clocks_and_hand_offs(ctx):
     assert [(c.kind, c.closed_at) for c in clocks_of(escalated.id)] == [("solve", None), ("feedback", None)]
     hand_off = HandOff.get(HandOff.request == escalated.id)
     assert (hand_off.to_level, hand_off.department.name_zh) == ("department", "某个旧科室")
+
+
+def test_staff_operations_in_the_api_refuse_bad_input_clearly_and_change_nothing(app):
+    req_id = in_app(app, lambda: book().id)
+    urban = in_app(app, lambda: department("城管科"))
+    staff = ApiClient(app.test_client(), make_token(app, "building_head"))
+    without_scope = ApiClient(app.test_client(), make_token(app, "building_head", scopes=("read",)))
+    assert without_scope.post(f"/requests/{req_id}/escalate", {"department_id": urban}).status_code == 403
+    for body in ({"department_id": 99999}, {"department_id": "2"}, {}, {"department_id": urban, "major": "yes"}):
+        refused = staff.post(f"/requests/{req_id}/escalate", body)
+        assert refused.status_code in (400, 422), (body, refused.get_json())
+        assert refused.get_json()["error"]["fields"], body
+    assert in_app(app, lambda: HandOff.select().count()) == 0
+    done = staff.post(f"/requests/{req_id}/escalate", {"department_id": urban, "major": True, "note": "管网"})
+    assert done.status_code == 200
+    assert done.get_json()["holder"]["kind"] == "department"
+    assert [c["kind"] for c in done.get_json()["clocks"]] == ["solve", "feedback", "explain"]
+    assert "give_feedback" in done.get_json()["actions"] and "explain_reasons" in done.get_json()["actions"]
+    nothing = staff.post(f"/requests/{req_id}/reopen/decide", {"decision": "decline"})
+    assert nothing.status_code in (400, 422) and nothing.get_json()["error"]["fields"] == {
+        "reason": "Please give the reason the resident will read."}
+    assert staff.post(f"/requests/{req_id}/explain", {"text": "需要列入年度计划"}).status_code == 200
+    again = staff.post(f"/requests/{req_id}/explain", {"text": "再说一次"})
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "no_open_clock"
