@@ -150,6 +150,8 @@ def holder(req: ServiceRequest) -> dict:
     """Who must act next, since when, and by when: the level the matter was last handed to while
     a clock is open; before any hand-off, the helper who took it (or the building head while
     nobody has); once done, the resident; once closed, nobody."""
+    if req.state == "cancelled":  # a cancelled matter's clocks wait for nobody
+        return {"kind": "nobody", "name": str(HOLDER_LABELS["nobody"]), "since": None, "due_at": None}
     open_clocks = list(Clock.select().where(Clock.request == req.id, clock_open()).order_by(Clock.due_at))
     due = open_clocks[0].due_at if open_clocks else None
     hand_off = last_hand_off(req.id)

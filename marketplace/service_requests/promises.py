@@ -76,12 +76,22 @@ def may_act(user, req: ServiceRequest) -> bool:
 
 
 def is_active(req: ServiceRequest) -> bool:
-    """Still owed something: not closed, or closed with a clock open (reopened)."""
+    """Still owed something: not closed, or finished with a clock open (reopened). A cancelled
+    matter owes nothing."""
+    if req.state == "cancelled":
+        return False
     return req.state not in transitions.CLOSED or Clock.select().where(Clock.request == req.id, clock_open()).exists()
 
 
 def open_kinds(req: ServiceRequest) -> set[str]:
-    return {c.kind for c in Clock.select(Clock.kind).where(Clock.request == req.id, clock_open())}
+    """The kinds of clock staff may answer now. A solve clock is theirs to close once the matter
+    was handed on (escalated, risen or reopened); before that, the helper's work closes it."""
+    if not is_active(req):
+        return set()
+    kinds = {c.kind for c in Clock.select(Clock.kind).where(Clock.request == req.id, clock_open())}
+    if "solve" in kinds and clocks.last_hand_off(req.id) is None:
+        kinds.discard("solve")
+    return kinds
 
 
 def available_actions(user, req: ServiceRequest) -> list[str]:
@@ -176,7 +186,7 @@ def _answer(user, request_id: int, kind: str, text: str, now: datetime | None) -
     now = now or utcnow()
     with db.atomic():
         req = _get_to_act(user, request_id)
-        closed = clocks.close_clocks(req.id, [kind], user, text, now)
+        closed = clocks.close_clocks(req.id, [kind], user, text, now) if kind in open_kinds(req) else []
         if not closed:
             raise DomainError(_("Nothing of this kind is waiting for an answer on this matter."), status=409,
                               code="no_open_clock")

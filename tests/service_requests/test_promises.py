@@ -346,3 +346,26 @@ def test_staff_operations_in_the_api_refuse_bad_input_clearly_and_change_nothing
     assert staff.post(f"/requests/{req_id}/explain", {"text": "需要列入年度计划"}).status_code == 200
     again = staff.post(f"/requests/{req_id}/explain", {"text": "再说一次"})
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "no_open_clock"
+
+
+def test_staff_record_solved_only_once_a_matter_was_handed_on_and_cancelled_matters_owe_nothing(ctx):
+    waiting = book()
+    assert "solve" not in promises.available_actions(person("building_head"), waiting)
+    with pytest.raises(DomainError) as refused:
+        promises.solve(person("building_head"), waiting.id, "电话里说好了")
+    assert refused.value.code == "no_open_clock" and clocks_of(waiting.id, "solve")[0].closed_at is None
+    promises.escalate(person("building_head"), waiting.id, department("城管科"), False, "")
+    assert "solve" in promises.available_actions(person("building_head"), ServiceRequest.get_by_id(waiting.id))
+    promises.solve(person("building_head"), waiting.id, "城管科已修好路灯")
+    assert clocks_of(waiting.id, "solve")[0].answer == "城管科已修好路灯"
+    cancelled = services.cancel(person("resident"), book().id, "不需要了")
+    assert clocks.holder(cancelled)["kind"] == "nobody"
+    assert promises.available_actions(person("building_head"), cancelled) == []
+
+
+def test_a_matter_finished_on_site_or_automatically_asks_the_resident_for_a_rating(ctx):
+    req = book()
+    services.claim(person("partner_staff"), req.id)
+    services.finish_on_site(person("partner_staff"), req.id, req.onsite_code)
+    texts = [n.text for n in Notification.select().where(Notification.user == person("resident").id)]
+    assert any("请评价" in text for text in texts)
