@@ -24,10 +24,10 @@ from tests.conftest import DEMO_PHONES, in_app
 
 LANGS = ["zh", "en"]
 WORDS = {
-    "zh": {"finished": "已完成", "accepted": "已收下", "urban": "城管科", "answer_by": "须在", "checked_in": "已签到",
+    "zh": {"finished": "已完成", "accepted": "已收下", "urban": "城管科", "answer_by": "答复期限", "checked_in": "已签到",
            "checked_out": "已签退"},
     "en": {"finished": "Finished", "accepted": "Accepted", "urban": "Urban Management Section",
-           "answer_by": "must answer you by", "checked_in": "Checked in", "checked_out": "Checked out"},
+           "answer_by": "Next answer due by", "checked_in": "Checked in", "checked_out": "Checked out"},
 }
 HARDWARE = "北苑五金维修店"
 

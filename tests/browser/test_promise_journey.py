@@ -29,7 +29,8 @@ def test_a_matter_handed_to_a_department_is_answered_from_a_phone_and_rated(app,
     screenshot(head, lang, "2-building-head-handed-to-minzheng")
 
     log_in(officer, "street_officer")
-    officer.goto("/requests/department")
+    officer.goto("/staff/")
+    officer.get_by_role("link", name="本科室的事项").first.click()
     screenshot(officer, lang, "3-officer-department-queue")
     officer.locator(f"a[href='{request_path}']").first.click()
     assert officer.locator("form[action$='/escalate']").count() == 0  # not the officer's form
