@@ -212,12 +212,14 @@ class LevelName:
 
 
 def tell(people, message, req: ServiceRequest, anchor: str = "") -> None:
-    """Tell each person once (someone may hold two levels)."""
+    """Tell staff, each person once (someone may hold two levels). Not "important" in the sense
+    of the residents' message fallback: a staff member who also lives here is not to be phoned
+    by their building head about their own work queue."""
     seen = set()
     for person in people:
         if person.id not in seen:
             seen.add(person.id)
-            notify(person, "request", message, f"/requests/{req.id}{anchor}")
+            notify(person, "request", message, f"/requests/{req.id}{anchor}", important=False)
 
 
 # ---- reopening ------------------------------------------------------------------------------------
