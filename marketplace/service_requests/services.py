@@ -232,7 +232,7 @@ def _transition(req: ServiceRequest, action: str, actor, note: str = "", **chang
         audit.record(actor, f"requests.{action}", req, note=note)
     if to_state in transitions.HANDLED and req.state not in transitions.HANDLED:
         # The helper's work is the answer that closes the solve clock.
-        clocks.close_clocks(req.id, ["solve"], actor, note or action, now)
+        clocks.close_clocks(req.id, ["solve"], actor, note, now)
     fresh = ServiceRequest.get_by_id(req.id)
     if to_state == "confirmed":
         _pay_provider(fresh, actor)
