@@ -63,6 +63,21 @@ def create_admin_command(phone, name, password):
     click.echo(f"{user.phone} is an administrator.")
 
 
+@click.command("api-token")
+@click.argument("phone")
+def api_token_command(phone):
+    """Print a new personal API token (every scope) for the account with this phone number;
+    recorded in the audit log. The token is shown once: keep it like a password."""
+    from marketplace.errors import DomainError
+    from marketplace.users.tokens import issue_operator_token
+
+    try:
+        _row, token = issue_operator_token(phone)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(token)
+
+
 @click.command("seed-demo")
 @click.option("--language", type=click.Choice(["zh_Hans", "en"]), default=None,
               help="The language of the demo's events, offers and notes (default: DEFAULT_LANGUAGE).")
@@ -115,6 +130,7 @@ def init_app(app) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(api_token_command)
     for command in ops_commands:  # backup, restore, scheduler --once, worker
         app.cli.add_command(command)
 

@@ -13,6 +13,7 @@ from marketplace.menu.services import load_menu
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid, Household
 from marketplace.places.services import load_map
+from marketplace.service_requests.models import Department
 from marketplace.users import passwords
 from marketplace.users.models import ResidencyApplication, RoleGrant, User, VolunteerApplication, VolunteerSkill
 
@@ -22,6 +23,15 @@ PARTNERS = [
     ("北苑五金维修店", ("家电、水电和门锁维修", "Appliance, plumbing and lock repairs"), "010-84801234", "北苑路12号"),
     ("洁家家政服务公司", ("家庭保洁与深度清洁", "Household and deep cleaning"), "010-84805678", "北苑路36号"),
     ("邻里生鲜便利店", ("生鲜与日用品", "Groceries and daily goods"), "010-84809012", "北苑家园底商3号"),
+]
+
+# The street's functional departments (code, Chinese, English); a street officer's grant names one.
+DEPARTMENTS = [
+    ("minzheng", "民政科", "Civil Affairs Section"),
+    ("chengguan", "城管科", "Urban Management Section"),
+    ("zongzhi", "综治办", "Public Order Office"),
+    ("shehui_shiwu", "社会事务科", "Social Affairs Section"),
+    ("shequ_jianshe", "社区建设科", "Community Building Section"),
 ]
 
 # (phone, name, role, scope kind, scope code)
@@ -99,6 +109,8 @@ def load_demo(language: str | None = None) -> list[tuple[str, str, str]]:
                 defaults={"community": community, "business": in_language(business, language), "contact_phone": phone, "address": address},
             )
             ledger.partner_account(partner)
+        for code, name_zh, name_en in DEPARTMENTS:
+            Department.insert(code=code, name_zh=name_zh, name_en=name_en).on_conflict_ignore().execute()
         logins = []
         for phone, name, role, kind, code in PEOPLE:
             user = _user(phone, name)

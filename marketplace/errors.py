@@ -86,6 +86,10 @@ CODES = {
     "too_many_wrong_codes": "Too many wrong codes: the code no longer works.",
     "not_finished": "The service is not finished yet.",
     "already_rated": "The service was already rated.",
+    "no_open_clock": "Nothing of this kind (solve, feedback, explain) is waiting for an answer on the matter.",
+    "reopen_pending": "The resident already asked to reopen the matter; staff have not decided yet.",
+    "reopen_closed": "The matter is not finished, or closed more than 14 days ago: it cannot be reopened.",
+    "no_reopen_pending": "No request to reopen the matter is waiting for a decision.",
     # points
     "not_enough_points": "The balance is too low.",
     "not_reversible": "Only earnings and adjustments can be reversed.",

@@ -10,7 +10,7 @@ from marketplace.notifications.models import CallTask, Delivery, MessagePreferen
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid, Household
 from marketplace.public.models import FundUse
-from marketplace.service_requests.models import RequestEvent, ServiceRequest
+from marketplace.service_requests.models import Clock, Department, HandOff, Reopening, RequestEvent, ServiceRequest
 from marketplace.shop.models import Offer, Voucher
 from marketplace.users.models import (
     ApiToken,
@@ -64,4 +64,8 @@ ALL_MODELS = [
     Delivery,
     MessagePreference,
     CallTask,
+    Department,
+    HandOff,
+    Clock,
+    Reopening,
 ]

@@ -203,6 +203,12 @@ ROUTES = {
     "service_requests.cancel": ("/requests/{service_request}/cancel", in_residents_scope(302) | {"partner_staff": 302}),
     "service_requests.escalate": ("/requests/{service_request}/escalate", staff_only(302)),
     "service_requests.resolve": ("/requests/{service_request}/resolve", staff_only(302)),
+    # Promises (issue 15): staff record answers and decide reopening; the resident asks to reopen;
+    # the department's officers have their own queue.
+    "service_requests.answer": ("/requests/{service_request}/solve", staff_only(302)),
+    "service_requests.request_reopen": ("/requests/{service_request}/reopen", signed_in_only(302)),
+    "service_requests.decide_reopen": ("/requests/{service_request}/reopen/decide", staff_only(302)),
+    "service_requests.department_queue": ("/requests/department", roles("street_officer")),
     # The back office: dashboards, queue exports and the working-day calendar for every staff
     # member (each sees their own scope); the audit log for community administrators.
     "staff.withdraw_invitation": ("/staff/invitations/{invite_id}/withdraw", roles("community_admin", ok=302)),
@@ -245,6 +251,13 @@ ROUTES = {
     "api.confirm_request": ("/api/v1/requests/{service_request}/confirm", api_scope(in_residents_scope(409) | {"partner_staff": 403})),
     "api.dispute_request": ("/api/v1/requests/{service_request}/dispute", api_signed_in(415)),
     "api.rate_request": ("/api/v1/requests/{service_request}/rate", api_signed_in(415)),
+    "api.escalate_request": ("/api/v1/requests/{service_request}/escalate", api_roles(*STAFF_ROLES, ok=415)),
+    "api.give_feedback": ("/api/v1/requests/{service_request}/feedback", api_roles(*STAFF_ROLES, ok=415)),
+    "api.explain_reasons": ("/api/v1/requests/{service_request}/explain", api_roles(*STAFF_ROLES, ok=415)),
+    "api.solve_request": ("/api/v1/requests/{service_request}/solve", api_roles(*STAFF_ROLES, ok=415)),
+    "api.request_reopen": ("/api/v1/requests/{service_request}/reopen", api_signed_in(415)),
+    "api.decide_reopen": ("/api/v1/requests/{service_request}/reopen/decide", api_roles(*STAFF_ROLES, ok=415)),
+    "api.department_queue": ("/api/v1/department/requests", api_roles("street_officer")),
     "api.job_board": ("/api/v1/jobs", api_roles("volunteer", "partner_staff")),
     "api.my_jobs": ("/api/v1/jobs/mine", api_roles("volunteer", "partner_staff")),
     # Taken by the partner above: a volunteer lacks the skill (403), the partner has it already (409).

@@ -96,6 +96,7 @@ def init_app(app) -> None:
         notifications,
         openapi,
         points,
+        promises,
         requests,
         shop,
     )

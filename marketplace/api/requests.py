@@ -6,9 +6,17 @@ from marketplace.access import SIGNED_IN
 from marketplace.api.registry import component, operation, page_of
 from marketplace.api.schema import Base64, Fields, FromForm, Integer, String, iso
 from marketplace.pagination import paginate
-from marketplace.service_requests import services, transitions
+from marketplace.service_requests import clocks, promises, services, transitions
 from marketplace.service_requests.forms import BookingForm
-from marketplace.service_requests.models import PERIODS, STATES, RequestEvent, ServiceRequest
+from marketplace.service_requests.models import (
+    CLOCK_KINDS,
+    LEVELS,
+    OUTCOMES,
+    PERIODS,
+    STATES,
+    RequestEvent,
+    ServiceRequest,
+)
 
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 REQUEST = component("ServiceRequest", {
@@ -16,7 +24,7 @@ REQUEST = component("ServiceRequest", {
     "required": ["id", "item", "state", "state_label", "description", "preferred_date", "preferred_period", "points",
                  "created_at", "due_at", "claimed_at", "done_at", "confirmed_at", "confirmed_on_site",
                  "auto_confirmed", "overdue", "rating", "rating_comment", "escalated_to", "feedback_due_at",
-                 "explanation_due_at", "has_photo", "claimer", "onsite_code", "actions"],
+                 "explanation_due_at", "has_photo", "claimer", "onsite_code", "actions", "holder", "clocks"],
     "properties": {
         "id": {"type": "integer"},
         "item": {"type": "object", "required": ["id", "code", "name", "category"], "properties": {
@@ -47,14 +55,38 @@ REQUEST = component("ServiceRequest", {
                                        "at the door to confirm on site."},
         "actions": {"type": "array", "items": {"type": "string", "enum": list(transitions.PERSON_ACTIONS)},
                     "description": "What the caller may do with this request now, as on its web page (the same "
-                                   "rule). Named after the lifecycle's actions; “rate” and “escalate” move no "
-                                   "state; “resolve_*” and “escalate” are on the web pages only."},
+                                   "rule). Named after the lifecycle's actions; “rate” and the promise acts "
+                                   "(escalate, solve, give_feedback, explain_reasons, request_reopen, "
+                                   "decide_reopen) move no state; “resolve_*” are on the web pages only."},
+        "holder": {"type": "object", "required": ["kind", "name", "since", "due_at"], "properties": {
+            "kind": {"type": "string", "enum": ["helper", "resident", "nobody", *LEVELS]},
+            "name": {"type": "string", "description": "The department or role in words (with the staff member's "
+                                                      "name where one person holds it), or the helper's name."},
+            "since": NULLABLE_TIME, "due_at": NULLABLE_TIME},
+            "description": "Who must act next, since when, and by when they must answer."},
+        "clocks": {"type": "array", "items": {
+            "type": "object",
+            "required": ["kind", "level", "department", "started_at", "due_at", "closed_at", "outcome",
+                         "working_days_used", "answer"],
+            "properties": {
+                "kind": {"type": "string", "enum": list(CLOCK_KINDS)},
+                "level": {"type": "string", "enum": list(LEVELS)},
+                "department": {"type": ["string", "null"]},
+                "started_at": {"type": "string", "format": "date-time"},
+                "due_at": {"type": "string", "format": "date-time"},
+                "closed_at": NULLABLE_TIME,
+                "outcome": {"type": ["string", "null"], "enum": [*OUTCOMES, None]},
+                "working_days_used": {"type": ["integer", "null"]},
+                "answer": {"type": "string", "description": "The recorded answer that closed it."}}},
+            "description": "Every promise on the matter (solve, feedback, explain), never reset: a new hand-off "
+                           "starts new clocks."},
         "contact": {"type": "object", "required": ["name", "phone", "address"], "properties": {
             "name": {"type": "string"}, "phone": {"type": "string"}, "address": {"type": "string"}},
             "description": "The resident's name, phone and address: for the resident, the helper who took the "
                            "job and the staff in scope only."},
         "history": {"type": "array", "items": {
             "type": "object", "required": ["action", "from_state", "to_state", "note", "at"],
+            "description": "The timeline: every act on the matter, hand-offs and answers included.",
             "properties": {"action": {"type": "string"}, "from_state": {"type": "string"},
                            "to_state": {"type": "string"}, "note": {"type": "string"},
                            "at": {"type": "string", "format": "date-time"}}}},
@@ -81,7 +113,8 @@ def request_json(req: ServiceRequest, user, detail: bool = False, contact: bool 
         "feedback_due_at": iso(req.feedback_due_at), "explanation_due_at": iso(req.explanation_due_at),
         "has_photo": bool(req.photo), "claimer": claimer,
         "onsite_code": req.onsite_code if services.shows_onsite_code(user, req) else None,
-        "actions": services.available_actions(user, req),
+        "actions": promises.available_actions(user, req),
+        "holder": holder_json(req), "clocks": [clock_json(c) for c in clocks.clocks_of(req.id)],
     }
     if contact:  # recorded in the audit log when staff read it, as on the page
         data["contact"] = services.reveal_contact(user, req)
@@ -91,6 +124,17 @@ def request_json(req: ServiceRequest, user, detail: bool = False, contact: bool 
             for e in RequestEvent.select().where(RequestEvent.request == req.id).order_by(RequestEvent.id)
         ]
     return data
+
+
+def holder_json(req: ServiceRequest) -> dict:
+    found = clocks.holder(req)
+    return {"kind": found["kind"], "name": found["name"], "since": iso(found["since"]), "due_at": iso(found["due_at"])}
+
+
+def clock_json(clock) -> dict:
+    return {"kind": clock.kind, "level": clock.level, "department": clock.department.name if clock.department_id else None,
+            "started_at": iso(clock.started_at), "due_at": iso(clock.due_at), "closed_at": iso(clock.closed_at),
+            "outcome": clock.outcome, "working_days_used": clock.working_days_used, "answer": clock.answer}
 
 
 def shown(user, req: ServiceRequest) -> dict:

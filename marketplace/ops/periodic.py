@@ -8,6 +8,9 @@ Jobs:
   (shop.services.sweep_expired);
 - `deadline_reminders` — requests due within one working day: each claimer is told once
   (a notification, delivered on the channels they chose), and every one of them is logged;
+- `promises` — the clocks of matters (solve, feedback, explain): the staff holding one due
+  within a working day are told once, and each clock that passed unclosed raises its matter one
+  level, once (service_requests.promises.keep_promises);
 - `close_events` — volunteers still checked in after an event's check-out closed are checked
   out for staff review (events.services.close_finished);
 - `forget_api_replies` — stored API replies past their time are dropped;
@@ -134,6 +137,12 @@ def deadline_reminders() -> int:
     return sent
 
 
+def keep_promises() -> int:
+    from marketplace.service_requests.promises import keep_promises as keep
+
+    return keep()
+
+
 def message_fallback() -> int:
     from marketplace.notifications.fallback import open_call_tasks
 
@@ -176,6 +185,7 @@ JOBS = [
     Job("auto_confirm", auto_confirm, _minutes("SCHEDULER_SWEEP_MINUTES")),
     Job("voucher_expiry", voucher_expiry, _minutes("SCHEDULER_SWEEP_MINUTES")),
     Job("deadline_reminders", deadline_reminders, _minutes("SCHEDULER_REMINDER_MINUTES")),
+    Job("promises", keep_promises, _minutes("SCHEDULER_REMINDER_MINUTES")),
     Job("close_events", close_events, _minutes("SCHEDULER_SWEEP_MINUTES")),
     Job("forget_api_replies", forget_api_replies, _minutes("SCHEDULER_SWEEP_MINUTES")),
     Job("figures", refresh_figures, _figures_period),

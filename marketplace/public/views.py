@@ -48,6 +48,8 @@ def board():
     """How requests were handled, volunteer hours, events, points and funds, per month and per
     community. Counts and sums only: never a resident's name, phone number or address."""
     from marketplace.figures import charts
+    from marketplace.figures.counting import community_area
+    from marketplace.figures.promises import promise_figures
     from marketplace.figures.reports import chart_columns, trend_charts
 
     community = _community()
@@ -59,6 +61,7 @@ def board():
         charts=trend_charts(data, "board", satisfaction),
         columns=chart_columns(satisfaction), funds=list(board_services.published_fund_uses(community.id if community else None)),
         satisfaction=satisfaction, min_ratings=board_services.MIN_PUBLIC_RATINGS,
+        promises=promise_figures(community_area(community.id if community else None)),
         percent=charts.percent, stars=charts.stars, number=charts.plain_number, month_title=charts.month_title,
     )
 

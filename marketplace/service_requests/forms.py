@@ -52,8 +52,9 @@ class RatingForm(FlaskForm):
 
 
 class EscalateForm(FlaskForm):
-    department = StringField(
-        _l("Street department"), validators=[InputRequired(_l("Please name the department.")), Length(max=100)]
+    # Choices: the departments (promises.departments()), filled in by the view.
+    department = SelectField(
+        _l("Street department"), validators=[InputRequired(_l("Please choose the department from the list."))]
     )
     major = BooleanField(_l("A major matter that may not be solved within a year (explain the reasons in 10 working days)"))
     note = StringField(_l("Note"), validators=[Length(max=500)])
@@ -77,3 +78,23 @@ class JobFilterForm(FlaskForm):
 
     category = SelectField(_l("Category"), coerce=int, validators=[Optional()])
     grid = SelectField(_l("Grid"), coerce=int, validators=[Optional()])
+
+
+class AnswerForm(FlaskForm):
+    text = TextAreaField(_l("Your answer, in words the resident understands"),
+                         validators=[InputRequired(_l("Please write the answer the resident will read.")),
+                                     Length(max=2000)], render_kw={"rows": 3})
+
+
+class ReopenForm(FlaskForm):
+    reason = TextAreaField(_l("What is still not solved?"),
+                           validators=[InputRequired(_l("Please say what is still not solved.")), Length(max=2000)],
+                           render_kw={"rows": 3})
+
+
+class DecideReopenForm(FlaskForm):
+    decision = SelectField(_l("Decision"), choices=choices_of([
+        ("reopen", _l("Reopen: a new deadline, one level higher")),
+        ("decline", _l("Decline, with a reason the resident reads")),
+    ]))
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)], render_kw={"rows": 3})

@@ -13,6 +13,7 @@ import peewee as pw
 
 from marketplace import workdays
 from marketplace.db import BaseModel, check_in
+from marketplace.i18n import localized
 from marketplace.ledger.models import Transfer
 from marketplace.menu.models import ServiceItem
 from marketplace.partners.models import PartnerEnterprise
@@ -192,3 +193,110 @@ def _value(row: BaseModel, node):
     if isinstance(node, pw.Node):
         raise TypeError(f"holds() cannot read {node!r}")
     return node
+
+
+# ---- promises: departments, hand-offs, clocks, reopening (issue 15) -----------------------------
+
+# The chain of responsibility, lowest first: a clock that passes unclosed rises one step.
+LEVELS = ("building_head", "grid_admin", "community_admin", "department", "street")
+CLOCK_KINDS = ("solve", "feedback", "explain")
+OUTCOMES = ("on_time", "late")
+HAND_OFF_KINDS = ("escalate", "rise", "reopen")
+REOPEN_DECISIONS = ("reopened", "declined")
+
+
+class Department(BaseModel):
+    """A street functional department (民政科, 城管科, ...). A street officer's grant names one
+    by its Chinese name (RoleGrant.department == Department.name_zh)."""
+
+    code = pw.CharField(max_length=40, unique=True)
+    name_zh = pw.CharField(max_length=100, unique=True)
+    name_en = pw.CharField(max_length=100, default="")
+    active = pw.BooleanField(default=True)
+
+    @property
+    def name(self) -> str:
+        return localized(self.name_zh, self.name_en or self.name_zh)
+
+
+class HandOff(BaseModel):
+    """A matter passed on: escalated by staff to a department, risen by the periodic job when a
+    clock passed unclosed, or reopened one level higher. Never edited: handing on again adds one."""
+
+    request = pw.ForeignKeyField(ServiceRequest, backref="hand_offs", on_delete="CASCADE")
+    kind = pw.CharField(max_length=10, constraints=[check_in("kind", HAND_OFF_KINDS)])
+    from_level = pw.CharField(max_length=20, constraints=[check_in("from_level", LEVELS)])
+    to_level = pw.CharField(max_length=20, constraints=[check_in("to_level", LEVELS)])
+    department = pw.ForeignKeyField(Department, null=True, backref="hand_offs", on_delete="RESTRICT")
+    actor = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")  # None: the app (a rise)
+    reason = pw.TextField(default="")
+    major = pw.BooleanField(default=False)
+    created_at = pw.DateTimeField(default=utcnow, index=True)
+
+
+class Clock(BaseModel):
+    """One promise on one matter: solve it, give feedback, or explain the reasons, by due_at.
+    It closes only by a recorded answer, and its outcome (on time or late, working days used) is
+    stored then: figures read these, never a second rule. A clock is never reset or moved."""
+
+    request = pw.ForeignKeyField(ServiceRequest, backref="clocks", on_delete="CASCADE")
+    hand_off = pw.ForeignKeyField(HandOff, null=True, backref="clocks", on_delete="CASCADE")
+    kind = pw.CharField(max_length=10, constraints=[check_in("kind", CLOCK_KINDS)])
+    level = pw.CharField(max_length=20, constraints=[check_in("level", LEVELS)])
+    department = pw.ForeignKeyField(Department, null=True, backref="clocks", on_delete="RESTRICT")
+    started_at = pw.DateTimeField()
+    due_at = pw.DateTimeField(index=True)
+    closed_at = pw.DateTimeField(null=True, index=True)
+    closed_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    answer = pw.TextField(default="")
+    outcome = pw.CharField(max_length=10, null=True, constraints=[pw.SQL(
+        "CHECK (outcome IS NULL OR outcome IN ('on_time', 'late'))")])
+    working_days_used = pw.IntegerField(null=True)
+    reminded_at = pw.DateTimeField(null=True)  # told "due within one working day", once
+    risen_at = pw.DateTimeField(null=True)  # passed unclosed and rose one level, once
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.closed_at is None and self.due_at < utcnow()
+
+
+class Reopening(BaseModel):
+    """A resident's "not solved" (or a rating of 1-2) within REOPEN_DAYS of closing, and staff's
+    decision: reopened (a new solve clock one level higher) or declined with a reason."""
+
+    request = pw.ForeignKeyField(ServiceRequest, backref="reopenings", on_delete="CASCADE")
+    requested_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    requested_at = pw.DateTimeField(default=utcnow, index=True)
+    rating = pw.IntegerField(null=True)
+    reason = pw.TextField(default="")
+    decision = pw.CharField(max_length=10, null=True, constraints=[pw.SQL(
+        "CHECK (decision IS NULL OR decision IN ('reopened', 'declined'))")])
+    decided_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    decided_at = pw.DateTimeField(null=True)
+    decline_reason = pw.TextField(default="")
+
+
+def clock_open():
+    return Clock.closed_at.is_null()
+
+
+def clock_overdue(now: datetime | None = None):
+    """Open and past its due time: late, whoever holds it."""
+    return clock_open() & (Clock.due_at < (now or utcnow()))
+
+
+def clock_to_rise(now: datetime | None = None):
+    """Overdue and not risen yet: the periodic job raises each of these one level, once."""
+    return clock_overdue(now) & Clock.risen_at.is_null()
+
+
+def clock_due_soon(now: datetime | None = None, horizon: datetime | None = None):
+    """Open, not late yet, due by the end of the next working day, not yet reminded."""
+    now = now or utcnow()
+    horizon = horizon or due_soon_horizon(now)
+    return clock_open() & (Clock.due_at >= now) & (Clock.due_at <= horizon) & Clock.reminded_at.is_null()
+
+
+def outcome_of(due_at: datetime, closed_at: datetime) -> str:
+    """On time or late: the one rule, stored on the clock when it closes."""
+    return "on_time" if closed_at <= due_at else "late"

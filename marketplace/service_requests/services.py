@@ -21,7 +21,7 @@ from marketplace.errors import DomainError
 from marketplace.ledger import services as ledger
 from marketplace.menu.models import ServiceItem
 from marketplace.notifications.services import notify
-from marketplace.service_requests import transitions
+from marketplace.service_requests import clocks, transitions
 from marketplace.service_requests.models import PERIODS, RequestEvent, ServiceRequest
 from marketplace.settings import settings
 from marketplace.timeutil import utcnow
@@ -29,8 +29,6 @@ from marketplace.users.models import RoleGrant, VolunteerSkill
 
 AUTO_CONFIRM_WORKING_DAYS = 3
 ONSITE_CODE_ATTEMPTS = 5
-ESCALATION_FEEDBACK_DAYS = 5
-MAJOR_MATTER_EXPLANATION_DAYS = 10
 PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 PHOTO_MAX_PIXELS = 40_000_000
 
@@ -102,7 +100,8 @@ def reveal_contact(user, req: ServiceRequest) -> dict:
 
 def available_actions(user, req: ServiceRequest) -> list[str]:
     """What this person may do with this request now, from the transition table (the rows from
-    its state whose "who" they are), then rating and escalating, which move no state. The
+    its state whose "who" they are), then rating, which moves no state. The promise acts (hand on,
+    answer, reopen) are added by promises.available_actions, which pages and the API ask. The
     request page shows a button for each and the API lists them, so neither keeps its own rules."""
     if user is None:
         return []
@@ -112,8 +111,6 @@ def available_actions(user, req: ServiceRequest) -> list[str]:
     ]
     if req.state in transitions.RATEABLE and req.rating is None and req.resident_id == user.id:
         actions.append("rate")
-    if req.state not in transitions.CLOSED and staff_covers(user, req):
-        actions.append("escalate")
     return actions
 
 
@@ -181,6 +178,9 @@ def book(resident, item_id: int, description: str, preferred_date: date | None =
             onsite_code=f"{secrets.randbelow(10**6):06d}",
         )
         RequestEvent.create(request=req, actor=resident, action="book", from_state="", to_state="open", created_at=now)
+        clocks.start_clock(req.id, "solve", clocks.BASE_LEVEL, now, item.deadline_days)
+        clocks.tell(clocks.staff_at(clocks.BASE_LEVEL, household_id),
+                    clocks.Words(_l("A new matter in your area: %(item)s."), item=clocks.ItemName(item)), req)
     return req
 
 
@@ -230,6 +230,9 @@ def _transition(req: ServiceRequest, action: str, actor, note: str = "", **chang
                         note=note, created_at=now)
     if who == "staff":
         audit.record(actor, f"requests.{action}", req, note=note)
+    if to_state in transitions.HANDLED and req.state not in transitions.HANDLED:
+        # The helper's work is the answer that closes the solve clock.
+        clocks.close_clocks(req.id, ["solve"], actor, note, now)
     fresh = ServiceRequest.get_by_id(req.id)
     if to_state == "confirmed":
         _pay_provider(fresh, actor)
@@ -237,14 +240,7 @@ def _transition(req: ServiceRequest, action: str, actor, note: str = "", **chang
     return fresh
 
 
-class _ItemName:
-    """The item's name in the language the message is written in (the recipient's, not the actor's)."""
-
-    def __init__(self, item):
-        self.item = item
-
-    def __str__(self):
-        return self.item.name
+_ItemName = clocks.ItemName
 
 
 def _tell_the_other_side(req: ServiceRequest, action: str, actor) -> None:
@@ -266,6 +262,9 @@ def _tell_the_other_side(req: ServiceRequest, action: str, actor) -> None:
         "resolve_redo": _l("%(item)s: the community office asks you to do it again.", item=item),
         "resolve_cancel": _l("%(item)s: the community office closed the request.", item=item),
     }
+    if action in ("auto_confirm", "finish_on_site", "resolve_confirm"):
+        to_resident[action] = _l("%(item)s is finished. How was it? Please rate it; if it is not solved, say so.",
+                                 item=item)
     if action in ("confirm", "auto_confirm", "finish_on_site", "resolve_confirm"):
         # Even after the helper's own on-site code: the message says the points arrived.
         to_helper[action] = _l("%(item)s is confirmed: %(points)d points were paid.", item=item, points=req.points)
@@ -386,33 +385,7 @@ def rate(user, request_id: int, rating: int, comment: str = "") -> ServiceReques
             raise DomainError(_("You have already rated this service. Thank you!"), status=409, code="already_rated")
         RequestEvent.create(request=req.id, actor=user, action="rate", from_state=req.state, to_state=req.state,
                             note=f"{rating}/5")
-    return ServiceRequest.get_by_id(req.id)
-
-
-def escalate(staff, request_id: int, department: str, major: bool, note: str) -> ServiceRequest:
-    """Pass a matter up to a street department: the resident gets feedback within 5 working days;
-    a major matter that cannot be solved gets its reasons explained within 10."""
-    department, note = (department or "").strip(), (note or "").strip()
-    if not department:
-        raise DomainError(_("Please name the department."), field="department", code="invalid")
-    with db.atomic():
-        req = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
-        if req is None or not staff_covers(staff, req):
-            raise DomainError(_("This request was not found."), status=404, code="not_found")
-        if req.state in transitions.CLOSED:
-            raise _refuse_state(req)
-        now = utcnow()
-        ServiceRequest.update(
-            escalated_at=now, escalated_to=department[:100],
-            feedback_due_at=workdays.add_working_days(now, ESCALATION_FEEDBACK_DAYS),
-            explanation_due_at=workdays.add_working_days(now, MAJOR_MATTER_EXPLANATION_DAYS) if major else None,
-        ).where(ServiceRequest.id == req.id).execute()
-        RequestEvent.create(request=req.id, actor=staff, action="escalate", from_state=req.state, to_state=req.state,
-                            note=f"{department}: {note}" if note else department, created_at=now)
-        audit.record(staff, "requests.escalated", req, department=department, major=major, note=note)
-        notify(req.resident, "request", _l("%(item)s was passed to %(department)s, who will answer you.",
-                                           item=_ItemName(req.item), department=department[:100]),
-               f"/requests/{req.id}")
+        clocks.after_rating(ServiceRequest.get_by_id(req.id), user, rating, (comment or "").strip()[:1000], utcnow())
     return ServiceRequest.get_by_id(req.id)
 
 

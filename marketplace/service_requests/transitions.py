@@ -38,7 +38,7 @@ TRANSITIONS = (
 
 ACTIONS = {action for _from, action, _to, _who in TRANSITIONS}
 # Acts on a request that move no state, offered beside the transitions (available_actions).
-SIDE_ACTIONS = ("rate", "escalate")
+SIDE_ACTIONS = ("rate", "escalate", "solve", "give_feedback", "explain_reasons", "request_reopen", "decide_reopen")
 # Every action a person may be offered, in a stable order: the API documents these names.
 PERSON_ACTIONS = tuple(dict.fromkeys(
     [action for _from, action, _to, who in TRANSITIONS if who != "system"] + list(SIDE_ACTIONS)))

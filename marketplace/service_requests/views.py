@@ -29,19 +29,22 @@ from marketplace.menu.models import Category, ServiceItem
 from marketplace.pagination import InvalidCursor, paginate
 from marketplace.places.models import Community, Grid
 from marketplace.qr import qr_svg
+from marketplace.service_requests import clocks, promises, services
 from marketplace.service_requests import jobs as open_jobs
-from marketplace.service_requests import services
 from marketplace.service_requests.forms import (
     PERIOD_LABELS,
+    AnswerForm,
     BookingForm,
     CodeForm,
+    DecideReopenForm,
     EscalateForm,
     JobFilterForm,
     NoteForm,
     RatingForm,
+    ReopenForm,
     ResolveForm,
 )
-from marketplace.service_requests.models import REQUEST_LISTS, RequestEvent, ServiceRequest, in_list
+from marketplace.service_requests.models import REQUEST_LISTS, Reopening, RequestEvent, ServiceRequest, in_list
 from marketplace.web import act_and_flash, attach_error, not_found_on_404
 
 bp = Blueprint("service_requests", __name__)
@@ -73,7 +76,10 @@ ACTION_LABELS = _TranslatedOnLookup({
     "confirm": _l("Confirmed by the resident"), "dispute": _l("Problem reported"),
     "auto_confirm": _l("Confirmed automatically after 3 working days"),
     "resolve_confirm": _l("Dispute settled: done"), "resolve_redo": _l("Dispute settled: the helper comes back"),
-    "resolve_cancel": _l("Dispute settled: cancelled"), "rate": _l("Rated"), "escalate": _l("Escalated to the street"),
+    "resolve_cancel": _l("Dispute settled: cancelled"), "rate": _l("Rated"), "escalate": _l("Handed to a street department"),
+    "solve": _l("Solved"), "give_feedback": _l("Feedback given"), "explain_reasons": _l("Reasons explained"),
+    "rise": _l("Late, so passed one level up"), "request_reopen": _l("Reopening asked for"),
+    "reopen": _l("Reopened, one level higher"), "decline_reopen": _l("Reopening declined"),
 })
 JOBS_PER_PAGE = 20  # the job board's cards per page
 
@@ -93,7 +99,8 @@ def deadline(moment):
 @bp.app_context_processor
 def _request_helpers():
     return {"state_label": services.state_label, "period_labels": PERIOD_LABELS,
-            "action_labels": ACTION_LABELS}
+            "action_labels": ACTION_LABELS, "clock_labels": _TranslatedOnLookup(clocks.CLOCK_LABELS),
+            "outcome_labels": _TranslatedOnLookup(clocks.OUTCOME_LABELS)}
 
 
 # ---- residents -------------------------------------------------------------------------------
@@ -149,14 +156,23 @@ def show(request_id):
     finish_url = url_for("service_requests.finish", request_id=req.id, code=req.onsite_code, _external=True)
     return render_template(
         "service_requests/show.html", req=req, events=events,
-        contact=services.reveal_contact(current_user, req), actions=services.available_actions(current_user, req),
+        contact=services.reveal_contact(current_user, req), actions=promises.available_actions(current_user, req),
         code_qr=qr_svg(finish_url, _("On-site confirmation code")) if services.shows_onsite_code(current_user, req)
         else None,
         rating=open_jobs.provider_rating(req.claimer, req.claimer_partner_id) if req.claimer_id else (None, 0),
         button_form=EmptyForm(), reason_form=ReasonForm(formdata=None), rating_form=RatingForm(formdata=None),
         note_form=NoteForm(formdata=None), code_form=CodeForm(formdata=None),
-        escalate_form=EscalateForm(formdata=None), resolve_form=ResolveForm(formdata=None),
+        escalate_form=_escalate_form(formdata=None), resolve_form=ResolveForm(formdata=None),
+        holder=clocks.holder(req), clocks=clocks.clocks_of(req.id), answer_form=AnswerForm(formdata=None),
+        reopen_form=ReopenForm(formdata=None), decide_form=DecideReopenForm(formdata=None),
+        reopening=Reopening.select().where(Reopening.request == req.id).order_by(Reopening.id.desc()).first(),
     )
+
+
+def _escalate_form(**kwargs) -> EscalateForm:
+    form = EscalateForm(**kwargs)
+    form.department.choices = choices_of([(str(d.id), d.name) for d in promises.departments()])
+    return form
 
 
 @bp.route("/requests/<int:request_id>/photo")
@@ -309,12 +325,57 @@ def overview():
 @bp.route("/requests/<int:request_id>/escalate", methods=["POST"])
 @allow(STAFF)
 def escalate(request_id):
-    form = EscalateForm()
+    form = _escalate_form()
     if not form.validate():
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
         return redirect(url_for("service_requests.show", request_id=request_id))
-    return _do(request_id, lambda: services.escalate(current_user, request_id, form.department.data, form.major.data,
-                                                     form.note.data), _("Escalated. The new deadlines are shown below."))
+    return _do(request_id, lambda: promises.escalate(current_user, request_id, form.department.data, form.major.data,
+                                                     form.note.data),
+               _("Handed to the department. The new deadlines are shown below."))
+
+
+# ---- answers that close clocks, reopening, the department's queue --------------------------------
+
+
+ANSWERED = {
+    "solve": (promises.solve, _l("Recorded as solved. The resident is told.")),
+    "feedback": (promises.give_feedback, _l("Feedback recorded. The resident is told.")),
+    "explain": (promises.explain_reasons, _l("Reasons recorded. The resident is told.")),
+}
+
+
+@bp.route("/requests/<int:request_id>/<any(solve, feedback, explain):kind>", methods=["POST"])
+@allow(STAFF)
+def answer(request_id, kind):
+    act, message = ANSWERED[kind]
+    text = AnswerForm().text.data
+    return _do(request_id, lambda: act(current_user, request_id, text), str(message))
+
+
+@bp.route("/requests/<int:request_id>/reopen", methods=["POST"])
+@allow(SIGNED_IN)
+def request_reopen(request_id):
+    reason = ReopenForm().reason.data
+    return _do(request_id, lambda: promises.request_reopen(current_user, request_id, reason),
+               _("Thank you. The staff will look at it again and answer you."))
+
+
+@bp.route("/requests/<int:request_id>/reopen/decide", methods=["POST"])
+@allow(STAFF)
+def decide_reopen(request_id):
+    form = DecideReopenForm()
+    return _do(request_id, lambda: promises.decide_reopen(current_user, request_id, form.decision.data,
+                                                          form.reason.data), _("Decision recorded. The resident is told."))
+
+
+@bp.route("/requests/department")
+@allow("street_officer")
+def department_queue():
+    department = promises.officer_department(current_user)
+    show_all = request.args.get("show") == "all"
+    rows = list(promises.department_queue(current_user, include_closed=show_all).limit(200))
+    return render_template("service_requests/department.html", department=department, requests=rows,
+                           holders={r.id: clocks.holder(r) for r in rows}, show_all=show_all)
 
 
 @bp.route("/requests/<int:request_id>/resolve", methods=["POST"])

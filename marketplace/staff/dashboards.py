@@ -13,6 +13,7 @@ from flask_login import current_user
 from marketplace import access
 from marketplace.access import STAFF, allow
 from marketplace.figures import charts, counting, snapshots
+from marketplace.figures.promises import promise_figures
 from marketplace.figures.reports import breakdown_csv, chart_columns, months_csv, round_or_blank, trend_charts
 from marketplace.notifications.figures import message_months
 from marketplace.staff.views import bp
@@ -38,7 +39,7 @@ def dashboard():
         charts=trend_charts(data), columns=chart_columns(), percent=charts.percent, stars=charts.stars, number=charts.plain_number,
         bar_width=charts.bar_width, month_title=charts.month_title,
         missing_year=workday_calendar.next_year_missing() if editor else None,
-        message_months=message_months(current_user),
+        message_months=message_months(current_user), promises=promise_figures(choice.area),
     )
 
 

@@ -111,13 +111,13 @@ def export_accounts():
     )
 
 
-@bp.route("/queue/<any(residents, volunteers, invitations, listings, adjustments, deadlines, disputes):name>.csv")
+@bp.route("/queue/<any(risen, reopens, residents, volunteers, invitations, listings, adjustments, deadlines, disputes):name>.csv")
 @allow(STAFF)
 def queue_csv(name):
     if name not in queues.queues_for(current_user):
         abort(404)
     items = list(queues.items(current_user, name))
-    if name in ("deadlines", "disputes"):
+    if name in ("risen", "reopens", "deadlines", "disputes"):
         return request_csv(items, f"queue-{name}.csv")
     if name == "residents":
         header = [_("Name"), _("Phone"), _("Home"), _("Asked on")]

@@ -19,13 +19,15 @@ from marketplace.menu.models import Category, ServiceItem
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Grid, Household
 from marketplace.service_requests import models as requests
-from marketplace.service_requests.models import ServiceRequest
+from marketplace.service_requests.models import Clock, Reopening, ServiceRequest, clock_open
 from marketplace.shop import services as shop
 from marketplace.timeutil import utcnow
 from marketplace.users.models import PartnerInvite, ResidencyApplication, User, VolunteerApplication, VolunteerSkill
 
 VERIFIERS = ("building_head", "grid_admin", "community_admin")
-QUEUES = ("residents", "volunteers", "invitations", "listings", "adjustments", "deadlines", "disputes")
+# Matters that rose because a promise passed unclosed head the queue, then reopening asked for.
+QUEUES = ("risen", "reopens", "residents", "volunteers", "invitations", "listings", "adjustments", "deadlines",
+          "disputes")
 # Invitations stay in the queue for a while after they lapse, so staff notice and send a new one.
 LAPSED_INVITES_SHOWN_FOR = timedelta(days=14)
 
@@ -111,6 +113,20 @@ def deadlines(staff, now=None):
     return requests_in_scope(staff).where(near).order_by(ServiceRequest.due_at, ServiceRequest.id)
 
 
+def risen(staff):
+    """Matters in scope with a clock that passed unclosed and rose (issue 15): an answer is late."""
+    late_clocks = Clock.select(Clock.request).where(clock_open(), Clock.risen_at.is_null(False))
+    return requests_in_scope(staff).where(ServiceRequest.id.in_(late_clocks)).order_by(
+        ServiceRequest.due_at, ServiceRequest.id)
+
+
+def reopens(staff):
+    """Finished matters in scope whose resident asked to reopen them, waiting for a decision."""
+    pending = Reopening.select(Reopening.request).where(Reopening.decision.is_null())
+    return requests_in_scope(staff).where(ServiceRequest.id.in_(pending)).order_by(
+        ServiceRequest.due_at, ServiceRequest.id)
+
+
 def disputes(staff):
     return requests_in_scope(staff).where(ServiceRequest.state == "disputed").order_by(
         ServiceRequest.due_at, ServiceRequest.id
@@ -118,7 +134,7 @@ def disputes(staff):
 
 
 QUERIES = {
-    "residents": residents, "volunteers": volunteers, "invitations": invitations, "listings": listings,
+    "risen": risen, "reopens": reopens, "residents": residents, "volunteers": volunteers, "invitations": invitations, "listings": listings,
     "adjustments": pending_adjustments, "deadlines": deadlines, "disputes": disputes,
 }
 
@@ -141,7 +157,7 @@ def first_items(staff, names, limit: int) -> tuple[dict, dict]:
 
 def queues_for(staff) -> tuple[str, ...]:
     """The queues this staff member can act on (the others are not shown at all)."""
-    shown = ["deadlines", "disputes"]
+    shown = ["risen", "reopens", "deadlines", "disputes"]
     if access.has_role(staff, *VERIFIERS):
         shown.insert(0, "residents")
     if access.scope_of(staff).administered_community_ids():

@@ -260,7 +260,7 @@ def grant_role_in_scope(
             department = (department or "").strip()[:100]
             if not department:
                 raise DomainError(str(_SCOPE_MISSING[field]), field, code="invalid")
-            values[field] = department
+            values[field] = _listed_department(department, field)
         elif field is not None:
             wanted = {"community": community_id, "grid": grid_id, "building": building_id, "partner": partner_id}[field]
             model = _SCOPE_MODELS[field]
@@ -325,3 +325,15 @@ def set_account_active(staff: User, user_id: int, active: bool) -> User:
                 raise DomainError(_("There must always be at least one administrator."), status=409, code="last_admin")
         set_active(staff, person, active)
         return User.get_by_id(person.id)
+
+
+def _listed_department(name: str, field: str) -> str:
+    """A street officer's grant names a department on the list (by its Chinese or English name);
+    the grant keeps the Chinese name, which the department's queue and messages look up."""
+    from marketplace.service_requests.models import Department
+
+    found = Department.get_or_none(((Department.name_zh == name) | (Department.name_en == name)) & Department.active)
+    if found is None:
+        names = "、".join(d.name_zh for d in Department.select().where(Department.active).order_by(Department.id))
+        raise DomainError(_("Please choose a department on the list: %(names)s.", names=names), field, code="invalid")
+    return found.name_zh

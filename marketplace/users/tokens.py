@@ -22,6 +22,7 @@ SCOPES = {
     "points": _l("See my points balance and statement"),
     "shop": _l("Redeem offers, cancel vouchers and take vouchers at my shop's counter"),
     "events": _l("Sign up for events and check in and out"),
+    "staff": _l("As staff: hand matters to departments, record answers and decide reopening"),
 }
 MAX_TOKENS_PER_USER = 20
 TOUCH_EVERY_SECONDS = 60
@@ -50,6 +51,25 @@ def create_token(user, name: str, scopes) -> tuple[ApiToken, str]:
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = ApiToken.create(user=user.id, name=name, token_hash=hash_token(token), prefix=token[:10],
                               scopes=" ".join(chosen), created_at=utcnow())
+    return row, token
+
+
+OPERATOR_TOKEN_NAME = "flask api-token"
+OPERATOR_TOKEN_ISSUED = "users.token.issued_by_operator"
+
+
+def issue_operator_token(phone: str) -> tuple[ApiToken, str]:
+    """`flask --app wsgi api-token PHONE`: a new personal token with every scope for that account,
+    for integrations and scripted checks. Recorded in the audit log (the operator at the console
+    has no account of their own here), with the token's visible prefix, never the token."""
+    from marketplace import audit
+
+    user = User.get_or_none(User.phone == (phone or "").strip())
+    if user is None or not user.active:
+        raise DomainError(_("No active account has this phone number."), status=404, code="not_found")
+    with db.atomic():
+        row, token = create_token(user, OPERATOR_TOKEN_NAME, list(SCOPES))
+        audit.record(None, OPERATOR_TOKEN_ISSUED, user, token=row.prefix, scopes=row.scopes)
     return row, token
 
 

@@ -24,9 +24,10 @@ from tests.conftest import DEMO_PHONES, in_app
 
 LANGS = ["zh", "en"]
 WORDS = {
-    "zh": {"finished": "已完成", "accepted": "已收下", "passed_to": "转交至", "checked_in": "已签到", "checked_out": "已签退"},
-    "en": {"finished": "Finished", "accepted": "Accepted", "passed_to": "Passed to", "checked_in": "Checked in",
-           "checked_out": "Checked out"},
+    "zh": {"finished": "已完成", "accepted": "已收下", "urban": "城管科", "answer_by": "答复期限", "checked_in": "已签到",
+           "checked_out": "已签退"},
+    "en": {"finished": "Finished", "accepted": "Accepted", "urban": "Urban Management Section",
+           "answer_by": "Next answer due by", "checked_in": "Checked in", "checked_out": "Checked out"},
 }
 HARDWARE = "北苑五金维修店"
 
@@ -143,14 +144,14 @@ def test_staff_escalate_an_overdue_request_and_the_resident_sees_the_new_deadlin
     staff.goto("/requests/overview?show=overdue")
     screenshot(staff, lang, "1-staff-overdue-list")
     staff.locator(f"a[href='{request_path}']").first.click()
-    staff.fill("form[action$='/escalate'] input[name=department]", "城管科")
+    staff.select_option("form[action$='/escalate'] select[name=department]", label=WORDS[lang]["urban"])
     staff.locator("form[action$='/escalate'] button[type=submit]").click()
     screenshot(staff, lang, "2-staff-escalated")
 
     resident.reload()
-    facts = resident.locator("dl.facts").inner_text()
-    assert WORDS[lang]["passed_to"] in facts and "城管科" in facts
-    assert re.search(r"\d", facts.split(WORDS[lang]["passed_to"])[1])
+    holder = resident.locator("section.holder").inner_text()
+    assert WORDS[lang]["urban"] in holder
+    assert re.search(r"\d", holder.split(WORDS[lang]["answer_by"])[1])
     screenshot(resident, lang, "3-resident-sees-new-deadline")
 
 

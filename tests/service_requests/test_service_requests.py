@@ -265,9 +265,14 @@ def test_deadlines_count_official_working_days_and_staff_corrections(ctx):
 def test_escalation_sets_feedback_and_explanation_deadlines(ctx):
     p = people()
     req = new_request()
-    with pytest.raises(DomainError, match="not found"):
-        services.escalate(p["resident"], req.id, "城管科", False, "")
-    escalated = services.escalate(p["building_head"], req.id, "城管科", True, "涉及公共管道")
+    from marketplace.service_requests import promises
+    from marketplace.service_requests.models import Department
+
+    urban = Department.get(Department.name_zh == "城管科").id
+    with pytest.raises(DomainError, match="cannot do this"):
+        promises.escalate(p["resident"], req.id, urban, False, "")
+    promises.escalate(p["building_head"], req.id, urban, True, "涉及公共管道")
+    escalated = ServiceRequest.get_by_id(req.id)
     assert escalated.escalated_to == "城管科"
     assert escalated.feedback_due_at == add_working_days(escalated.escalated_at, 5)
     assert escalated.explanation_due_at == add_working_days(escalated.escalated_at, 10)
