@@ -6,9 +6,17 @@ the CLI and periodic jobs call `events.services.x` whatever the seam behind it:
 - `door`: the kiosk, the poster and the door code; hours and points; closing the door;
 - `staff_door`: badges scanned by staff (also offline) and check-in by hand;
 - `records`: volunteers' hours, stars and rosters;
+- `corrections`: volunteers' requests to correct their hours, and the staff's answers;
 - `timing`: when the door is open, and the times people read.
 """
 
+from marketplace.events.corrections import (  # noqa: F401
+    approve_hour_correction,
+    corrections_for_staff,
+    decline_hour_correction,
+    my_hour_corrections,
+    request_hour_correction,
+)
 from marketplace.events.door import (  # noqa: F401
     KIOSK_SWITCH_TO_OUT,
     KioskCode,

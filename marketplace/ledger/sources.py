@@ -2,7 +2,7 @@
 
 Every transfer is made by one thing the app records beside it: a voucher (its redemption, and the
 settlement or refund that closed it), a staff adjustment, a confirmed request's payout, an event
-attendance's pay, or a reversal of an earlier transfer. Each of those rows must agree with its
+attendance's pay, an approved hour correction's difference, or a reversal of an earlier transfer. Each of those rows must agree with its
 transfer (who, how much, which reference), and every transfer must have exactly one of them, so a
 transfer forged with a correct hash but nothing behind it is found, and so is a voucher whose
 holder, price, expiry or state was changed behind the app's back.
@@ -221,14 +221,49 @@ def _payouts(s: _Sources) -> None:
         if s.code(row.credit) != payee or row.amount != req.points:
             s.fault(label, f"its payout of {row.amount} to {s.code(row.credit)} does not match {req.points!r} "
                            f"points for {payee}")
+    corrected = _corrections(s)
     for att in Attendance.select().where(Attendance.transfer.is_null(False)).order_by(Attendance.id).iterator():
         label = f"attendance {att.id}"
         row = s.claim(label, att.transfer_id, "earn_event", f"event:{att.event_id}")
         if row is None:
             continue
-        if s.code(row.credit) != f"user:{att.user_id}" or row.amount != att.points or row.key != f"attendance:{att.id}:pay":
+        # Its first pay, before approved hour corrections paid or took back their differences.
+        first = att.points - corrected.get(att.id, 0) if isinstance(att.points, int) else att.points
+        if s.code(row.credit) != f"user:{att.user_id}" or row.amount != first or row.key != f"attendance:{att.id}:pay":
             s.fault(label, f"its pay of {row.amount} to {s.code(row.credit)} does not match {att.points!r} points "
                            f"for user:{att.user_id}")
+
+
+def _corrections(s: _Sources) -> dict:
+    """Each approved hour correction and the transfer of its difference (events/corrections.py):
+    more points from the issuer, fewer back to it, exactly new - old. Returns each attendance's
+    net change, so its first pay can be checked."""
+    from marketplace.events.models import Attendance, HourCorrection
+
+    net: dict = {}
+    query = (HourCorrection.select(HourCorrection, Attendance.event).join(Attendance)
+             .where(HourCorrection.status == "approved").order_by(HourCorrection.id))
+    for c in query.iterator():
+        label = f"hour correction {c.id}"
+        try:
+            difference = c.new_points - c.old_points
+            net[c.attendance_id] = net.get(c.attendance_id, 0) + difference
+            if difference == 0:
+                if c.transfer_id is not None:
+                    s.fault(label, "changed no points but points at a transfer")
+                continue
+            kind, ref = ("earn_event", f"event:{c.attendance.event_id}") if difference > 0 else \
+                ("adjust", f"correction:{c.id}")
+            row = s.claim(label, c.transfer_id, kind, ref)
+            if row is None:
+                continue
+            member = s.code(row.credit if difference > 0 else row.debit)
+            if row.key != f"correction:{c.id}" or member != f"user:{c.user_id}" or row.amount != abs(difference):
+                s.fault(label, f"its transfer seq {row.seq} of {row.amount} for {member} does not match "
+                               f"{difference:+d} points for user:{c.user_id}")
+        except Exception as error:  # noqa: BLE001
+            s.fault(label, f"unreadable ({type(error).__name__}: {error})")
+    return net
 
 
 def _reversals(s: _Sources) -> None:
