@@ -269,6 +269,11 @@ ROUTES = {
     "api.kiosk_check": ("/api/v1/events/checkin", api_signed_in(415)),
     "api.code_check": ("/api/v1/events/{event}/code", api_signed_in(415)),
     "api.record": ("/api/v1/events/record", api_signed_in(200)),
+    "api.request_hour_correction": ("/api/v1/events/attendances/{attendance}/correction", api_signed_in(415)),
+    "api.my_hour_corrections": ("/api/v1/events/corrections/mine", api_signed_in(200)),
+    "api.hour_corrections_to_decide": ("/api/v1/events/corrections", api_roles(*STAFF_ROLES)),
+    "api.approve_hour_correction": ("/api/v1/events/corrections/{hour_correction}/approve", api_roles(*STAFF_ROLES, ok=415)),
+    "api.decline_hour_correction": ("/api/v1/events/corrections/{hour_correction}/decline", api_roles(*STAFF_ROLES, ok=415)),
     "api.event_roster": ("/api/v1/events/{service_day}/roster", api_roles(*STAFF_ROLES)),
     "api.list_notifications": ("/api/v1/notifications", api_signed_in(200)),
     "api.mark_read": ("/api/v1/notifications/{notification}/read", api_scope(holder_only(200))),
@@ -311,6 +316,10 @@ ROUTES = {
     "events.volunteer_certificate": ("/events/volunteers/{volunteer}/certificate", staff_only(200)),
     "events.replace_badge": ("/events/badge/replace", signed_in_only(302)),
     "events.revoke_badge": ("/events/volunteers/{volunteer}/badge/replace", organisers_only(302)),
+    "events.ask_correction": ("/events/hours/{attendance}/correction", {**signed_in_only(404), "volunteer": 200}),
+    "events.corrections": ("/events/corrections", staff_only(200)),
+    "events.approve_correction": ("/events/corrections/{hour_correction}/approve", staff_only(302)),  # decided
+    "events.decline_correction": ("/events/corrections/{hour_correction}/decline", staff_only(302)),
     "events.cancel": ("/events/{service_day}/cancel", organisers_only(302)),  # last: it ends the event
 }
 
@@ -363,7 +372,14 @@ def _events(app) -> dict:
         other = Event.select().where(Event.id != event.id).order_by(Event.id).first()
         attendance = Attendance.create(event=other, user=volunteer, checked_in_at=utcnow() - timedelta(hours=1),
                                        in_method="manual")
+        from marketplace.events.models import HourCorrection
+
+        declined = HourCorrection.create(  # already answered: deciding again only says so
+            attendance=attendance, user=volunteer, checked_in_at=attendance.checked_in_at,
+            checked_out_at=utcnow(), reason="table", status="declined", old_checked_in_at=attendance.checked_in_at,
+            old_checked_out_at=utcnow(), old_minutes=0, old_points=0, decision_note="table")
         return {
+            "hour_correction": declined.id,
             "service_day": event.id,
             "kiosk": tokens.kiosk_token(event.id, "in"),
             "poster": tokens.poster_token(event.id, event.poster_version),

@@ -185,9 +185,9 @@ def approve_hour_correction(staff, correction_id: int, note: str = "") -> HourCo
 
 def decline_hour_correction(staff, correction_id: int, reason: str) -> HourCorrection:
     """Keep the hours as they are; the volunteer reads why. Nothing moves in the ledger."""
-    reason = _text(reason, "reason", _("Please give a reason; the volunteer reads it."))
     with ledger_transaction():
         correction, _attendance, event = _decidable(staff, correction_id)
+        reason = _text(reason, "reason", _("Please give a reason; the volunteer reads it."))
         _claim(correction, "declined")
         HourCorrection.update(decided_by=staff.id, decided_at=utcnow(), decision_note=reason).where(
             HourCorrection.id == correction.id).execute()

@@ -270,7 +270,8 @@ def poster_door(token):
 @allow(SIGNED_IN)
 def hours():
     record = services.volunteer_record(current_user)
-    return render_template("events/hours.html", record=record, own=True, button_form=EmptyForm())
+    return render_template("events/hours.html", record=record, own=True, button_form=EmptyForm(),
+                           history=list(services.my_hour_corrections(current_user)))
 
 
 @bp.route("/certificate")

@@ -42,8 +42,8 @@ def test_an_approved_correction_pays_exactly_the_difference_once(ctx):
     assert (decided.old_minutes, decided.new_minutes, decided.difference) == (60, 150, 15)
     actions = [a.action for a in AuditLog.select().where(AuditLog.object_type == "HourCorrection")]
     assert actions == ["events.correction.requested", "events.correction.approved"]
-    assert "were corrected" in Notification.select().where(Notification.user == volunteer.id).order_by(
-        Notification.id.desc()).first().text
+    told = Notification.select().where(Notification.user == volunteer.id).order_by(Notification.id.desc()).first()
+    assert told.kind == "event" and "+15" in told.text and "150" in told.text
 
     with pytest.raises(DomainError, match="already been decided") as again:
         services.approve_hour_correction(staff(), correction.id)
