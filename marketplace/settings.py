@@ -36,6 +36,8 @@ class Settings:
     event_checkout_grace_minutes: int
     event_offline_scan_max_hours: int
     volunteer_star_hours: tuple[int, ...]
+    honour_approval_minutes: int
+    stars_count_honour_hours: bool
     figures_max_age_seconds: int
     instance_path: Path
     ledger_signing_key: str  # a path, a PEM value, or "" for instance/ledger_signing_key.pem
@@ -58,6 +60,8 @@ class Settings:
             event_checkout_grace_minutes=config["EVENT_CHECKOUT_GRACE_MINUTES"],
             event_offline_scan_max_hours=config["EVENT_OFFLINE_SCAN_MAX_HOURS"],
             volunteer_star_hours=tuple(config["VOLUNTEER_STAR_HOURS"]),
+            honour_approval_minutes=int(config.get("HONOUR_APPROVAL_MINUTES", 240)),
+            stars_count_honour_hours=bool(config.get("STARS_COUNT_HONOUR_HOURS", False)),
             figures_max_age_seconds=config["FIGURES_MAX_AGE_SECONDS"],
             instance_path=Path(config["INSTANCE_PATH"]),
             ledger_signing_key=config.get("LEDGER_SIGNING_KEY") or "",

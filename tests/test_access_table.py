@@ -274,6 +274,8 @@ ROUTES = {
     "api.hour_corrections_to_decide": ("/api/v1/events/corrections", api_roles(*STAFF_ROLES)),
     "api.approve_hour_correction": ("/api/v1/events/corrections/{hour_correction}/approve", api_roles(*STAFF_ROLES, ok=415)),
     "api.decline_hour_correction": ("/api/v1/events/corrections/{hour_correction}/decline", api_roles(*STAFF_ROLES, ok=415)),
+    "api.honour_hours_to_approve": ("/api/v1/events/honour-hours", api_roles(*STAFF_ROLES)),
+    "api.approve_honour_hours": ("/api/v1/events/honour-hours/{attendance}/approve", api_roles(*STAFF_ROLES, ok=409)),
     "api.event_roster": ("/api/v1/events/{service_day}/roster", api_roles(*STAFF_ROLES)),
     "api.list_notifications": ("/api/v1/notifications", api_signed_in(200)),
     "api.mark_read": ("/api/v1/notifications/{notification}/read", api_scope(holder_only(200))),
@@ -320,6 +322,7 @@ ROUTES = {
     "events.corrections": ("/events/corrections", staff_only(200)),
     "events.approve_correction": ("/events/corrections/{hour_correction}/approve", staff_only(302)),  # decided
     "events.decline_correction": ("/events/corrections/{hour_correction}/decline", staff_only(302)),
+    "events.approve_honour": ("/events/attendance/{attendance}/honour/approve", staff_only(302)),  # not waiting
     "events.cancel": ("/events/{service_day}/cancel", organisers_only(302)),  # last: it ends the event
 }
 

@@ -1,9 +1,11 @@
-"""Hour corrections: a volunteer asks for other times on one attendance; the event's staff approve
-(the difference in points is paid or taken back, once) or decline with a reason."""
+"""Hours volunteers can trust: corrections (a volunteer asks for other times on one attendance; the
+event's staff approve, paying or taking back the difference once, or decline with a reason), and
+honour hours entered by hand that wait for a second staff member."""
 
 from flask_babel import lazy_gettext as _l
 
 from marketplace.access import SIGNED_IN, STAFF
+from marketplace.api.events import ATTENDANCE, attendance_json
 from marketplace.api.registry import component, operation, page_of
 from marketplace.api.schema import Fields, FromForm, String, iso
 from marketplace.events import services
@@ -100,3 +102,36 @@ def approve_hour_correction(user, correction_id, note):
 def decline_hour_correction(user, correction_id, reason):
     """Nothing changes in the hours or the points."""
     return correction_json(services.decline_hour_correction(user, correction_id, reason))
+
+
+HONOUR_WAITING = component("HonourHoursWaiting", {
+    "type": "object", "required": ["attendance_id", "volunteer", "event_title", "attendance", "note"],
+    "properties": {
+        "attendance_id": {"type": "integer"},
+        "volunteer": {"type": "string"},
+        "event_title": {"type": "string"},
+        "attendance": ATTENDANCE,
+        "note": {"type": "string", "description": "Why the staff entered the hours by hand."},
+    },
+})
+HONOUR_PAGE = component("HonourHoursWaitingPage", page_of(HONOUR_WAITING))
+
+
+def honour_json(a: Attendance) -> dict:
+    return {"attendance_id": a.id, "volunteer": a.user.display_name, "event_title": a.event.title,
+            "attendance": attendance_json(a), "note": a.note}
+
+
+@operation("GET", "/events/honour-hours", summary="Honour hours waiting for a second approval", tag="events",
+           allow=STAFF, scope="read", response=HONOUR_PAGE, paginated=True)
+def honour_hours_to_approve(user, cursor, limit):
+    """Hours entered by hand above HONOUR_APPROVAL_MINUTES at one event, at the events whose door the caller runs."""
+    rows, next_cursor = paginate(services.honour_hours_waiting(user), [(Attendance.id, "asc")], cursor, limit)
+    return {"items": [honour_json(a) for a in rows], "next_cursor": next_cursor}
+
+
+@operation("POST", "/events/honour-hours/<int:attendance_id>/approve", summary="Approve honour hours as the second staff member",
+           tag="events", allow=STAFF, scope="events", response=ATTENDANCE, errors=(403, 404, 409))
+def approve_honour_hours(user, attendance_id):
+    """Not by the staff member who entered them, nor by the volunteer. Pays once."""
+    return attendance_json(services.approve_honour_hours(user, attendance_id))

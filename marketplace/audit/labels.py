@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 ACTION_LABELS = {
     "events.attendance.checked_in_by_hand": _l("Checked a volunteer in by hand"),
     "events.attendance.checked_out_by_hand": _l("Checked a volunteer out by hand"),
+    "events.attendance.honour_approved": _l("Approved honour hours as the second staff member"),
     "events.badge.replaced": _l("Replaced a volunteer's badge"),
     "events.correction.approved": _l("Approved a correction of a volunteer's hours"),
     "events.correction.declined": _l("Declined a correction of a volunteer's hours"),

@@ -12,6 +12,7 @@ from marketplace.events import services
 from marketplace.events.forms import CorrectionForm, DecisionForm, local_input, utc_from_input
 from marketplace.events.models import Attendance, Event, HourCorrection
 from marketplace.events.views import bp
+from marketplace.forms import EmptyForm
 from marketplace.web import act_and_flash, attach_error, not_found_on_404
 
 
@@ -52,7 +53,7 @@ def corrections():
         list(services.corrections_for_staff(current_user, "declined").limit(20))
     decided.sort(key=lambda c: c.decided_at or c.created_at, reverse=True)
     return render_template("events/corrections.html", pending=pending, decided=decided[:20],
-                           form=DecisionForm(formdata=None))
+                           form=DecisionForm(formdata=None), honour=list(services.honour_hours_waiting(current_user)))
 
 
 def _decide(correction_id, decide, message):
@@ -75,3 +76,12 @@ def approve_correction(correction_id):
 def decline_correction(correction_id):
     return _decide(correction_id, services.decline_hour_correction,
                    _("Declined: the volunteer reads your reason."))
+
+
+@bp.route("/attendance/<int:attendance_id>/honour/approve", methods=["POST"])
+@allow(STAFF)
+def approve_honour(attendance_id):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    return act_and_flash(lambda: services.approve_honour_hours(current_user, attendance_id),
+                         _("Approved: the honour hours are counted and paid."), url_for("events.corrections") + "#honour")

@@ -26,6 +26,7 @@ from marketplace import access
 from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.events import tokens
+from marketplace.events.honour import waits_for_second_approval
 from marketplace.events.models import Attendance, Event, Scan, Signup
 from marketplace.events.organising import get_event, get_managed
 from marketplace.events.timing import (
@@ -179,7 +180,9 @@ def _close(attendance: Attendance, event: Event, at: datetime, method: str, acto
     """Check out: fix the hours and pay them, once. None if someone else closed it first."""
     minutes = clipped_minutes(event, attendance.checked_in_at, at)
     points = points_for(event, minutes)
-    changes = {"state": "out", "checked_out_at": at, "out_method": method,
+    # Many honour hours (added by hand) wait for a second staff member before they are paid.
+    waits = waits_for_second_approval(attendance, minutes)
+    changes = {"state": "review" if waits else "out", "checked_out_at": at, "out_method": method,
                "out_by": actor.id if actor is not None else None, "minutes": minutes, "points": points}
     if note:
         changes["note"] = (f"{attendance.note} · {note}" if attendance.note else note)[:300]
@@ -188,7 +191,7 @@ def _close(attendance: Attendance, event: Event, at: datetime, method: str, acto
     ).execute()
     if closed != 1:
         return None
-    if points > 0:
+    if points > 0 and not waits:
         transfer = ledger.award(
             actor, attendance.user, points, "earn_event", f"event:{event.id}", f"attendance:{attendance.id}:pay",
             memo=event.title,
@@ -226,6 +229,8 @@ def _check_out(event: Event, volunteer: User, method: str, at: datetime, actor, 
         attendance = Attendance.get_by_id(attendance.id)
         return ScanResult("already", _already_out(attendance, volunteer, self_service), event, volunteer, attendance, at)
     hours = _hours_text(closed.minutes)
+    if closed.state == "review":
+        return ScanResult("checked_out", _waiting_text(closed, volunteer, at, self_service), event, volunteer, closed, at)
     if self_service:
         message = _("Checked out at %(time)s: %(hours)s hours, %(points)d points. Thank you!",
                     time=_t(at), hours=hours, points=closed.points)
@@ -233,6 +238,16 @@ def _check_out(event: Event, volunteer: User, method: str, at: datetime, actor, 
         message = _("%(name)s checked out at %(time)s: %(hours)s hours, %(points)d points.",
                     name=volunteer.display_name, time=_t(at), hours=hours, points=closed.points)
     return ScanResult("checked_out", message, event, volunteer, closed, at)
+
+
+def _waiting_text(attendance: Attendance, volunteer: User, at: datetime, self_service: bool) -> str:
+    """Honour hours above the setting: recorded, paid after a second staff member approves them."""
+    hours = _hours_text(attendance.minutes)
+    if self_service:
+        return _("Checked out at %(time)s: %(hours)s hours, paid when a second staff member approves them. Thank you!",
+                 time=_t(at), hours=hours)
+    return _("%(name)s checked out at %(time)s: %(hours)s honour hours, waiting for a second staff member to approve them.",
+             name=volunteer.display_name, time=_t(at), hours=hours)
 
 
 def _hours_text(minutes: int | None) -> str:

@@ -7,6 +7,7 @@ the CLI and periodic jobs call `events.services.x` whatever the seam behind it:
 - `staff_door`: badges scanned by staff (also offline) and check-in by hand;
 - `records`: volunteers' hours, stars and rosters;
 - `corrections`: volunteers' requests to correct their hours, and the staff's answers;
+- `honour`: credit hours (from the door) and honour hours (by hand), and the second approval;
 - `timing`: when the door is open, and the times people read.
 """
 
@@ -31,6 +32,11 @@ from marketplace.events.door import (  # noqa: F401
     open_poster_link,
     read_kiosk,
     read_poster,
+)
+from marketplace.events.honour import (  # noqa: F401
+    approve_honour_hours,
+    honour_hours_waiting,
+    is_honour,
 )
 from marketplace.events.organising import (  # noqa: F401
     MAX_CAPACITY,

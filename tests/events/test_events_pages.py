@@ -272,6 +272,10 @@ ROUTES = {
     ("events.decline_correction", ""): ("/events/corrections/{correction}/decline", staff_only(302)),
     ("events.decline_correction", "elsewhere"): ("/events/corrections/{correction_elsewhere}/decline",
                                                  staff_only(404, street_officer=302, admin=302)),
+    # Not waiting for a second approval (the volunteer is still here): refused with a flash, or not found.
+    ("events.approve_honour", ""): ("/events/attendance/{attendance}/honour/approve", staff_only(302)),
+    ("events.approve_honour", "elsewhere"): ("/events/attendance/{attendance_elsewhere}/honour/approve",
+                                             staff_only(404, street_officer=302, admin=302)),
     # Last: these replace the badge the rows above use.
     ("events.replace_badge", ""): ("/events/badge/replace", signed_in(302)),
     ("events.revoke_badge", ""): ("/events/volunteers/{volunteer}/badge/replace", staff_only(302, building_head=403)),
