@@ -1,7 +1,8 @@
 """Peewee migrations -- 015_hours.py.
 
 Hours volunteers can trust (issue 24): a volunteer's request to correct one attendance's times,
-with the staff's answer and the transfer that paid or took back the difference.
+with the staff's answer and the transfer that paid or took back the difference; earnings an
+earning cap held back; points expiring at a period's end (notices and the transfer back).
 """
 
 from contextlib import suppress
@@ -46,5 +47,39 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
             constraints = [pw.SQL("CHECK (checked_out_at > checked_in_at)")]
 
 
+    @migrator.create_model
+    class CappedEarning(pw.Model):
+        id = pw.AutoField()
+        user = pw.ForeignKeyField(column_name="user_id", field="id", model=user_model, on_delete="RESTRICT")
+        source = pw.CharField(max_length=10, constraints=[pw.SQL("CHECK (source IN ('event', 'request'))")])
+        ref = pw.CharField(max_length=100, index=True)
+        rule = pw.CharField(max_length=10, constraints=[pw.SQL("CHECK (rule IN ('day', 'month'))")])
+        minutes = pw.IntegerField(default=0)
+        points = pw.IntegerField(default=0)
+        created_at = pw.DateTimeField(index=True)
+
+        class Meta:
+            table_name = "capped_earning"
+
+    @migrator.create_model
+    class PointsExpiry(pw.Model):
+        id = pw.AutoField()
+        account = pw.ForeignKeyField(column_name="account_id", field="id", model=migrator.orm["account"],
+                                     on_delete="RESTRICT")
+        period_end = pw.DateField()
+        stage = pw.CharField(max_length=10, constraints=[
+            pw.SQL("CHECK (stage IN ('notice_30', 'notice_7', 'expired'))")])
+        amount = pw.BigIntegerField()
+        transfer = pw.ForeignKeyField(column_name="transfer_id", field="id", model=migrator.orm["transfer"], null=True,
+                                      on_delete="RESTRICT")
+        created_at = pw.DateTimeField()
+
+        class Meta:
+            table_name = "points_expiry"
+            indexes = ((("account", "period_end", "stage"), True),)
+
+
 def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
+    migrator.remove_model("points_expiry")
+    migrator.remove_model("capped_earning")
     migrator.remove_model("hour_correction")

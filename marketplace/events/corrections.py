@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace import audit
 from marketplace.errors import DomainError
+from marketplace.events import caps
 from marketplace.events.models import Attendance, Event, HourCorrection
 from marketplace.events.organising import _check_may, may_manage
 from marketplace.events.permissions import community_ids_for
@@ -148,7 +149,11 @@ def approve_hour_correction(staff, correction_id: int, note: str = "") -> HourCo
         correction, attendance, event = _decidable(staff, correction_id)
         _claim(correction, "approved")
         minutes = clipped_minutes(event, correction.checked_in_at, correction.checked_out_at)
-        points = points_for(event, minutes)
+        paid, rule = caps.event_pay(correction.user_id, attendance.id, correction.checked_in_at, minutes)
+        points = points_for(event, paid)
+        held_minutes, held_points = caps.capped_so_far(attendance.id)  # the earning caps, as at the door
+        caps.record_capped(correction.user_id, attendance.id, rule, minutes - paid - held_minutes,
+                           points_for(event, minutes) - points - held_points)
         old_points = attendance.points or 0
         difference = points - old_points
         transfer = None

@@ -25,7 +25,7 @@ from peewee import fn
 from marketplace import access
 from marketplace.db import db
 from marketplace.errors import DomainError
-from marketplace.events import tokens
+from marketplace.events import caps, tokens
 from marketplace.events.honour import waits_for_second_approval
 from marketplace.events.models import Attendance, Event, Scan, Signup
 from marketplace.events.organising import get_event, get_managed
@@ -179,24 +179,31 @@ def _check_in(event: Event, volunteer: User, method: str, at: datetime, actor, n
 def _close(attendance: Attendance, event: Event, at: datetime, method: str, actor, note: str = "") -> Attendance | None:
     """Check out: fix the hours and pay them, once. None if someone else closed it first."""
     minutes = clipped_minutes(event, attendance.checked_in_at, at)
-    points = points_for(event, minutes)
     # Many honour hours (added by hand) wait for a second staff member before they are paid.
     waits = waits_for_second_approval(attendance, minutes)
-    changes = {"state": "review" if waits else "out", "checked_out_at": at, "out_method": method,
-               "out_by": actor.id if actor is not None else None, "minutes": minutes, "points": points}
-    if note:
-        changes["note"] = (f"{attendance.note} · {note}" if attendance.note else note)[:300]
-    closed = Attendance.update(**changes).where(
-        Attendance.id == attendance.id, Attendance.state == attendance.state
-    ).execute()
-    if closed != 1:
-        return None
-    if points > 0 and not waits:
-        transfer = ledger.award(
-            actor, attendance.user, points, "earn_event", f"event:{event.id}", f"attendance:{attendance.id}:pay",
-            memo=event.title,
-        )
-        Attendance.update(transfer=transfer).where(Attendance.id == attendance.id).execute()
+    # The ledger's lock first (as every posting takes it), so the room under an earning cap is
+    # read and used by one check-out at a time.
+    with ledger.ledger_transaction():
+        paid, rule = caps.event_pay(attendance.user_id, attendance.id, attendance.checked_in_at, minutes)
+        points = points_for(event, paid)
+        changes = {"state": "review" if waits else "out", "checked_out_at": at, "out_method": method,
+                   "out_by": actor.id if actor is not None else None, "minutes": minutes, "points": points}
+        if note:
+            changes["note"] = (f"{attendance.note} · {note}" if attendance.note else note)[:300]
+        closed = Attendance.update(**changes).where(
+            Attendance.id == attendance.id, Attendance.state == attendance.state
+        ).execute()
+        if closed != 1:
+            return None
+        held_minutes, held_points = caps.capped_so_far(attendance.id)  # a re-close after a review
+        caps.record_capped(attendance.user_id, attendance.id, rule, minutes - paid - held_minutes,
+                           points_for(event, minutes) - points - held_points)
+        if points > 0 and not waits:
+            transfer = ledger.award(
+                actor, attendance.user, points, "earn_event", f"event:{event.id}", f"attendance:{attendance.id}:pay",
+                memo=event.title,
+            )
+            Attendance.update(transfer=transfer).where(Attendance.id == attendance.id).execute()
     return Attendance.get_by_id(attendance.id)
 
 

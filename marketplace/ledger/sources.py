@@ -2,7 +2,7 @@
 
 Every transfer is made by one thing the app records beside it: a voucher (its redemption, and the
 settlement or refund that closed it), a staff adjustment, a confirmed request's payout, an event
-attendance's pay, an approved hour correction's difference, or a reversal of an earlier transfer. Each of those rows must agree with its
+attendance's pay, an approved hour correction's difference, points expiring, or a reversal of an earlier transfer. Each of those rows must agree with its
 transfer (who, how much, which reference), and every transfer must have exactly one of them, so a
 transfer forged with a correct hash but nothing behind it is found, and so is a voucher whose
 holder, price, expiry or state was changed behind the app's back.
@@ -266,6 +266,27 @@ def _corrections(s: _Sources) -> dict:
     return net
 
 
+def _expiries(s: _Sources) -> None:
+    """Each expiry (ledger/policy.py) and its transfer back to the issuer: same account, amount, period."""
+    from marketplace.ledger.models import PointsExpiry
+
+    for e in PointsExpiry.select().where(PointsExpiry.stage == "expired").order_by(PointsExpiry.id).iterator():
+        label = f"points expiry {e.id}"
+        try:
+            ref = f"expiry:{e.period_end.isoformat()}:{e.account_id}"
+            if e.transfer_id is None:
+                s.fault(label, "has no transfer")
+                continue
+            row = s.claim(label, e.transfer_id, "adjust", ref)
+            if row is None:
+                continue
+            if row.debit != e.account_id or s.code(row.credit) != "issuer" or row.amount != e.amount or row.key != ref:
+                s.fault(label, f"its transfer seq {row.seq} does not move {e.amount!r} points from account id "
+                               f"{e.account_id} back to the issuer")
+        except Exception as error:  # noqa: BLE001
+            s.fault(label, f"unreadable ({type(error).__name__}: {error})")
+
+
 def _reversals(s: _Sources) -> None:
     by_id = s.chain.transfers
     for row in by_id.values():
@@ -285,6 +306,7 @@ def check(report, chain) -> None:
     _vouchers(s)
     _adjustments(s)
     _payouts(s)
+    _expiries(s)
     _reversals(s)
     real = False  # the demo loader's awards come first, before anything real happened
     for row in chain.transfers.values():

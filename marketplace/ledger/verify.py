@@ -134,7 +134,8 @@ def _key_fault(row: Row, accounts: dict) -> str | None:
         if kind == "refund" and credit[1] != "user":
             return "a refund must go back to a member"
     elif kind == "adjust":
-        taken_back = ref.startswith("correction:") and debit[1] == "user" and credit[1] == "issuer"
+        # An hour correction taking points back, or points expiring (ledger/policy.py).
+        taken_back = (ref.startswith(("correction:", "expiry:")) and debit[1] == "user" and credit[1] == "issuer")
         if not ((ref.startswith("adjustment:") or taken_back) and key == ref and "issuer" in (debit[1], credit[1])):
             return "an adjustment moves points between the issuer and an account under the key 'adjustment:<id>'"
     elif kind == "earn_request":

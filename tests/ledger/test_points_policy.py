@@ -1,0 +1,121 @@
+"""The points policy as settings: earning caps (what a cap holds back is recorded as capped) and
+expiry at a period's end (messages 30 and 7 days before, once; the points back to the community
+fund by ledger transfers; the sum of all balances stays 0 and `ledger verify` stays clean)."""
+
+from datetime import date, datetime
+
+from marketplace.events import services
+from marketplace.events.models import Attendance
+from marketplace.ledger import adjustments, policy
+from marketplace.ledger import services as ledger
+from marketplace.ledger.models import Account, CappedEarning, PointsExpiry, Transfer
+from marketplace.notifications.models import Notification
+from marketplace.ops.periodic import JOBS, run_job
+from tests.events.test_events import START, at, kiosk, make_event, signed_up, staff, volunteers
+from tests.ledger_helpers import assert_books_balance, balance
+
+
+def served(volunteer, minutes, hours=4, title="巡逻"):
+    event = make_event(hours=hours, points=10, title=title)
+    signed_up(event, volunteer)
+    services.check_with_kiosk(volunteer, kiosk(event, at(0)), now=at(0))
+    services.check_with_kiosk(volunteer, kiosk(event, at(minutes), "out"), now=at(minutes))
+    return Attendance.get(Attendance.event == event.id, Attendance.user == volunteer.id)
+
+
+def test_a_cap_of_two_hours_a_day_pays_two_hours_of_a_three_hour_shift_and_records_the_third(ctx, app):
+    app.config["EVENT_HOURS_CAP_DAY"] = 2
+    volunteer = volunteers(1)[0]
+    before = balance(volunteer)
+    attendance = served(volunteer, 180)
+    assert (attendance.minutes, attendance.points) == (180, 20) and balance(volunteer) == before + 20
+    [held] = CappedEarning.select().where(CappedEarning.user == volunteer.id)
+    assert (held.source, held.rule, held.minutes, held.points, held.ref) == ("event", "day", 60, 10,
+                                                                            f"attendance:{attendance.id}")
+    # The same day again: nothing left under the cap, all of it recorded as capped.
+    second = served(volunteer, 60, title="又一次巡逻")
+    assert second.points == 0 and second.transfer_id is None and balance(volunteer) == before + 20
+    assert policy.figures(volunteer.id).capped_points == 20 and policy.figures(volunteer.id).capped_hours == 2
+    assert services.volunteer_record(volunteer).minutes == 240  # the hours served still count
+    assert "at most 2 hours a day" in " ".join(policy.plain_words())
+    assert_books_balance()
+
+
+def test_a_correction_is_capped_as_the_door_is(ctx, app):
+    app.config["EVENT_HOURS_CAP_DAY"] = 2
+    volunteer = volunteers(1)[0]
+    attendance = served(volunteer, 60)
+    before = balance(volunteer)
+    correction = services.request_hour_correction(volunteer, attendance.id, None, at(180), "stayed", now=at(300))
+    decided = services.approve_hour_correction(staff(), correction.id)
+    assert decided.difference == 10 and balance(volunteer) == before + 10
+    assert policy.figures(volunteer.id).capped_points == 10
+    # Corrected back down: the cap gives back what it held, and the ledger takes back the rest.
+    again = services.request_hour_correction(volunteer, attendance.id, None, at(90), "my mistake", now=at(300))
+    assert services.approve_hour_correction(staff(), again.id).difference == -5
+    assert policy.figures(volunteer.id).capped_points == 0 and balance(volunteer) == before + 5
+    assert_books_balance()
+
+
+def test_no_caps_and_no_expiry_by_default(ctx, app):
+    volunteer = volunteers(1)[0]
+    assert served(volunteer, 240).points == 40 and CappedEarning.select().count() == 0
+    assert policy.run_expiry() == 0
+    [job] = [job for job in JOBS if job.name == "points_expiry"]
+    assert job.every_seconds(app.config) == 0
+    assert policy.plain_words() == ["There is no cap on the points one can earn.", "Points do not expire."]
+
+
+def utc(day: date, hour=4) -> datetime:
+    """Noon in the community (UTC+8) on `day`, as stored times are: naive UTC."""
+    return datetime(day.year, day.month, day.day, hour)
+
+
+def test_old_points_expire_at_the_period_end_exactly_once_with_messages_at_30_and_7_days(ctx, app):
+    app.config["POINTS_EXPIRY_MONTHS"] = 12
+    member = volunteers(1)[0]
+    ledger.award(None, member, 100, "earn_event", "demo", f"demo:award:{member.id}")  # as the demo loader seeds
+    account = ledger.user_account(member)
+    adjustments.request_adjustment(staff(), account.id, "debit", 30, "spent at the fair")
+    year = START.year + 1  # points earned now are more than 12 months old at the end of next year
+    end = date(year, 12, 31)
+
+    policy.run_expiry(utc(date(year, 12, 1)))  # 31 days before: too early for a notice
+    assert not PointsExpiry.select().where(PointsExpiry.account == account.id).exists()
+    for day in (date(year, 12, 2), date(year, 12, 3)):  # 30 days before, and a second run
+        policy.run_expiry(utc(day))
+    for day in (date(year, 12, 25), date(year, 12, 26)):  # 7 days before
+        policy.run_expiry(utc(day))
+    notices = list(PointsExpiry.select().where(PointsExpiry.account == account.id).order_by(PointsExpiry.id))
+    assert [(n.stage, n.amount, n.period_end) for n in notices] == [("notice_30", 70, end), ("notice_7", 70, end)]
+    told = [n.text for n in Notification.select().where(Notification.user == member.id, Notification.kind == "points")]
+    assert len([t for t in told if "70" in t]) == 2
+
+    before_sum = sum(a.balance for a in Account.select())
+    for _run in range(2):  # the job twice, just after the period's end
+        policy.run_expiry(utc(date(year + 1, 1, 1)))
+    assert balance(member) == 0
+    expired = PointsExpiry.get(PointsExpiry.account == account.id, PointsExpiry.stage == "expired")
+    transfer = Transfer.get_by_id(expired.transfer_id)
+    assert (expired.amount, transfer.amount, transfer.kind) == (70, 70, "adjust")
+    assert Account.get_by_id(transfer.credit_id).kind == "issuer"
+    assert Transfer.select().where(Transfer.ref == f"expiry:{end.isoformat()}:{account.id}").count() == 1
+    assert sum(a.balance for a in Account.select()) == before_sum == 0
+    assert policy.figures(member.id).expired_points == 70
+    assert_books_balance()
+
+
+def test_the_periodic_job_runs_the_expiry(ctx, app):
+    app.config["POINTS_EXPIRY_MONTHS"] = 1
+    app.config["POINTS_EXPIRY_PERIOD"] = "month"
+    [job] = [job for job in JOBS if job.name == "points_expiry"]
+    assert job.every_seconds(app.config) == 3600
+    assert isinstance(run_job(job), int)
+    assert_books_balance()
+
+
+def test_periods(ctx):
+    assert policy.period_end(date(2026, 2, 10), "month") == date(2026, 2, 28)
+    assert policy.period_end(date(2026, 5, 10), "quarter") == date(2026, 6, 30)
+    assert policy.period_end(date(2026, 5, 10), "year") == date(2026, 12, 31)
+    assert policy.cutoff(date(2026, 12, 31), 12) == datetime(2025, 12, 31, 16)  # midnight in Beijing
