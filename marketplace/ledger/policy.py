@@ -62,7 +62,7 @@ def plain_words() -> list[str]:
 @dataclass
 class PolicyFigures:
     capped_points: int  # held back by the caps, net of corrections
-    capped_hours: float
+    capped_minutes: int
     expired_points: int  # gone back to the community fund
 
 
@@ -75,7 +75,7 @@ def figures(user_id: int | None = None) -> PolicyFigures:
         capped = capped.where(CappedEarning.user == user_id)
         expired = expired.join(Account).where(Account.user == user_id)
     points, minutes = capped.tuples().first()
-    return PolicyFigures(int(points), round(int(minutes) / 60, 1), int(expired.scalar() or 0))
+    return PolicyFigures(int(points), int(minutes), int(expired.scalar() or 0))
 
 
 def capped_for(user_id: int, limit: int = 20):

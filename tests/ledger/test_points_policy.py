@@ -35,7 +35,7 @@ def test_a_cap_of_two_hours_a_day_pays_two_hours_of_a_three_hour_shift_and_recor
     # The same day again: nothing left under the cap, all of it recorded as capped.
     second = served(volunteer, 60, title="又一次巡逻")
     assert second.points == 0 and second.transfer_id is None and balance(volunteer) == before + 20
-    assert policy.figures(volunteer.id).capped_points == 20 and policy.figures(volunteer.id).capped_hours == 2
+    assert policy.figures(volunteer.id).capped_points == 20 and policy.figures(volunteer.id).capped_minutes == 120
     assert services.volunteer_record(volunteer).minutes == 240  # the hours served still count
     assert "at most 2 hours a day" in " ".join(policy.plain_words())
     assert_books_balance()
@@ -119,3 +119,24 @@ def test_periods(ctx):
     assert policy.period_end(date(2026, 5, 10), "quarter") == date(2026, 6, 30)
     assert policy.period_end(date(2026, 5, 10), "year") == date(2026, 12, 31)
     assert policy.cutoff(date(2026, 12, 31), 12) == datetime(2025, 12, 31, 16)  # midnight in Beijing
+
+
+def test_the_policy_in_plain_words_on_the_points_page_and_the_board(app, client):
+    from tests.conftest import Auth, in_app, person
+
+    app.config.update(EVENT_HOURS_CAP_DAY=2, POINTS_EXPIRY_MONTHS=12)
+
+    def capped():
+        volunteer = person("volunteer")
+        served(volunteer, 180)
+    in_app(app, capped)
+    Auth(client).login_as("volunteer")
+    page = client.get("/points/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Event hours earn points for at most 2 hours a day." in page
+    assert "At the end of each year, points earned more than 12 months before" in page
+    assert "Held back for you by the caps so far: 10 points (1 hours)." in page
+    zh = client.get("/points/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "每天最多" in zh and "积分如何获得与保留" in zh
+    board = app.test_client().get("/board", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Event hours earn points for at most 2 hours a day." in board
+    assert "Held back by the caps so far: 10 points (1 hours)." in board and "张" not in board.split("points-policy")[1][:2000]
