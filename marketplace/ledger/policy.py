@@ -83,6 +83,49 @@ def capped_for(user_id: int, limit: int = 20):
             .order_by(CappedEarning.created_at.desc(), CappedEarning.id.desc()).limit(limit))
 
 
+# ---- the cap on points from requests ---------------------------------------------------------
+
+
+def _local_bounds(moment: datetime, rule: str) -> tuple[datetime, datetime]:
+    """The community's local day or month of `moment` (naive UTC), as naive UTC bounds."""
+    local = moment.replace(tzinfo=UTC).astimezone(settings().timezone).date()
+    first = local.replace(day=1) if rule == "month" else local
+    last = _add_months(first, 1) if rule == "month" else first + timedelta(days=1)
+    return _local_midnight_utc(first), _local_midnight_utc(last)
+
+
+def capped_request_pay(account: Account, points: int, now: datetime | None = None) -> tuple[int, str | None]:
+    """(points to pay, the rule that capped them or None) for a member helping with a request:
+    REQUEST_POINTS_CAP_DAY and _MONTH count what the member's account earned from requests in the
+    community's day and month. The caller holds the ledger's lock and records what is held back."""
+    policy = settings().points_policy
+    now = now or utcnow()
+    paid, rule = points, None
+    for name, cap in (("day", policy.request_points_cap_day), ("month", policy.request_points_cap_month)):
+        if cap > 0:
+            start, end = _local_bounds(now, name)
+            earned = (Transfer.select(fn.COALESCE(fn.SUM(Transfer.amount), 0))
+                      .where(Transfer.credit == account.id, Transfer.kind == "earn_request",
+                             Transfer.created_at >= start, Transfer.created_at < end).scalar())
+            room = max(0, cap - int(earned or 0))
+            if paid > room:
+                paid, rule = room, name
+    return paid, rule
+
+
+def record_capped_request(user_id: int, request_id: int, rule: str, points: int) -> None:
+    if points > 0:
+        CappedEarning.create(user=user_id, source="request", ref=f"request:{request_id}", rule=rule, points=points)
+
+
+def capped_request_points(request_ids) -> dict[int, int]:
+    """What the caps held back of each of these requests' payouts (for `ledger verify`)."""
+    refs = {f"request:{i}": i for i in request_ids}
+    rows = (CappedEarning.select(CappedEarning.ref, fn.SUM(CappedEarning.points))
+            .where(CappedEarning.source == "request").group_by(CappedEarning.ref).tuples())
+    return {refs[ref]: int(points) for ref, points in rows if ref in refs}
+
+
 # ---- periods ---------------------------------------------------------------------------------
 
 

@@ -140,3 +140,22 @@ def test_the_policy_in_plain_words_on_the_points_page_and_the_board(app, client)
     board = app.test_client().get("/board", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Event hours earn points for at most 2 hours a day." in board
     assert "Held back by the caps so far: 10 points (1 hours)." in board and "张" not in board.split("points-policy")[1][:2000]
+
+
+def test_a_daily_cap_on_points_from_requests_pays_up_to_it_and_records_the_rest(ctx, app):
+    from marketplace.service_requests import services as requests
+    from tests.service_requests.test_service_requests import item, new_request, people
+
+    points = item("smartphone_basics").points
+    app.config["REQUEST_POINTS_CAP_DAY"] = points + points // 2
+    helper = people()["volunteer"]
+    before = balance(helper)
+    for _turn in range(2):
+        req = new_request("smartphone_basics")
+        requests.claim(helper, req.id)
+        requests.finish_on_site(helper, req.id, req.onsite_code)
+    assert balance(helper) == before + points + points // 2
+    [held] = CappedEarning.select().where(CappedEarning.source == "request")
+    assert (held.user_id, held.rule, held.points, held.ref) == (helper.id, "day", points - points // 2, f"request:{req.id}")
+    assert f"at most {points + points // 2} points a day" in " ".join(policy.plain_words())
+    assert_books_balance()
