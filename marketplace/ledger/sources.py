@@ -245,8 +245,9 @@ def _corrections(s: _Sources) -> dict:
     from marketplace.events.models import Attendance, HourCorrection
 
     net: dict = {}
-    query = (HourCorrection.select(HourCorrection, Attendance.event).join(Attendance)
-             .where(HourCorrection.status == "approved").order_by(HourCorrection.id))
+    query = HourCorrection.select().where(HourCorrection.status == "approved").order_by(HourCorrection.id)
+    events = dict(Attendance.select(Attendance.id, Attendance.event)
+                  .where(Attendance.id.in_(query.select(HourCorrection.attendance))).tuples())
     for c in query.iterator():
         label = f"hour correction {c.id}"
         try:
@@ -256,7 +257,7 @@ def _corrections(s: _Sources) -> dict:
                 if c.transfer_id is not None:
                     s.fault(label, "changed no points but points at a transfer")
                 continue
-            kind, ref = ("earn_event", f"event:{c.attendance.event_id}") if difference > 0 else \
+            kind, ref = ("earn_event", f"event:{events.get(c.attendance_id)}") if difference > 0 else \
                 ("adjust", f"correction:{c.id}")
             row = s.claim(label, c.transfer_id, kind, ref)
             if row is None:

@@ -8,7 +8,8 @@ from marketplace.events import services
 from marketplace.events.models import Attendance
 from marketplace.ledger.models import Transfer
 from tests.events.test_events import at, kiosk, make_event, signed_up, staff, volunteers
-from tests.ledger_helpers import assert_books_balance, balance, run_at_once
+from tests.events.test_hour_corrections import assert_books_balance
+from tests.ledger_helpers import balance, run_at_once
 
 
 def by_hand(event, volunteer, minutes, who="community_admin"):

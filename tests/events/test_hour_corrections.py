@@ -10,7 +10,18 @@ from marketplace.events.models import Attendance, HourCorrection
 from marketplace.ledger.models import Transfer
 from marketplace.notifications.models import Notification
 from tests.events.test_events import at, kiosk, make_event, signed_up, staff, volunteers
-from tests.ledger_helpers import assert_books_balance, balance, run_at_once
+from tests.ledger_helpers import assert_books_balance as _assert_books_balance
+from tests.ledger_helpers import balance, run_at_once
+
+
+def assert_books_balance():
+    """The books balance, and `flask ledger verify` is clean: every transfer has what made it."""
+    from marketplace.ledger.verify import verify_ledger
+    from marketplace.shop.services import escrow_faults
+
+    _assert_books_balance()
+    report = verify_ledger(extra_checks=[escrow_faults])
+    assert report.ok, report.faults
 
 
 def attended(minutes_in=0, minutes_out=60, points=10, hours=3):
@@ -160,3 +171,19 @@ def test_taking_back_points_already_spent_is_refused_and_changes_nothing(ctx):
     assert error.value.code == "not_enough_points"
     assert HourCorrection.get_by_id(correction.id).status == "pending"
     assert Attendance.get_by_id(attendance.id).minutes == 120
+
+
+def test_ledger_verify_finds_a_correction_or_its_transfer_changed_behind_the_apps_back(ctx):
+    from marketplace.ledger.verify import verify_ledger as verify_books
+
+    event, volunteer, attendance = attended(0, 60)
+    correction = services.request_hour_correction(volunteer, attendance.id, None, at(120), "stayed", now=at(200))
+    decided = services.approve_hour_correction(staff(), correction.id)
+    assert verify_books().ok
+    HourCorrection.update(new_points=decided.new_points + 5).where(HourCorrection.id == correction.id).execute()
+    faults = verify_books().faults
+    assert any(f"hour correction {correction.id}" in fault for fault in faults), faults
+    HourCorrection.update(new_points=decided.new_points).where(HourCorrection.id == correction.id).execute()
+    Attendance.update(points=Attendance.points + 5).where(Attendance.id == attendance.id).execute()
+    faults = verify_books().faults
+    assert any(f"attendance {attendance.id}" in fault for fault in faults), faults

@@ -11,7 +11,8 @@ from marketplace.places.models import Community
 from marketplace.timeutil import utcnow
 from tests.api.test_api_helpers import ApiClient, error_of, make_token
 from tests.conftest import Auth, in_app, person
-from tests.ledger_helpers import assert_books_balance, balance
+from tests.events.test_hour_corrections import assert_books_balance
+from tests.ledger_helpers import balance
 
 EN = {"Accept-Language": "en"}
 

@@ -12,7 +12,8 @@ from marketplace.ledger.models import Account, CappedEarning, PointsExpiry, Tran
 from marketplace.notifications.models import Notification
 from marketplace.ops.periodic import JOBS, run_job
 from tests.events.test_events import START, at, kiosk, make_event, signed_up, staff, volunteers
-from tests.ledger_helpers import assert_books_balance, balance
+from tests.events.test_hour_corrections import assert_books_balance
+from tests.ledger_helpers import balance
 
 
 def served(volunteer, minutes, hours=4, title="巡逻"):
@@ -74,7 +75,7 @@ def utc(day: date, hour=4) -> datetime:
 def test_old_points_expire_at_the_period_end_exactly_once_with_messages_at_30_and_7_days(ctx, app):
     app.config["POINTS_EXPIRY_MONTHS"] = 12
     member = volunteers(1)[0]
-    ledger.award(None, member, 100, "earn_event", "demo", f"demo:award:{member.id}")  # as the demo loader seeds
+    served(member, 600, hours=10)  # 100 points at the door
     account = ledger.user_account(member)
     adjustments.request_adjustment(staff(), account.id, "debit", 30, "spent at the fair")
     year = START.year + 1  # points earned now are more than 12 months old at the end of next year
@@ -159,3 +160,20 @@ def test_a_daily_cap_on_points_from_requests_pays_up_to_it_and_records_the_rest(
     assert (held.user_id, held.rule, held.points, held.ref) == (helper.id, "day", points - points // 2, f"request:{req.id}")
     assert f"at most {points + points // 2} points a day" in " ".join(policy.plain_words())
     assert_books_balance()
+
+
+def test_ledger_verify_finds_an_expiry_changed_behind_the_apps_back(ctx, app):
+    from marketplace.ledger.verify import verify_ledger as verify_books
+
+    app.config["POINTS_EXPIRY_MONTHS"] = 1
+    member = volunteers(1)[0]
+    served(member, 240)  # 40 points
+    policy.run_expiry(utc(date(START.year + 2, 1, 2)))
+    expired = PointsExpiry.get(PointsExpiry.account == ledger.user_account(member).id, PointsExpiry.stage == "expired")
+    assert expired.amount == 40 and verify_books().ok
+    PointsExpiry.update(amount=10).where(PointsExpiry.id == expired.id).execute()
+    faults = verify_books().faults
+    assert any(f"points expiry {expired.id}" in fault for fault in faults), faults
+    PointsExpiry.delete().where(PointsExpiry.id == expired.id).execute()
+    faults = verify_books().faults
+    assert any("nothing in the app made" in fault for fault in faults), faults
