@@ -26,6 +26,7 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
         checked_in_at = pw.DateTimeField()
         checked_out_at = pw.DateTimeField()
         reason = pw.CharField(max_length=300)
+        photo = pw.CharField(max_length=100, default="")
         status = pw.CharField(max_length=10, default="pending", index=True, constraints=[
             pw.SQL("CHECK (status IN ('pending', 'approved', 'declined'))")])
         old_checked_in_at = pw.DateTimeField()

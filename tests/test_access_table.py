@@ -320,6 +320,7 @@ ROUTES = {
     "events.revoke_badge": ("/events/volunteers/{volunteer}/badge/replace", organisers_only(302)),
     "events.ask_correction": ("/events/hours/{attendance}/correction", {**signed_in_only(404), "volunteer": 200}),
     "events.corrections": ("/events/corrections", staff_only(200)),
+    "events.correction_photo": ("/events/corrections/{hour_correction}/photo", signed_in_only(404)),  # none sent
     "events.approve_correction": ("/events/corrections/{hour_correction}/approve", staff_only(302)),  # decided
     "events.decline_correction": ("/events/corrections/{hour_correction}/decline", staff_only(302)),
     "events.approve_honour": ("/events/attendance/{attendance}/honour/approve", staff_only(302)),  # not waiting

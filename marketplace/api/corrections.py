@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace.access import SIGNED_IN, STAFF
 from marketplace.api.events import ATTENDANCE, attendance_json
 from marketplace.api.registry import component, operation, page_of
-from marketplace.api.schema import Fields, FromForm, String, iso
+from marketplace.api.schema import Base64, Fields, FromForm, String, iso
 from marketplace.events import services
 from marketplace.events.forms import CorrectionForm
 from marketplace.events.forms import utc_from_input as _utc
@@ -19,7 +19,7 @@ NULLABLE_INT = {"type": ["integer", "null"]}
 CORRECTION = component("HourCorrection", {
     "type": "object",
     "required": ["id", "attendance_id", "event_id", "event_title", "volunteer", "status", "checked_in_at",
-                 "checked_out_at", "reason", "old_checked_in_at", "old_checked_out_at", "old_hours", "old_points",
+                 "checked_out_at", "reason", "has_photo", "old_checked_in_at", "old_checked_out_at", "old_hours", "old_points",
                  "new_hours", "new_points", "points_difference", "decision_note", "created_at", "decided_at"],
     "properties": {
         "id": {"type": "integer"},
@@ -30,6 +30,7 @@ CORRECTION = component("HourCorrection", {
         "status": {"type": "string", "enum": list(CORRECTION_STATES)},
         "checked_in_at": TIME, "checked_out_at": TIME,
         "reason": {"type": "string", "description": "The volunteer's reason."},
+        "has_photo": {"type": "boolean", "description": "At /events/corrections/{id}/photo on the site."},
         "old_checked_in_at": TIME, "old_checked_out_at": TIME,
         "old_hours": {"type": "number"},
         "old_points": {"type": "integer"},
@@ -51,6 +52,7 @@ def correction_json(c: HourCorrection) -> dict:
         "id": c.id, "attendance_id": c.attendance_id, "event_id": attendance.event_id,
         "event_title": attendance.event.title, "volunteer": c.user.display_name, "status": c.status,
         "checked_in_at": iso(c.checked_in_at), "checked_out_at": iso(c.checked_out_at), "reason": c.reason,
+        "has_photo": bool(c.photo),
         "old_checked_in_at": iso(c.old_checked_in_at), "old_checked_out_at": iso(c.old_checked_out_at),
         "old_hours": round(c.old_minutes / 60, 2), "old_points": c.old_points,
         "new_hours": round(c.new_minutes / 60, 2) if c.new_minutes is not None else None,
@@ -61,13 +63,14 @@ def correction_json(c: HourCorrection) -> dict:
 
 @operation("POST", "/events/attendances/<int:attendance_id>/correction", summary="Ask for a correction of my hours",
            tag="events", allow=(SIGNED_IN,), scope="events", response=CORRECTION, status=201, errors=(404, 409),
-           body=FromForm(CorrectionForm))
-def request_hour_correction(user, attendance_id, checked_in_at, checked_out_at, reason):
+           body=FromForm(CorrectionForm, names=["checked_in_at", "checked_out_at", "reason"], extra={
+               "photo": Base64(_l("A JPEG, PNG or WebP picture up to 5 MB, as base64."))}))
+def request_hour_correction(user, attendance_id, checked_in_at, checked_out_at, reason, photo):
     """On one attendance whose hours are counted: the times the volunteer really arrived or left,
     as local times of the community (`2026-12-05T09:30`); a time left out stays as recorded.
     The event's staff answer; one request at a time per attendance."""
     return correction_json(services.request_hour_correction(user, attendance_id, _utc(checked_in_at),
-                                                            _utc(checked_out_at), reason))
+                                                            _utc(checked_out_at), reason, photo=photo or None))
 
 
 @operation("GET", "/events/corrections/mine", summary="My requests to correct hours", tag="events",

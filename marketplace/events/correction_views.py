@@ -2,7 +2,7 @@
 from one list. They add their routes to the events blueprint (views.bp); the rules are in
 events/corrections.py."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,7 +11,7 @@ from marketplace.errors import DomainError
 from marketplace.events import services
 from marketplace.events.forms import CorrectionForm, DecisionForm, local_input, utc_from_input
 from marketplace.events.models import Attendance, Event, HourCorrection
-from marketplace.events.views import bp
+from marketplace.events.views import _or_404, bp
 from marketplace.forms import EmptyForm
 from marketplace.web import act_and_flash, attach_error, not_found_on_404
 
@@ -30,9 +30,12 @@ def ask_correction(attendance_id):
     attendance = _own_attendance(attendance_id)
     form = CorrectionForm()
     if form.validate_on_submit():
+        upload = form.photo.data
+        photo = upload.read() if upload and getattr(upload, "filename", "") else None
         try:
             services.request_hour_correction(current_user, attendance.id, utc_from_input(form.checked_in_at.data),
-                                             utc_from_input(form.checked_out_at.data), form.reason.data)
+                                             utc_from_input(form.checked_out_at.data), form.reason.data,
+                                             photo=photo)
         except DomainError as error:
             not_found_on_404(error)
             attach_error(form, error)
@@ -43,6 +46,13 @@ def ask_correction(attendance_id):
                    .order_by(HourCorrection.created_at.desc()))
     return render_template("events/correction.html", attendance=attendance, event=attendance.event, form=form,
                            history=history, local_input=local_input)
+
+
+@bp.route("/corrections/<int:correction_id>/photo")
+@allow(SIGNED_IN)
+def correction_photo(correction_id):
+    name = _or_404(lambda: services.correction_photo(current_user, correction_id))
+    return send_from_directory(current_app.config["UPLOAD_FOLDER"], name, max_age=0)
 
 
 @bp.route("/corrections")

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace import audit
 from marketplace.errors import DomainError
-from marketplace.events import caps
+from marketplace.events import caps, permissions
 from marketplace.events.models import Attendance, Event, HourCorrection
 from marketplace.events.organising import _check_may, may_manage
 from marketplace.events.permissions import community_ids_for
@@ -27,6 +27,7 @@ from marketplace.events.timing import _dt, _now, clipped_minutes, door_window, p
 from marketplace.ledger import services as ledger
 from marketplace.ledger.services import ledger_transaction
 from marketplace.notifications.services import notify
+from marketplace.service_requests.services import _store_photo as store_photo
 from marketplace.timeutil import utcnow
 from marketplace.users.models import User
 
@@ -50,9 +51,11 @@ def _own_attendance(volunteer, attendance_id: int) -> tuple[Attendance, Event]:
 
 
 def request_hour_correction(volunteer, attendance_id: int, checked_in_at: datetime | None,
-                            checked_out_at: datetime | None, reason: str, now: datetime | None = None) -> HourCorrection:
+                            checked_out_at: datetime | None, reason: str, now: datetime | None = None,
+                            photo: bytes | None = None) -> HourCorrection:
     """A volunteer asks for other times on one of their attendances, once its hours are counted.
-    A time left out stays as recorded. One request at a time per attendance."""
+    A time left out stays as recorded; a photo (of the sign-in sheet, say) may go with it. One
+    request at a time per attendance."""
     now = _now(now)
     reason = _text(reason, "reason", _("Please say why the times should change."))
     attendance, event = _own_attendance(volunteer, attendance_id)
@@ -77,6 +80,8 @@ def request_hour_correction(volunteer, attendance_id: int, checked_in_at: dateti
     if (new_in, new_out) == (attendance.checked_in_at.replace(second=0, microsecond=0),
                              attendance.checked_out_at.replace(second=0, microsecond=0)):
         raise DomainError(_("These are the times already recorded."), field="checked_in_at", code="invalid")
+    # Checked and stored as a request's photo is: one rule for pictures people send.
+    stored = store_photo(photo) if photo else ""
     # The ledger's lock serializes askers too, so two taps never leave two open requests.
     with ledger_transaction():
         if HourCorrection.select().where(HourCorrection.attendance == attendance.id,
@@ -86,12 +91,24 @@ def request_hour_correction(volunteer, attendance_id: int, checked_in_at: dateti
         attendance = Attendance.get_by_id(attendance.id)
         correction = HourCorrection.create(
             attendance=attendance.id, user=volunteer.id, checked_in_at=new_in, checked_out_at=new_out,
-            reason=reason, old_checked_in_at=attendance.checked_in_at, old_checked_out_at=attendance.checked_out_at,
+            reason=reason, photo=stored, old_checked_in_at=attendance.checked_in_at, old_checked_out_at=attendance.checked_out_at,
             old_minutes=attendance.minutes or 0, old_points=attendance.points or 0, created_at=utcnow(),
         )
         audit.record(volunteer, "events.correction.requested", correction, attendance=attendance.id,
                      checked_in_at=new_in, checked_out_at=new_out, reason=reason)
     return correction
+
+
+def correction_photo(user, correction_id: int) -> str:
+    """The photo's file name, for the volunteer who sent it and the staff who decide on it."""
+    correction = HourCorrection.get_or_none(HourCorrection.id == correction_id)
+    if correction is not None and correction.photo and correction.user_id != user.id:
+        event = Event.get_by_id(Attendance.get_by_id(correction.attendance_id).event_id)
+        if not (may_manage(user, event) and permissions.may(user, "run_door", event)):
+            correction = None
+    if correction is None or not correction.photo:
+        raise DomainError(_("This photo was not found."), status=404, code="not_found")
+    return correction.photo
 
 
 def my_hour_corrections(volunteer):

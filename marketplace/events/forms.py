@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone, to_utc
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -141,6 +142,9 @@ class CorrectionForm(FlaskForm):
     reason = TextAreaField(_l("Why the times should change"),
                            description=_l("For example: my phone was flat at the door; the leader saw me until 12:00."),
                            validators=[InputRequired(_l("Please say why the times should change.")), Length(max=300)])
+    photo = FileField(_l("A photo (optional)"),
+                      description=_l("For example the sign-in sheet: a JPEG, PNG or WebP picture up to 5 MB."),
+                      render_kw={"accept": "image/jpeg,image/png,image/webp"})
 
 
 class DecisionForm(FlaskForm):

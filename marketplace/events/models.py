@@ -140,6 +140,7 @@ class HourCorrection(BaseModel):
     checked_in_at = pw.DateTimeField()  # the times asked for
     checked_out_at = pw.DateTimeField()
     reason = pw.CharField(max_length=300)
+    photo = pw.CharField(max_length=100, default="")  # a file in UPLOAD_FOLDER, shown to the event's staff
     status = pw.CharField(max_length=10, default="pending", index=True,
                           constraints=[check_in("status", CORRECTION_STATES)])
     old_checked_in_at = pw.DateTimeField()

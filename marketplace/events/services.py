@@ -13,6 +13,7 @@ the CLI and periodic jobs call `events.services.x` whatever the seam behind it:
 
 from marketplace.events.corrections import (  # noqa: F401
     approve_hour_correction,
+    correction_photo,
     corrections_for_staff,
     decline_hour_correction,
     my_hour_corrections,

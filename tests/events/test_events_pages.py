@@ -265,6 +265,7 @@ ROUTES = {
     ("events.volunteer_certificate", ""): ("/events/volunteers/{volunteer}/certificate", staff_only()),
     ("events.ask_correction", ""): ("/events/hours/{attendance}/correction", signed_in(404) | {"volunteer": 200}),
     ("events.corrections", ""): ("/events/corrections", staff_only()),
+    ("events.correction_photo", ""): ("/events/corrections/{correction}/photo", signed_in(404)),  # none sent
     # Both requests were declined already: deciding again is refused with a flash, or not found.
     ("events.approve_correction", ""): ("/events/corrections/{correction}/approve", staff_only(302)),
     ("events.approve_correction", "elsewhere"): ("/events/corrections/{correction_elsewhere}/approve",

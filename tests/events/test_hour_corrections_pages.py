@@ -2,7 +2,11 @@
 theirs, and a phone app does the same through /api/v1 (request_hour_correction,
 my_hour_corrections, hour_corrections_to_decide, approve/decline_hour_correction)."""
 
+import base64
+import io
 from datetime import timedelta
+
+from PIL import Image
 
 from marketplace.events.forms import local_input
 from marketplace.events.models import Attendance, Event, HourCorrection
@@ -15,6 +19,12 @@ from tests.events.test_hour_corrections import assert_books_balance
 from tests.ledger_helpers import balance
 
 EN = {"Accept-Language": "en"}
+
+
+def png() -> bytes:
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(picture, "PNG")
+    return picture.getvalue()
 
 
 def past_attendance(app, who="volunteer") -> tuple[int, object]:
@@ -49,7 +59,8 @@ def test_the_volunteer_asks_on_the_hours_page_and_the_staff_approve(app, client,
     assert refused.status_code == 200 and "Please say why the times should change." in refused.get_data(as_text=True)
     assert in_app(app, lambda: HourCorrection.select().count()) == 0
 
-    sent = auth.post(page, {"checked_out_at": left, "reason": "手机没电了，我一直在巡逻到结束"}, headers=EN)
+    sent = auth.post(page, {"checked_out_at": left, "reason": "手机没电了，我一直在巡逻到结束",
+                            "photo": (io.BytesIO(png()), "sheet.png")}, headers=EN)
     assert sent.status_code == 302 and sent.headers["Location"].endswith("/events/hours#corrections")
     hours = client.get("/events/hours", headers=EN).get_data(as_text=True)
     assert "My correction requests" in hours and "Waiting for the staff's answer" in hours
@@ -60,6 +71,12 @@ def test_the_volunteer_asks_on_the_hours_page_and_the_staff_approve(app, client,
     listing = staff_client.get("/events/corrections", headers=EN).get_data(as_text=True)
     assert "手机没电了" in listing and "晚间巡逻" in listing
     correction_id = in_app(app, lambda: HourCorrection.get().id)
+    photo = staff_client.get(f"/events/corrections/{correction_id}/photo")
+    assert photo.status_code == 200 and photo.mimetype == "image/png" and photo.data == png()
+    assert client.get(f"/events/corrections/{correction_id}/photo").status_code == 200  # the sender
+    stranger = app.test_client()
+    Auth(stranger).login_as("resident")
+    assert stranger.get(f"/events/corrections/{correction_id}/photo").status_code == 404
     before = in_app(app, lambda: balance(person("volunteer")))
     done = staff_auth.post(f"/events/corrections/{correction_id}/approve", {"note": "队长确认"},
                            token_from="/events/corrections", headers=EN)
@@ -105,10 +122,14 @@ def test_the_api_asks_lists_and_decides(app, client):
     assert bad.status_code == 422 and "checked_out_at" in error_of(bad)["fields"]
     missing = volunteer.post(path, {"checked_out_at": left})
     assert missing.status_code == 422 and error_of(missing)["fields"]["reason"] == "Please say why the times should change."
-    asked = volunteer.post(path, {"checked_out_at": left, "reason": "stayed until the end"})
+    not_a_picture = volunteer.post(path, {"checked_out_at": left, "reason": "stayed", "photo": "aGVsbG8="})
+    assert not_a_picture.status_code == 422 and error_of(not_a_picture)["fields"] == {
+        "photo": "Please send a photo as a JPEG, PNG or WebP picture."}
+    asked = volunteer.post(path, {"checked_out_at": left, "reason": "stayed until the end",
+                                  "photo": base64.b64encode(png()).decode()})
     assert asked.status_code == 201, asked.get_json()
     body = asked.get_json()
-    assert (body["status"], body["old_hours"], body["points_difference"]) == ("pending", 1.0, 0)
+    assert (body["status"], body["old_hours"], body["points_difference"], body["has_photo"]) == ("pending", 1.0, 0, True)
     twice = volunteer.post(path, {"checked_out_at": left, "reason": "again"})
     assert twice.status_code == 409 and error_of(twice)["code"] == "correction_pending"
     mine = volunteer.get("/events/corrections/mine").get_json()
