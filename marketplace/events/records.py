@@ -155,7 +155,10 @@ def roster(event: Event, now: datetime | None = None) -> dict:
         "confirmed": sum(1 for s in signups.values() if s.status == "confirmed"),
         "waitlisted": sum(1 for s in signups.values() if s.status == "waitlisted"),
         "present": sum(1 for a in attendances.values() if a.state == "in"),
-        "to_review": sum(1 for a in attendances.values() if a.state == "review"),
+        # Checked out at the end automatically: staff enter when they left. Honour hours waiting
+        # for a second approval are counted apart (events/honour.py).
+        "to_review": sum(1 for a in attendances.values() if a.state == "review" and a.out_method == "auto"),
+        "honour_waiting": sum(1 for a in attendances.values() if a.state == "review" and a.out_method != "auto"),
         "minutes": sum(a.minutes or 0 for a in done),
         "points": sum(a.points or 0 for a in done),
     }

@@ -28,6 +28,8 @@ def test_many_honour_hours_wait_for_a_second_staff_member_and_are_paid_once(ctx)
     assert "waiting for a second staff member" in result.message and balance(volunteer) == before
     assert services.volunteer_record(volunteer).minutes == 0  # not counted yet
     assert [a.id for a in services.honour_hours_waiting(staff("admin"))] == [attendance.id]
+    roster = services.roster(event, now=at(400))
+    assert (roster["honour_waiting"], roster["to_review"]) == (1, 0)
 
     with pytest.raises(DomainError, match="second staff member") as same:
         services.approve_honour_hours(staff("community_admin"), attendance.id)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from marketplace.events import services
 from marketplace.events.models import Attendance
-from marketplace.ledger import adjustments, policy
+from marketplace.ledger import adjustments, policy, statements
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import Account, CappedEarning, PointsExpiry, Transfer
 from marketplace.notifications.models import Notification
@@ -100,6 +100,7 @@ def test_old_points_expire_at_the_period_end_exactly_once_with_messages_at_30_an
     transfer = Transfer.get_by_id(expired.transfer_id)
     assert (expired.amount, transfer.amount, transfer.kind) == (70, 70, "adjust")
     assert Account.get_by_id(transfer.credit_id).kind == "issuer"
+    assert statements.memo_text(transfer) == "Points expired: back to the community fund"
     assert Transfer.select().where(Transfer.ref == f"expiry:{end.isoformat()}:{account.id}").count() == 1
     assert sum(a.balance for a in Account.select()) == before_sum == 0
     assert policy.figures(member.id).expired_points == 70
