@@ -178,3 +178,37 @@ def test_ledger_verify_finds_an_expiry_changed_behind_the_apps_back(ctx, app):
     PointsExpiry.delete().where(PointsExpiry.id == expired.id).execute()
     faults = verify_books().faults
     assert any("nothing in the app made" in fault for fault in faults), faults
+
+
+def test_check_outs_racing_under_a_daily_cap_pay_it_once(ctx, app):
+    from tests.ledger_helpers import run_at_once
+
+    app.config["EVENT_HOURS_CAP_DAY"] = 2
+    volunteer = volunteers(1)[0]
+    events = [make_event(hours=2, points=10, title=f"巡逻{i}") for i in range(4)]
+    for event in events:
+        signed_up(event, volunteer)
+        services.check_with_kiosk(volunteer, kiosk(event, at(0)), now=at(0))
+    before = balance(volunteer)
+    results = run_at_once(app, 4, lambda i: services.check_with_kiosk(
+        volunteer, kiosk(events[i], at(60), "out"), now=at(60)).outcome)
+    assert results == ["checked_out"] * 4, results
+    assert balance(volunteer) == before + 20
+    assert policy.figures(volunteer.id).capped_minutes == 120 and policy.figures(volunteer.id).capped_points == 20
+    assert_books_balance()
+
+
+def test_expiry_jobs_racing_expire_once(ctx, app):
+    from tests.ledger_helpers import run_at_once
+
+    app.config["POINTS_EXPIRY_MONTHS"] = 12
+    member = volunteers(1)[0]
+    served(member, 240)
+    moment = utc(date(START.year + 2, 1, 1))
+    results = run_at_once(app, 4, lambda i: policy.run_expiry(moment))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    account = ledger.user_account(member)
+    assert balance(member) == 0
+    assert Transfer.select().where(Transfer.ref.startswith("expiry:"), Transfer.debit == account.id).count() == 1
+    assert sum(a.balance for a in Account.select()) == 0
+    assert_books_balance()
