@@ -255,6 +255,7 @@ ROUTES = {
     "api.finish": ("/api/v1/jobs/{service_request}/finish", api_roles("volunteer", "partner_staff", ok=415)),
     "api.balance": ("/api/v1/points", api_signed_in(200)),
     "api.statement": ("/api/v1/points/statement", api_signed_in(200)),
+    "api.points_policy": ("/api/v1/points/policy", api_signed_in(200)),
     "api.offers": ("/api/v1/offers", everyone(200)),
     "api.offer": ("/api/v1/offers/{offer}", everyone(200)),
     "api.redeem": ("/api/v1/offers/{offer}/redeem", api_signed_in(400)),  # no Idempotency-Key

@@ -97,6 +97,7 @@ def init_app(app) -> None:
         notifications,
         openapi,
         points,
+        policy,
         requests,
         shop,
     )

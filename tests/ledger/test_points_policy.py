@@ -139,6 +139,11 @@ def test_the_policy_in_plain_words_on_the_points_page_and_the_board(app, client)
     assert "Held back for you by the caps so far: 10 points (1 hours)." in page
     zh = client.get("/points/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "每天最多" in zh and "积分如何获得与保留" in zh
+    from tests.api.test_api_helpers import ApiClient, make_token
+
+    api = ApiClient(app.test_client(), make_token(app, "volunteer")).get("/points/policy").get_json()
+    assert "Event hours earn points for at most 2 hours a day." in api["lines"]
+    assert (api["capped_points"], api["capped_hours"], api["capped"][0]["source"]) == (10, 1.0, "event")
     board = app.test_client().get("/board", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Event hours earn points for at most 2 hours a day." in board
     assert "Held back by the caps so far: 10 points (1 hours)." in board and "张" not in board.split("points-policy")[1][:2000]
