@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace import audit
 from marketplace.errors import DomainError
 from marketplace.events import caps, permissions
+from marketplace.events.honour import waits_for_second_approval
 from marketplace.events.models import Attendance, Event, HourCorrection
 from marketplace.events.organising import _check_may, may_manage
 from marketplace.events.permissions import community_ids_for
@@ -166,6 +167,10 @@ def approve_hour_correction(staff, correction_id: int, note: str = "") -> HourCo
         correction, attendance, event = _decidable(staff, correction_id)
         _claim(correction, "approved")
         minutes = clipped_minutes(event, correction.checked_in_at, correction.checked_out_at)
+        if waits_for_second_approval(attendance, minutes) and staff.id in (attendance.in_by_id, attendance.out_by_id):
+            # Honour hours above the setting: not by the staff member who entered them (events/honour.py).
+            raise DomainError(_("A second staff member must approve hours you entered (or your own)."), status=403,
+                              code="second_approver_needed")
         paid, rule = caps.event_pay(correction.user_id, attendance.id, correction.checked_in_at, minutes)
         points = points_for(event, paid)
         held_minutes, held_points = caps.capped_so_far(attendance.id)  # the earning caps, as at the door

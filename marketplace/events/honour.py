@@ -14,9 +14,11 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace import audit
 from marketplace.errors import DomainError
+from marketplace.events import caps
 from marketplace.events.models import Attendance, Event
 from marketplace.events.organising import _check_may, may_manage
 from marketplace.events.permissions import community_ids_for
+from marketplace.events.timing import points_for
 from marketplace.ledger import services as ledger
 from marketplace.ledger.services import ledger_transaction
 from marketplace.notifications.services import notify
@@ -80,6 +82,14 @@ def approve_honour_hours(staff, attendance_id: int) -> Attendance:
         if moved != 1:
             raise DomainError(_("These hours are not waiting for a second approval."), status=409,
                               code="already_decided")
+        # The earning caps again, as of now: other hours may have been paid while these waited.
+        paid, rule = caps.event_pay(attendance.user_id, attendance.id, attendance.checked_in_at, attendance.minutes or 0)
+        points = points_for(event, paid)
+        held_minutes, held_points = caps.capped_so_far(attendance.id)
+        caps.record_capped(attendance.user_id, attendance.id, rule, (attendance.minutes or 0) - paid - held_minutes,
+                           points_for(event, attendance.minutes or 0) - points - held_points)
+        Attendance.update(points=points).where(Attendance.id == attendance.id).execute()
+        attendance = Attendance.get_by_id(attendance.id)
         volunteer = User.get_by_id(attendance.user_id)
         if attendance.points:
             transfer = ledger.award(staff, volunteer, attendance.points, "earn_event", f"event:{event.id}",

@@ -122,3 +122,27 @@ def test_the_certificate_shows_credit_and_honour_hours_apart_and_a_second_staff_
     zh = page.get("/events/certificate", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "荣誉时长" in zh and "系统记录时长" in zh
     in_app(app, assert_books_balance)
+
+
+def test_honour_hours_are_capped_as_of_their_approval_and_their_enterer_cannot_raise_them(ctx, app):
+    from marketplace.ledger import policy
+
+    app.config["EVENT_HOURS_CAP_DAY"] = 6
+    volunteer = volunteers(1)[0]
+    waiting = by_hand(make_event(hours=6, points=10), volunteer, 300).attendance  # 5 hours, waiting
+    door = make_event(hours=3, points=10, title="门口签到")
+    signed_up(door, volunteer)
+    services.check_with_kiosk(volunteer, kiosk(door, at(0)), now=at(0))
+    services.check_with_kiosk(volunteer, kiosk(door, at(180), "out"), now=at(180))  # 3 hours paid meanwhile
+    before = balance(volunteer)
+    approved = services.approve_honour_hours(staff("admin"), waiting.id)
+    assert approved.points == 30 and balance(volunteer) == before + 30  # 3 of the 5 hours: the day's cap
+    assert policy.figures(volunteer.id).capped_minutes == 120
+
+    correction = services.request_hour_correction(volunteer, waiting.id, None, at(330), "stayed", now=at(400))
+    with pytest.raises(DomainError, match="second staff member") as same:
+        services.approve_hour_correction(staff("community_admin"), correction.id)  # who entered them
+    assert same.value.code == "second_approver_needed"
+    assert services.approve_hour_correction(staff("admin"), correction.id).difference == 0  # the cap is full
+    assert policy.figures(volunteer.id).capped_minutes == 150
+    assert_books_balance()
