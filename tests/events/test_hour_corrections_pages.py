@@ -71,6 +71,9 @@ def test_the_volunteer_asks_on_the_hours_page_and_the_staff_approve(app, client,
     listing = staff_client.get("/events/corrections", headers=EN).get_data(as_text=True)
     assert "手机没电了" in listing and "晚间巡逻" in listing
     correction_id = in_app(app, lambda: HourCorrection.get().id)
+    volunteer_id = in_app(app, lambda: person("volunteer").id)
+    record = staff_client.get(f"/events/volunteers/{volunteer_id}", headers=EN).get_data(as_text=True)
+    assert "Correction requests" in record and "手机没电了" in record  # the history, for the staff too
     photo = staff_client.get(f"/events/corrections/{correction_id}/photo")
     assert photo.status_code == 200 and photo.mimetype == "image/png" and photo.data == png()
     assert client.get(f"/events/corrections/{correction_id}/photo").status_code == 200  # the sender
