@@ -103,6 +103,24 @@ def from_environment() -> dict:
         "EVENT_CHECKOUT_GRACE_MINUTES": int(os.environ.get("EVENT_CHECKOUT_GRACE_MINUTES", "60")),
         "EVENT_OFFLINE_SCAN_MAX_HOURS": int(os.environ.get("EVENT_OFFLINE_SCAN_MAX_HOURS", "24")),
         "EVENT_CODE_RATE_LIMIT": os.environ.get("EVENT_CODE_RATE_LIMIT", "10 per minute"),
+        # Hours staff add by hand (a check-in by hand) are honour hours, kept apart from the credit
+        # hours recorded at the door; more of them than this (in minutes) at one event wait for a
+        # second staff member before they are paid. Star levels count credit hours only, unless
+        # STARS_COUNT_HONOUR_HOURS is on.
+        "HONOUR_APPROVAL_MINUTES": int(os.environ.get("HONOUR_APPROVAL_MINUTES", "240")),
+        "STARS_COUNT_HONOUR_HOURS": _flag("STARS_COUNT_HONOUR_HOURS", False),
+        # Points policy (ledger/policy.py), shown in plain words on the points page and the board.
+        # Earning caps (0: none): event hours paid per volunteer per day and per month, and
+        # points from requests per helper per day and per month; what a cap holds back is
+        # recorded as capped. Expiry (off while POINTS_EXPIRY_MONTHS is 0): at the end of each
+        # period (year, quarter or month), points earned more than that many months before go
+        # back to the community, with messages 30 and 7 days before.
+        "EVENT_HOURS_CAP_DAY": int(os.environ.get("EVENT_HOURS_CAP_DAY", "0")),
+        "EVENT_HOURS_CAP_MONTH": int(os.environ.get("EVENT_HOURS_CAP_MONTH", "0")),
+        "REQUEST_POINTS_CAP_DAY": int(os.environ.get("REQUEST_POINTS_CAP_DAY", "0")),
+        "REQUEST_POINTS_CAP_MONTH": int(os.environ.get("REQUEST_POINTS_CAP_MONTH", "0")),
+        "POINTS_EXPIRY_MONTHS": int(os.environ.get("POINTS_EXPIRY_MONTHS", "0")),
+        "POINTS_EXPIRY_PERIOD": os.environ.get("POINTS_EXPIRY_PERIOD", "year"),
         # Dashboards and the public board show stored figures up to this old (the scheduler
         # refreshes them sooner); 0 counts them afresh on every page.
         "FIGURES_MAX_AGE_SECONDS": int(os.environ.get("FIGURES_MAX_AGE_SECONDS", "900")),

@@ -59,7 +59,7 @@ CODES = {
     "already_applied": "An application is already waiting for an answer.",
     "already_verified": "Already verified in this household.",
     "already_volunteer": "Already a volunteer.",
-    "already_decided": "The application or adjustment was already decided.",
+    "already_decided": "The application, adjustment or hour correction was already decided.",
     "already_granted": "The person already has this role here.",
     "admins_only": "Only an administrator may do this.",
     "staff_only": "Only community staff may do this.",
@@ -95,7 +95,7 @@ CODES = {
     "not_reversible": "Only earnings and adjustments can be reversed.",
     "already_reversed": "The transfer was already reversed.",
     "idempotency_key_conflict": "The key of this operation was already used for a different one.",
-    "second_approver_needed": "Another staff member must approve this adjustment.",
+    "second_approver_needed": "Another staff member must approve this adjustment (or decide on one's own hours).",
     # the shop
     "offer_unavailable": "The offer cannot be redeemed now.",
     "own_offer": "One cannot buy one's own item.",
@@ -132,6 +132,8 @@ CODES = {
     "badge_replaced": "The badge was replaced and no longer works.",
     "scan_refused": "A re-sent scan that was refused the first time.",
     "scan_too_old": "The queued scan is too old to record.",
+    "hours_not_counted": "The attendance's hours are not counted yet, so they cannot be corrected.",
+    "correction_pending": "A correction of these hours is already waiting for an answer.",
     # the back office
     "code_taken": "Another item already uses this code.",
     "name_taken": "Another partner already has this name.",

@@ -22,6 +22,30 @@ _last_config: Mapping | None = None
 
 
 @dataclass(frozen=True)
+class PointsPolicy:
+    """Earning caps and expiry (ledger/policy.py applies them). 0 means no cap, or no expiry."""
+
+    event_hours_cap_day: int = 0
+    event_hours_cap_month: int = 0
+    request_points_cap_day: int = 0
+    request_points_cap_month: int = 0
+    expiry_months: int = 0
+    expiry_period: str = "year"  # year, quarter or month
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> "PointsPolicy":
+        period = str(config.get("POINTS_EXPIRY_PERIOD") or "year")
+        return cls(
+            event_hours_cap_day=max(0, int(config.get("EVENT_HOURS_CAP_DAY") or 0)),
+            event_hours_cap_month=max(0, int(config.get("EVENT_HOURS_CAP_MONTH") or 0)),
+            request_points_cap_day=max(0, int(config.get("REQUEST_POINTS_CAP_DAY") or 0)),
+            request_points_cap_month=max(0, int(config.get("REQUEST_POINTS_CAP_MONTH") or 0)),
+            expiry_months=max(0, int(config.get("POINTS_EXPIRY_MONTHS") or 0)),
+            expiry_period=period if period in ("year", "quarter", "month") else "year",
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     community_name: str
     default_locale: str
@@ -36,6 +60,9 @@ class Settings:
     event_checkout_grace_minutes: int
     event_offline_scan_max_hours: int
     volunteer_star_hours: tuple[int, ...]
+    honour_approval_minutes: int
+    stars_count_honour_hours: bool
+    points_policy: PointsPolicy
     figures_max_age_seconds: int
     instance_path: Path
     ledger_signing_key: str  # a path, a PEM value, or "" for instance/ledger_signing_key.pem
@@ -58,6 +85,9 @@ class Settings:
             event_checkout_grace_minutes=config["EVENT_CHECKOUT_GRACE_MINUTES"],
             event_offline_scan_max_hours=config["EVENT_OFFLINE_SCAN_MAX_HOURS"],
             volunteer_star_hours=tuple(config["VOLUNTEER_STAR_HOURS"]),
+            honour_approval_minutes=int(config.get("HONOUR_APPROVAL_MINUTES", 240)),
+            stars_count_honour_hours=bool(config.get("STARS_COUNT_HONOUR_HOURS", False)),
+            points_policy=PointsPolicy.from_config(config),
             figures_max_age_seconds=config["FIGURES_MAX_AGE_SECONDS"],
             instance_path=Path(config["INSTANCE_PATH"]),
             ledger_signing_key=config.get("LEDGER_SIGNING_KEY") or "",

@@ -268,6 +268,7 @@ ROUTES = {
     "api.finish": ("/api/v1/jobs/{service_request}/finish", api_roles("volunteer", "partner_staff", ok=415)),
     "api.balance": ("/api/v1/points", api_signed_in(200)),
     "api.statement": ("/api/v1/points/statement", api_signed_in(200)),
+    "api.points_policy": ("/api/v1/points/policy", api_signed_in(200)),
     "api.offers": ("/api/v1/offers", everyone(200)),
     "api.offer": ("/api/v1/offers/{offer}", everyone(200)),
     "api.redeem": ("/api/v1/offers/{offer}/redeem", api_signed_in(400)),  # no Idempotency-Key
@@ -282,6 +283,13 @@ ROUTES = {
     "api.kiosk_check": ("/api/v1/events/checkin", api_signed_in(415)),
     "api.code_check": ("/api/v1/events/{event}/code", api_signed_in(415)),
     "api.record": ("/api/v1/events/record", api_signed_in(200)),
+    "api.request_hour_correction": ("/api/v1/events/attendances/{attendance}/correction", api_signed_in(415)),
+    "api.my_hour_corrections": ("/api/v1/events/corrections/mine", api_signed_in(200)),
+    "api.hour_corrections_to_decide": ("/api/v1/events/corrections", api_roles(*STAFF_ROLES)),
+    "api.approve_hour_correction": ("/api/v1/events/corrections/{hour_correction}/approve", api_roles(*STAFF_ROLES, ok=415)),
+    "api.decline_hour_correction": ("/api/v1/events/corrections/{hour_correction}/decline", api_roles(*STAFF_ROLES, ok=415)),
+    "api.honour_hours_to_approve": ("/api/v1/events/honour-hours", api_roles(*STAFF_ROLES)),
+    "api.approve_honour_hours": ("/api/v1/events/honour-hours/{attendance}/approve", api_roles(*STAFF_ROLES, ok=409)),
     "api.event_roster": ("/api/v1/events/{service_day}/roster", api_roles(*STAFF_ROLES)),
     "api.list_notifications": ("/api/v1/notifications", api_signed_in(200)),
     "api.mark_read": ("/api/v1/notifications/{notification}/read", api_scope(holder_only(200))),
@@ -324,6 +332,12 @@ ROUTES = {
     "events.volunteer_certificate": ("/events/volunteers/{volunteer}/certificate", staff_only(200)),
     "events.replace_badge": ("/events/badge/replace", signed_in_only(302)),
     "events.revoke_badge": ("/events/volunteers/{volunteer}/badge/replace", organisers_only(302)),
+    "events.ask_correction": ("/events/hours/{attendance}/correction", {**signed_in_only(404), "volunteer": 200}),
+    "events.corrections": ("/events/corrections", staff_only(200)),
+    "events.correction_photo": ("/events/corrections/{hour_correction}/photo", signed_in_only(404)),  # none sent
+    "events.approve_correction": ("/events/corrections/{hour_correction}/approve", staff_only(302)),  # decided
+    "events.decline_correction": ("/events/corrections/{hour_correction}/decline", staff_only(302)),
+    "events.approve_honour": ("/events/attendance/{attendance}/honour/approve", staff_only(302)),  # not waiting
     "events.cancel": ("/events/{service_day}/cancel", organisers_only(302)),  # last: it ends the event
 }
 
@@ -376,7 +390,14 @@ def _events(app) -> dict:
         other = Event.select().where(Event.id != event.id).order_by(Event.id).first()
         attendance = Attendance.create(event=other, user=volunteer, checked_in_at=utcnow() - timedelta(hours=1),
                                        in_method="manual")
+        from marketplace.events.models import HourCorrection
+
+        declined = HourCorrection.create(  # already answered: deciding again only says so
+            attendance=attendance, user=volunteer, checked_in_at=attendance.checked_in_at,
+            checked_out_at=utcnow(), reason="table", status="declined", old_checked_in_at=attendance.checked_in_at,
+            old_checked_out_at=utcnow(), old_minutes=0, old_points=0, decision_note="table")
         return {
+            "hour_correction": declined.id,
             "service_day": event.id,
             "kiosk": tokens.kiosk_token(event.id, "in"),
             "poster": tokens.poster_token(event.id, event.poster_version),

@@ -89,6 +89,7 @@ _configured = False
 def init_app(app) -> None:
     """Register the API (called once from create_app)."""
     from marketplace.api import (  # noqa: F401 (each module declares its routes)
+        corrections,
         events,
         jobs,
         me,
@@ -96,6 +97,7 @@ def init_app(app) -> None:
         notifications,
         openapi,
         points,
+        policy,
         promises,
         requests,
         shop,

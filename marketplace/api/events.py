@@ -98,9 +98,12 @@ CHECK = component("CheckResult", {
     },
 })
 RECORD = component("VolunteerRecord", {
-    "type": "object", "required": ["hours", "stars", "hours_to_next_star", "attended", "pending", "signups"],
+    "type": "object", "required": ["hours", "credit_hours", "honour_hours", "stars", "hours_to_next_star", "attended", "pending", "signups"],
     "properties": {
         "hours": {"type": "number"},
+        "credit_hours": {"type": "number", "description": "Recorded at the door (kiosk, code, poster, badge)."},
+        "honour_hours": {"type": "number", "description": "Added by staff by hand; shown apart, counted for stars "
+                                                          "only where the community's setting says so."},
         "stars": {"type": "integer", "minimum": 0, "maximum": 5},
         "hours_to_next_star": {"type": ["number", "null"]},
         "attended": {"type": "array", "items": ATTENDANCE},
@@ -206,7 +209,8 @@ def code_check(user, event_id, code):
 def record(user):
     """Hours (counted only within each event's times), star level, and places still to come."""
     data = services.volunteer_record(user)
-    return {"hours": round(data.hours, 2), "stars": data.stars,
+    return {"hours": round(data.hours, 2), "credit_hours": round(data.credit_hours, 2),
+            "honour_hours": round(data.honour_hours, 2), "stars": data.stars,
             "hours_to_next_star": round(data.hours_to_next, 2) if data.hours_to_next is not None else None,
             "attended": [attendance_json(a) for a in data.attended],
             "pending": [attendance_json(a) for a in data.pending],

@@ -13,7 +13,11 @@ from flask_babel import lazy_gettext as _l
 ACTION_LABELS = {
     "events.attendance.checked_in_by_hand": _l("Checked a volunteer in by hand"),
     "events.attendance.checked_out_by_hand": _l("Checked a volunteer out by hand"),
+    "events.attendance.honour_approved": _l("Approved honour hours as the second staff member"),
     "events.badge.replaced": _l("Replaced a volunteer's badge"),
+    "events.correction.approved": _l("Approved a correction of a volunteer's hours"),
+    "events.correction.declined": _l("Declined a correction of a volunteer's hours"),
+    "events.correction.requested": _l("Asked for a correction of one's hours"),
     "events.event.cancelled": _l("Cancelled an event"),
     "events.event.created": _l("Created an event"),
     "events.event.published": _l("Published an event"),
@@ -85,6 +89,7 @@ DETAIL_LABELS = {
     "replaced": _l("Replaced"), "role": _l("Role"), "rows": _l("Rows"), "shown": _l("Shown"),
     "spent_on": _l("Spent on"), "title": _l("Title"), "units": _l("Units"), "was": _l("Was"),
     "working": _l("Working day"), "years": _l("Years"), "details": _l("Details"),
+    "attendance": _l("Attendance"), "checked_in_at": _l("Arrived at"), "checked_out_at": _l("Left at"),
 }
 
 VALUE_LABELS = {

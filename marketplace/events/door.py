@@ -25,7 +25,8 @@ from peewee import fn
 from marketplace import access
 from marketplace.db import db
 from marketplace.errors import DomainError
-from marketplace.events import tokens
+from marketplace.events import caps, tokens
+from marketplace.events.honour import waits_for_second_approval
 from marketplace.events.models import Attendance, Event, Scan, Signup
 from marketplace.events.organising import get_event, get_managed
 from marketplace.events.timing import (
@@ -178,22 +179,31 @@ def _check_in(event: Event, volunteer: User, method: str, at: datetime, actor, n
 def _close(attendance: Attendance, event: Event, at: datetime, method: str, actor, note: str = "") -> Attendance | None:
     """Check out: fix the hours and pay them, once. None if someone else closed it first."""
     minutes = clipped_minutes(event, attendance.checked_in_at, at)
-    points = points_for(event, minutes)
-    changes = {"state": "out", "checked_out_at": at, "out_method": method,
-               "out_by": actor.id if actor is not None else None, "minutes": minutes, "points": points}
-    if note:
-        changes["note"] = (f"{attendance.note} · {note}" if attendance.note else note)[:300]
-    closed = Attendance.update(**changes).where(
-        Attendance.id == attendance.id, Attendance.state == attendance.state
-    ).execute()
-    if closed != 1:
-        return None
-    if points > 0:
-        transfer = ledger.award(
-            actor, attendance.user, points, "earn_event", f"event:{event.id}", f"attendance:{attendance.id}:pay",
-            memo=event.title,
-        )
-        Attendance.update(transfer=transfer).where(Attendance.id == attendance.id).execute()
+    # Many honour hours (added by hand) wait for a second staff member before they are paid.
+    waits = waits_for_second_approval(attendance, minutes)
+    # The ledger's lock first (as every posting takes it), so the room under an earning cap is
+    # read and used by one check-out at a time.
+    with ledger.ledger_transaction():
+        paid, rule = caps.event_pay(attendance.user_id, attendance.id, attendance.checked_in_at, minutes)
+        points = points_for(event, paid)
+        changes = {"state": "review" if waits else "out", "checked_out_at": at, "out_method": method,
+                   "out_by": actor.id if actor is not None else None, "minutes": minutes, "points": points}
+        if note:
+            changes["note"] = (f"{attendance.note} · {note}" if attendance.note else note)[:300]
+        closed = Attendance.update(**changes).where(
+            Attendance.id == attendance.id, Attendance.state == attendance.state
+        ).execute()
+        if closed != 1:
+            return None
+        held_minutes, held_points = caps.capped_so_far(attendance.id)  # a re-close after a review
+        caps.record_capped(attendance.user_id, attendance.id, rule, minutes - paid - held_minutes,
+                           points_for(event, minutes) - points - held_points)
+        if points > 0 and not waits:
+            transfer = ledger.award(
+                actor, attendance.user, points, "earn_event", f"event:{event.id}", f"attendance:{attendance.id}:pay",
+                memo=event.title,
+            )
+            Attendance.update(transfer=transfer).where(Attendance.id == attendance.id).execute()
     return Attendance.get_by_id(attendance.id)
 
 
@@ -226,6 +236,8 @@ def _check_out(event: Event, volunteer: User, method: str, at: datetime, actor, 
         attendance = Attendance.get_by_id(attendance.id)
         return ScanResult("already", _already_out(attendance, volunteer, self_service), event, volunteer, attendance, at)
     hours = _hours_text(closed.minutes)
+    if closed.state == "review":
+        return ScanResult("checked_out", _waiting_text(closed, volunteer, at, self_service), event, volunteer, closed, at)
     if self_service:
         message = _("Checked out at %(time)s: %(hours)s hours, %(points)d points. Thank you!",
                     time=_t(at), hours=hours, points=closed.points)
@@ -233,6 +245,16 @@ def _check_out(event: Event, volunteer: User, method: str, at: datetime, actor, 
         message = _("%(name)s checked out at %(time)s: %(hours)s hours, %(points)d points.",
                     name=volunteer.display_name, time=_t(at), hours=hours, points=closed.points)
     return ScanResult("checked_out", message, event, volunteer, closed, at)
+
+
+def _waiting_text(attendance: Attendance, volunteer: User, at: datetime, self_service: bool) -> str:
+    """Honour hours above the setting: recorded, paid after a second staff member approves them."""
+    hours = _hours_text(attendance.minutes)
+    if self_service:
+        return _("Checked out at %(time)s: %(hours)s hours, paid when a second staff member approves them. Thank you!",
+                 time=_t(at), hours=hours)
+    return _("%(name)s checked out at %(time)s: %(hours)s honour hours, waiting for a second staff member to approve them.",
+             name=volunteer.display_name, time=_t(at), hours=hours)
 
 
 def _hours_text(minutes: int | None) -> str:

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone, to_utc
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -128,3 +129,26 @@ class ManualOutForm(FlaskForm):
     at = DateTimeLocalField(_l("Left at"), format=DATETIME_FORMAT, validators=[Optional()])
     reason = StringField(_l("Reason"), validators=[InputRequired(_l("Please give a reason; it is kept in the audit log.")),
                                                   Length(max=200)])
+
+
+class CorrectionForm(FlaskForm):
+    """A volunteer's request for other times on one attendance (local times, as on the door's
+    pages); a time left empty stays as recorded."""
+
+    checked_in_at = DateTimeLocalField(_l("I arrived at"), format=DATETIME_FORMAT, validators=[Optional()],
+                                       description=_l("Leave empty if the recorded time is right."))
+    checked_out_at = DateTimeLocalField(_l("I left at"), format=DATETIME_FORMAT, validators=[Optional()],
+                                        description=_l("Leave empty if the recorded time is right."))
+    reason = TextAreaField(_l("Why the times should change"),
+                           description=_l("For example: my phone was flat at the door; the leader saw me until 12:00."),
+                           validators=[InputRequired(_l("Please say why the times should change.")), Length(max=300)])
+    photo = FileField(_l("A photo (optional)"),
+                      description=_l("For example the sign-in sheet: a JPEG, PNG or WebP picture up to 5 MB."),
+                      render_kw={"accept": "image/jpeg,image/png,image/webp"})
+
+
+class DecisionForm(FlaskForm):
+    """Staff's answer to a correction request: the volunteer reads the note."""
+
+    note = StringField(_l("Note to the volunteer"), validators=[Length(max=300)],
+                       description=_l("Needed when declining."))

@@ -123,3 +123,42 @@ class Badge(BaseModel):
     created_at = pw.DateTimeField(default=utcnow)
     replaced_at = pw.DateTimeField(null=True)
     replaced_by = pw.ForeignKeyField(User, null=True, on_delete="RESTRICT", backref="+")
+
+
+CORRECTION_STATES = ("pending", "approved", "declined")
+
+
+class HourCorrection(BaseModel):
+    """A volunteer's request to correct one attendance's times, and the staff's answer.
+
+    The row keeps the times, hours and points before and after, so the history reads without
+    the ledger; an approved one points at the transfer that paid or took back the difference
+    (`events/corrections.py`). Rows are never deleted: a declined request stays, with its reason."""
+
+    attendance = pw.ForeignKeyField(Attendance, backref="corrections", on_delete="RESTRICT")
+    user = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")  # the volunteer who asked
+    checked_in_at = pw.DateTimeField()  # the times asked for
+    checked_out_at = pw.DateTimeField()
+    reason = pw.CharField(max_length=300)
+    photo = pw.CharField(max_length=100, default="")  # a file in UPLOAD_FOLDER, shown to the event's staff
+    status = pw.CharField(max_length=10, default="pending", index=True,
+                          constraints=[check_in("status", CORRECTION_STATES)])
+    old_checked_in_at = pw.DateTimeField()
+    old_checked_out_at = pw.DateTimeField()
+    old_minutes = pw.IntegerField()
+    old_points = pw.IntegerField()
+    new_minutes = pw.IntegerField(null=True)  # set when approved
+    new_points = pw.IntegerField(null=True)
+    transfer = pw.ForeignKeyField(Transfer, null=True, on_delete="RESTRICT", backref="+")
+    decided_by = pw.ForeignKeyField(User, null=True, on_delete="RESTRICT", backref="+")
+    decided_at = pw.DateTimeField(null=True)
+    decision_note = pw.CharField(max_length=300, default="")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        constraints = [pw.SQL("CHECK (checked_out_at > checked_in_at)")]
+
+    @property
+    def difference(self) -> int:
+        """Points paid (above 0) or taken back (below 0) when it was approved."""
+        return (self.new_points - self.old_points) if self.new_points is not None else 0

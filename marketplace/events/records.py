@@ -8,6 +8,7 @@ from peewee import JOIN
 
 from marketplace import access, audit
 from marketplace.errors import DomainError
+from marketplace.events import honour as honour_rules
 from marketplace.events import permissions
 from marketplace.events.door import close_finished
 from marketplace.events.models import Attendance, Event, Scan, Signup
@@ -33,14 +34,25 @@ class VolunteerRecord:
     attended: list  # attendances with their events, hours final, newest first
     pending: list  # checked in, or waiting for staff to confirm the hours
     signups: list  # places and waiting-list places at events still to come
+    credit_minutes: int = 0  # recorded at the door (events/honour.py)
+    honour_minutes: int = 0  # added by staff by hand
+    star_minutes: int = 0  # what the star levels count: credit, and honour if the setting says so
 
     @property
     def hours(self) -> float:
         return self.minutes / 60
 
     @property
+    def credit_hours(self) -> float:
+        return self.credit_minutes / 60
+
+    @property
+    def honour_hours(self) -> float:
+        return self.honour_minutes / 60
+
+    @property
     def hours_to_next(self) -> float | None:
-        return None if self.next_stars_at is None else max(0.0, self.next_stars_at - self.hours)
+        return None if self.next_stars_at is None else max(0.0, self.next_stars_at - self.star_minutes / 60)
 
 
 def volunteer_record(volunteer: User, now: datetime | None = None) -> VolunteerRecord:
@@ -53,8 +65,10 @@ def volunteer_record(volunteer: User, now: datetime | None = None) -> VolunteerR
         close_finished(now, event_id)
     attended = [a for a in rows if a.state == "out"]
     minutes = sum(a.minutes or 0 for a in attended)
+    credit, honour = honour_rules.split_minutes(attended)
+    counted = honour_rules.star_minutes(credit, honour)
     thresholds = settings().volunteer_star_hours
-    stars = star_level(minutes / 60, thresholds)
+    stars = star_level(counted / 60, thresholds)
     # "Coming up" is what the volunteer has yet to go to: an event they checked in at (under way
     # or over) is in "not counted yet" or "attended" instead, never in both lists.
     been = {a.event_id for a in rows}
@@ -66,7 +80,7 @@ def volunteer_record(volunteer: User, now: datetime | None = None) -> VolunteerR
     ) if s.event_id not in been]
     return VolunteerRecord(
         volunteer, minutes, stars, thresholds[stars] if stars < len(thresholds) else None, attended,
-        [a for a in rows if a.state != "out"], signups,
+        [a for a in rows if a.state != "out"], signups, credit, honour, counted,
     )
 
 
@@ -141,7 +155,10 @@ def roster(event: Event, now: datetime | None = None) -> dict:
         "confirmed": sum(1 for s in signups.values() if s.status == "confirmed"),
         "waitlisted": sum(1 for s in signups.values() if s.status == "waitlisted"),
         "present": sum(1 for a in attendances.values() if a.state == "in"),
-        "to_review": sum(1 for a in attendances.values() if a.state == "review"),
+        # Checked out at the end automatically: staff enter when they left. Honour hours waiting
+        # for a second approval are counted apart (events/honour.py).
+        "to_review": sum(1 for a in attendances.values() if a.state == "review" and a.out_method == "auto"),
+        "honour_waiting": sum(1 for a in attendances.values() if a.state == "review" and a.out_method != "auto"),
         "minutes": sum(a.minutes or 0 for a in done),
         "points": sum(a.points or 0 for a in done),
     }

@@ -6,9 +6,19 @@ the CLI and periodic jobs call `events.services.x` whatever the seam behind it:
 - `door`: the kiosk, the poster and the door code; hours and points; closing the door;
 - `staff_door`: badges scanned by staff (also offline) and check-in by hand;
 - `records`: volunteers' hours, stars and rosters;
+- `corrections`: volunteers' requests to correct their hours, and the staff's answers;
+- `honour`: credit hours (from the door) and honour hours (by hand), and the second approval;
 - `timing`: when the door is open, and the times people read.
 """
 
+from marketplace.events.corrections import (  # noqa: F401
+    approve_hour_correction,
+    correction_photo,
+    corrections_for_staff,
+    decline_hour_correction,
+    my_hour_corrections,
+    request_hour_correction,
+)
 from marketplace.events.door import (  # noqa: F401
     KIOSK_SWITCH_TO_OUT,
     KioskCode,
@@ -23,6 +33,11 @@ from marketplace.events.door import (  # noqa: F401
     open_poster_link,
     read_kiosk,
     read_poster,
+)
+from marketplace.events.honour import (  # noqa: F401
+    approve_honour_hours,
+    honour_hours_waiting,
+    is_honour,
 )
 from marketplace.events.organising import (  # noqa: F401
     MAX_CAPACITY,

@@ -18,6 +18,7 @@ from marketplace.events.door import (
     _record,
     _refuse,
     _replay,
+    _waiting_text,
 )
 from marketplace.events.models import Attendance, Badge, Event, Scan
 from marketplace.events.organising import _check_may, get_managed, may_manage
@@ -221,6 +222,9 @@ def check_out_by_hand(staff, attendance_id: int, at: datetime | None, reason: st
                               code="already_checked_out")
         audit.record(staff, "events.attendance.checked_out_by_hand", closed, reason=reason, at=at,
                      minutes=closed.minutes, points=closed.points, was=attendance.state)
-    message = _("%(name)s checked out at %(time)s: %(hours)s hours, %(points)d points.",
-                name=volunteer.display_name, time=_t(at), hours=_hours_text(closed.minutes), points=closed.points)
+    if closed.state == "review":
+        message = _waiting_text(closed, volunteer, at, False)
+    else:
+        message = _("%(name)s checked out at %(time)s: %(hours)s hours, %(points)d points.",
+                    name=volunteer.display_name, time=_t(at), hours=_hours_text(closed.minutes), points=closed.points)
     return ScanResult("checked_out", message, event, volunteer, closed, at)

@@ -306,3 +306,8 @@ def check_out_by_hand(attendance_id):
     else:
         flash(result.message, "success")
     return _roster_redirect(event.id)
+
+
+# The hour corrections' pages join the blueprint with these (imported here, so the app's list of
+# page modules stays as it is).
+from marketplace.events import correction_views  # noqa: E402, F401

@@ -270,7 +270,8 @@ def poster_door(token):
 @allow(SIGNED_IN)
 def hours():
     record = services.volunteer_record(current_user)
-    return render_template("events/hours.html", record=record, own=True, button_form=EmptyForm())
+    return render_template("events/hours.html", record=record, own=True, button_form=EmptyForm(),
+                           history=list(services.my_hour_corrections(current_user)))
 
 
 @bp.route("/certificate")
@@ -325,7 +326,8 @@ def badge_door(token):
 def volunteer(user_id):
     person = _or_404(lambda: services.volunteer_for_staff(current_user, user_id))
     return render_template("events/hours.html", record=services.volunteer_record(person), own=False,
-                           may_replace=services.may_replace_badge(current_user, person), button_form=EmptyForm())
+                           may_replace=services.may_replace_badge(current_user, person), button_form=EmptyForm(),
+                           history=list(services.my_hour_corrections(person)))
 
 
 @bp.route("/volunteers/<int:user_id>/certificate")

@@ -101,3 +101,40 @@ class LedgerCheckpoint(BaseModel):
     ledger_seq = pw.BigIntegerField()
     audit_seq = pw.BigIntegerField()
     line = pw.TextField()
+
+
+CAP_SOURCES = ("event", "request")
+CAP_RULES = ("day", "month")
+
+
+class CappedEarning(BaseModel):
+    """Points an earning cap held back (ledger/policy.py): recorded, never silently lost.
+
+    One row each time a cap held something back, with the hours and points not paid; a later
+    hour correction of the same attendance may add a row that gives some back (negative)."""
+
+    user = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    source = pw.CharField(max_length=10, constraints=[check_in("source", CAP_SOURCES)])
+    ref = pw.CharField(max_length=100, index=True)  # attendance:12, request:40
+    rule = pw.CharField(max_length=10, constraints=[check_in("rule", CAP_RULES)])
+    minutes = pw.IntegerField(default=0)
+    points = pw.IntegerField(default=0)
+    created_at = pw.DateTimeField(default=utcnow, index=True)
+
+
+EXPIRY_STAGES = ("notice_30", "notice_7", "expired")
+
+
+class PointsExpiry(BaseModel):
+    """One account's points expiring at one period's end: the two notices before, and the
+    transfer back to the community (ledger/policy.py). The unique index makes each happen once."""
+
+    account = pw.ForeignKeyField(Account, backref="+", on_delete="RESTRICT")
+    period_end = pw.DateField()
+    stage = pw.CharField(max_length=10, constraints=[check_in("stage", EXPIRY_STAGES)])
+    amount = pw.BigIntegerField()
+    transfer = pw.ForeignKeyField(Transfer, null=True, on_delete="RESTRICT", backref="+")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "period_end", "stage"), True),)

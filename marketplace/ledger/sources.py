@@ -2,7 +2,7 @@
 
 Every transfer is made by one thing the app records beside it: a voucher (its redemption, and the
 settlement or refund that closed it), a staff adjustment, a confirmed request's payout, an event
-attendance's pay, or a reversal of an earlier transfer. Each of those rows must agree with its
+attendance's pay, an approved hour correction's difference, points expiring, or a reversal of an earlier transfer. Each of those rows must agree with its
 transfer (who, how much, which reference), and every transfer must have exactly one of them, so a
 transfer forged with a correct hash but nothing behind it is found, and so is a voucher whose
 holder, price, expiry or state was changed behind the app's back.
@@ -210,25 +210,86 @@ def _adjustments(s: _Sources) -> None:
 
 def _payouts(s: _Sources) -> None:
     from marketplace.events.models import Attendance
+    from marketplace.ledger.policy import capped_request_points
     from marketplace.service_requests.models import ServiceRequest
 
-    for req in ServiceRequest.select().where(ServiceRequest.payout.is_null(False)).order_by(ServiceRequest.id).iterator():
+    paid = list(ServiceRequest.select().where(ServiceRequest.payout.is_null(False)).order_by(ServiceRequest.id))
+    held = capped_request_points([req.id for req in paid])  # an earning cap held back part of these
+    for req in paid:
         label = f"request {req.id}"
         row = s.claim(label, req.payout_id, "earn_request", f"request:{req.id}")
         if row is None:
             continue
         payee = f"partner:{req.claimer_partner_id}" if req.claimer_partner_id else f"user:{req.claimer_id}"
-        if s.code(row.credit) != payee or row.amount != req.points:
+        expected = req.points - held.get(req.id, 0) if isinstance(req.points, int) else req.points
+        if s.code(row.credit) != payee or row.amount != expected:
             s.fault(label, f"its payout of {row.amount} to {s.code(row.credit)} does not match {req.points!r} "
                            f"points for {payee}")
+    corrected = _corrections(s)
     for att in Attendance.select().where(Attendance.transfer.is_null(False)).order_by(Attendance.id).iterator():
         label = f"attendance {att.id}"
         row = s.claim(label, att.transfer_id, "earn_event", f"event:{att.event_id}")
         if row is None:
             continue
-        if s.code(row.credit) != f"user:{att.user_id}" or row.amount != att.points or row.key != f"attendance:{att.id}:pay":
+        # Its first pay, before approved hour corrections paid or took back their differences.
+        first = att.points - corrected.get(att.id, 0) if isinstance(att.points, int) else att.points
+        if s.code(row.credit) != f"user:{att.user_id}" or row.amount != first or row.key != f"attendance:{att.id}:pay":
             s.fault(label, f"its pay of {row.amount} to {s.code(row.credit)} does not match {att.points!r} points "
                            f"for user:{att.user_id}")
+
+
+def _corrections(s: _Sources) -> dict:
+    """Each approved hour correction and the transfer of its difference (events/corrections.py):
+    more points from the issuer, fewer back to it, exactly new - old. Returns each attendance's
+    net change, so its first pay can be checked."""
+    from marketplace.events.models import Attendance, HourCorrection
+
+    net: dict = {}
+    query = HourCorrection.select().where(HourCorrection.status == "approved").order_by(HourCorrection.id)
+    events = dict(Attendance.select(Attendance.id, Attendance.event)
+                  .where(Attendance.id.in_(query.select(HourCorrection.attendance))).tuples())
+    for c in query.iterator():
+        label = f"hour correction {c.id}"
+        try:
+            difference = c.new_points - c.old_points
+            net[c.attendance_id] = net.get(c.attendance_id, 0) + difference
+            if difference == 0:
+                if c.transfer_id is not None:
+                    s.fault(label, "changed no points but points at a transfer")
+                continue
+            kind, ref = ("earn_event", f"event:{events.get(c.attendance_id)}") if difference > 0 else \
+                ("adjust", f"correction:{c.id}")
+            row = s.claim(label, c.transfer_id, kind, ref)
+            if row is None:
+                continue
+            member = s.code(row.credit if difference > 0 else row.debit)
+            if row.key != f"correction:{c.id}" or member != f"user:{c.user_id}" or row.amount != abs(difference):
+                s.fault(label, f"its transfer seq {row.seq} of {row.amount} for {member} does not match "
+                               f"{difference:+d} points for user:{c.user_id}")
+        except Exception as error:  # noqa: BLE001
+            s.fault(label, f"unreadable ({type(error).__name__}: {error})")
+    return net
+
+
+def _expiries(s: _Sources) -> None:
+    """Each expiry (ledger/policy.py) and its transfer back to the issuer: same account, amount, period."""
+    from marketplace.ledger.models import PointsExpiry
+
+    for e in PointsExpiry.select().where(PointsExpiry.stage == "expired").order_by(PointsExpiry.id).iterator():
+        label = f"points expiry {e.id}"
+        try:
+            ref = f"expiry:{e.period_end.isoformat()}:{e.account_id}"
+            if e.transfer_id is None:
+                s.fault(label, "has no transfer")
+                continue
+            row = s.claim(label, e.transfer_id, "adjust", ref)
+            if row is None:
+                continue
+            if row.debit != e.account_id or s.code(row.credit) != "issuer" or row.amount != e.amount or row.key != ref:
+                s.fault(label, f"its transfer seq {row.seq} does not move {e.amount!r} points from account id "
+                               f"{e.account_id} back to the issuer")
+        except Exception as error:  # noqa: BLE001
+            s.fault(label, f"unreadable ({type(error).__name__}: {error})")
 
 
 def _reversals(s: _Sources) -> None:
@@ -250,6 +311,7 @@ def check(report, chain) -> None:
     _vouchers(s)
     _adjustments(s)
     _payouts(s)
+    _expiries(s)
     _reversals(s)
     real = False  # the demo loader's awards come first, before anything real happened
     for row in chain.transfers.values():

@@ -49,6 +49,10 @@ def memo_text(transfer: Transfer) -> str:
     if transfer.kind == "refund":
         words = {"expired": _("The voucher expired unused"), "cancelled": _("The voucher was cancelled")}
         return words.get(transfer.memo, transfer.memo)
+    if transfer.kind == "adjust" and transfer.ref.startswith("expiry:"):  # ledger/policy.py
+        return _("Points expired: back to the community fund")
+    if transfer.kind == "adjust" and transfer.ref.startswith("correction:"):  # events/corrections.py
+        return _("Hours corrected: %(event)s", event=transfer.memo)
     return transfer.memo
 
 

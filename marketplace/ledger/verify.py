@@ -134,15 +134,18 @@ def _key_fault(row: Row, accounts: dict) -> str | None:
         if kind == "refund" and credit[1] != "user":
             return "a refund must go back to a member"
     elif kind == "adjust":
-        if not (ref.startswith("adjustment:") and key == ref and "issuer" in (debit[1], credit[1])):
+        # An hour correction taking points back, or points expiring (ledger/policy.py).
+        taken_back = (ref.startswith(("correction:", "expiry:")) and debit[1] == "user" and credit[1] == "issuer")
+        if not ((ref.startswith("adjustment:") or taken_back) and key == ref and "issuer" in (debit[1], credit[1])):
             return "an adjustment moves points between the issuer and an account under the key 'adjustment:<id>'"
     elif kind == "earn_request":
         if not (ref.startswith("request:") and key == f"{ref}:payout" and debit[1] == "issuer"):
             return "a request's payout comes from the issuer under the key '<request>:payout'"
     elif kind == "earn_event":
         demo = ref == "demo" and key.startswith("demo:award:")
-        if debit[1] != "issuer" or not (demo or (ref.startswith("event:") and key.startswith("attendance:")
-                                                 and key.endswith(":pay"))):
+        corrected = ref.startswith("event:") and key.startswith("correction:")  # events/corrections.py
+        if debit[1] != "issuer" or not (demo or corrected or (ref.startswith("event:") and key.startswith("attendance:")
+                                                              and key.endswith(":pay"))):
             return "event pay comes from the issuer under the key 'attendance:<id>:pay'"
     return None
 

@@ -12,7 +12,7 @@ from marketplace import access
 from marketplace.access import SIGNED_IN, STAFF, allow
 from marketplace.errors import DomainError
 from marketplace.forms import EmptyForm, ReasonForm
-from marketplace.ledger import adjustments, scope, statements
+from marketplace.ledger import adjustments, policy, scope, statements
 from marketplace.ledger import services as ledger
 from marketplace.ledger.forms import KIND_LABELS, AdjustmentForm, StatementFilterForm
 from marketplace.ledger.models import Account
@@ -35,7 +35,9 @@ SETTLEMENT_READERS = ("community_admin", "street_officer")
 
 @bp.app_context_processor
 def _ledger_helpers():
-    return {"transfer_kind_labels": KIND_LABELS, "transfer_memo": statements.memo_text}
+    return {"transfer_kind_labels": KIND_LABELS, "transfer_memo": statements.memo_text,
+            "points_policy_words": policy.plain_words, "points_policy_figures": policy.figures,
+            "points_capped_for": policy.capped_for}
 
 
 def _viewable_account(account_id: int) -> Account:

@@ -20,6 +20,8 @@ Jobs:
   "call this resident" task for their building head (notifications.fallback);
 - `resend_stuck_messages` — deliveries whose consumer died are taken up again
   (notifications.deliveries.recover);
+- `points_expiry` — while expiry is on, points older than POINTS_EXPIRY_MONTHS expire at the end
+  of each period, with messages 30 and 7 days before (ledger.policy.run_expiry);
 - `ledger_checkpoint` — looked at hourly, sealing once every LEDGER_CHECKPOINT_HOURS (24): the
   whole ledger and the audit chain are verified and their heads signed (ledger.sealing).
 
@@ -143,6 +145,12 @@ def keep_promises() -> int:
     return keep()
 
 
+def points_expiry() -> int:
+    from marketplace.ledger.policy import run_expiry
+
+    return run_expiry()
+
+
 def message_fallback() -> int:
     from marketplace.notifications.fallback import open_call_tasks
 
@@ -192,6 +200,8 @@ JOBS = [
     Job("message_fallback", message_fallback, _minutes("SCHEDULER_SWEEP_MINUTES")),
     Job("resend_stuck_messages", resend_stuck_messages, _minutes("SCHEDULER_SWEEP_MINUTES")),
     Job("ledger_checkpoint", ledger_checkpoint, lambda config: 3600),
+    # Looked at hourly while POINTS_EXPIRY_MONTHS is on: each notice and expiry happens once.
+    Job("points_expiry", points_expiry, lambda config: 3600 if config.get("POINTS_EXPIRY_MONTHS") else 0),
 ]
 
 

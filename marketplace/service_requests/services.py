@@ -18,6 +18,7 @@ from PIL import Image, UnidentifiedImageError
 from marketplace import access, audit, workdays
 from marketplace.db import db
 from marketplace.errors import DomainError
+from marketplace.ledger import policy
 from marketplace.ledger import services as ledger
 from marketplace.menu.models import ServiceItem
 from marketplace.notifications.services import notify
@@ -278,8 +279,14 @@ def _pay_provider(req: ServiceRequest, actor) -> None:
     account = (
         ledger.partner_account(req.claimer_partner) if req.claimer_partner_id else ledger.user_account(req.claimer)
     )
+    amount, rule = (req.points, None) if req.claimer_partner_id else policy.capped_request_pay(account, req.points)
+    if rule is not None:  # an earning cap (ledger/policy.py): what it holds back is recorded, not lost
+        policy.record_capped_request(req.claimer_id, req.id, rule, req.points - amount)
+    if amount <= 0:
+        ServiceRequest.update(confirmed_at=utcnow()).where(ServiceRequest.id == req.id).execute()
+        return
     transfer = ledger.post_transfer(
-        ledger.system_account("issuer"), account, req.points, "earn_request", f"request:{req.id}",
+        ledger.system_account("issuer"), account, amount, "earn_request", f"request:{req.id}",
         f"request:{req.id}:payout", actor, memo=req.item.name_zh,
     )
     ServiceRequest.update(payout=transfer, confirmed_at=transfer.created_at).where(ServiceRequest.id == req.id).execute()

@@ -52,7 +52,7 @@ def known_ids(app, who) -> dict:
     demo events and offers), so the generated calls reach the services, not only the 404s."""
     from datetime import timedelta
 
-    from marketplace.events.models import Event
+    from marketplace.events.models import Attendance, Event, HourCorrection
     from marketplace.menu.models import ServiceItem
     from marketplace.notifications.services import notify
     from marketplace.service_requests import services as requests
@@ -72,8 +72,18 @@ def known_ids(app, who) -> dict:
             days=1), Offer.partner.is_null(False)).order_by(Offer.price).first()
         voucher = shop.redeem(resident if who == "partner_staff" else person, offer.id, f"schemathesis-{who}")
         event = Event.select().where(Event.status == "published").order_by(Event.id).first()
+        # The caller's hours at that event, and a correction of them already declined (issue 24).
+        start = event.starts_at
+        attendance = Attendance.create(event=event, user=person, state="out", checked_in_at=start, in_method="kiosk",
+                                       checked_out_at=start + timedelta(minutes=30), out_method="kiosk", minutes=30,
+                                       points=0)
+        correction = HourCorrection.create(
+            attendance=attendance, user=person, checked_in_at=start, checked_out_at=start + timedelta(hours=1),
+            reason="schemathesis", status="declined", old_checked_in_at=start,
+            old_checked_out_at=start + timedelta(minutes=30), old_minutes=30, old_points=0)
         return {"request_id": own.id, "offer_id": offer.id, "voucher_id": voucher.id, "event_id": event.id,
-                "notification_id": notify(person, "other", "schemathesis").id}
+                "notification_id": notify(person, "other", "schemathesis").id, "attendance_id": attendance.id,
+                "correction_id": correction.id}
 
     return in_app(app, make)
 

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 
 from marketplace.audit import AuditLog
 from marketplace.events import services, tokens
-from marketplace.events.models import Attendance, Event, Scan
+from marketplace.events.models import Attendance, Event, HourCorrection, Scan
 from marketplace.ledger.models import Transfer
 from marketplace.places.models import Community
 from marketplace.timeutil import utcnow
@@ -263,6 +263,20 @@ ROUTES = {
     ("events.volunteer", ""): ("/events/volunteers/{volunteer}", staff_only()),
     ("events.volunteer", "elsewhere"): ("/events/volunteers/{volunteer_elsewhere}", staff_only(404, street_officer=200, admin=200)),
     ("events.volunteer_certificate", ""): ("/events/volunteers/{volunteer}/certificate", staff_only()),
+    ("events.ask_correction", ""): ("/events/hours/{attendance}/correction", signed_in(404) | {"volunteer": 200}),
+    ("events.corrections", ""): ("/events/corrections", staff_only()),
+    ("events.correction_photo", ""): ("/events/corrections/{correction}/photo", signed_in(404)),  # none sent
+    # Both requests were declined already: deciding again is refused with a flash, or not found.
+    ("events.approve_correction", ""): ("/events/corrections/{correction}/approve", staff_only(302)),
+    ("events.approve_correction", "elsewhere"): ("/events/corrections/{correction_elsewhere}/approve",
+                                                 staff_only(404, street_officer=302, admin=302)),
+    ("events.decline_correction", ""): ("/events/corrections/{correction}/decline", staff_only(302)),
+    ("events.decline_correction", "elsewhere"): ("/events/corrections/{correction_elsewhere}/decline",
+                                                 staff_only(404, street_officer=302, admin=302)),
+    # Not waiting for a second approval (the volunteer is still here): refused with a flash, or not found.
+    ("events.approve_honour", ""): ("/events/attendance/{attendance}/honour/approve", staff_only(302)),
+    ("events.approve_honour", "elsewhere"): ("/events/attendance/{attendance_elsewhere}/honour/approve",
+                                             staff_only(404, street_officer=302, admin=302)),
     # Last: these replace the badge the rows above use.
     ("events.replace_badge", ""): ("/events/badge/replace", signed_in(302)),
     ("events.revoke_badge", ""): ("/events/volunteers/{volunteer}/badge/replace", staff_only(302, building_head=403)),
@@ -283,7 +297,12 @@ def _ids(app) -> dict:
         volunteer = User.get(User.phone == DEMO_PHONES["volunteer"])
         attendance = Attendance.create(event=event, user=volunteer, checked_in_at=start, in_method="manual")
         other = Attendance.create(event=elsewhere, user=stranger, checked_in_at=start, in_method="manual")
+        declined = {"checked_out_at": start + timedelta(hours=1), "reason": "-", "status": "declined",
+                    "old_checked_in_at": start, "old_checked_out_at": start, "old_minutes": 0, "old_points": 0}
+        correction = HourCorrection.create(attendance=attendance, user=volunteer, checked_in_at=start, **declined)
+        correction_elsewhere = HourCorrection.create(attendance=other, user=stranger, checked_in_at=start, **declined)
         return {
+            "correction": correction.id, "correction_elsewhere": correction_elsewhere.id,
             "event": event.id, "elsewhere": elsewhere.id, "draft": draft.id, "attendance": attendance.id,
             "attendance_elsewhere": other.id, "volunteer": volunteer.id, "volunteer_elsewhere": stranger.id,
             "kiosk": tokens.kiosk_token(event.id, "in"), "poster": tokens.poster_token(event.id, event.poster_version),
