@@ -107,6 +107,11 @@ def api_scope(table):
 ROUTES = {
     "public.home": ("/", everyone(200)),
     "ops.healthz": ("/healthz", everyone(200)),  # for load balancers and monitoring
+    # The installable site's shell (issue 21): for everyone, signed in or not.
+    "shell.favicon": ("/favicon.ico", everyone(200)),
+    "shell.manifest": ("/manifest.webmanifest", everyone(200)),
+    "shell.service_worker": ("/sw.js", everyone(200)),
+    "shell.offline": ("/offline", everyone(200)),
     "users.signup": ("/signup", anonymous_only(200)),
     "users.login": ("/login", anonymous_only(200)),
     "users.logout": ("/logout", everyone(302)),

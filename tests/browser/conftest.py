@@ -95,10 +95,10 @@ class PhonePage:
             self.problems.append(f"console error: {message.text}")
 
     def _response(self, response):
-        # Pages may answer 4xx on purpose (a form with errors); what they load must not fail.
-        # The browser asks for /favicon.ico by itself; the site has none.
+        # Pages may answer 4xx on purpose (a form with errors); what they load must not fail
+        # (the /favicon.ico the browser asks for by itself included).
         request = response.request
-        if response.status >= 400 and request.resource_type != "document" and not request.url.endswith("/favicon.ico"):
+        if response.status >= 400 and request.resource_type != "document":
             self.problems.append(f"{request.resource_type} {request.url} answered {response.status}")
 
     def close(self):
