@@ -3,10 +3,11 @@
 // network, because they hold personal data and fresh CSRF tokens. When the network is gone, a
 // page that cannot load shows the offline page instead of the browser's error.
 // The event scanner has its own worker at /events/sw.js (a narrower scope wins for its pages),
-// with its own cache and its own offline queue of scans: nothing here touches /events/.
+// with its own cache and its own offline queue of scans: this one leaves the scanner alone.
 "use strict";
 var CACHE = "site-shell-v1";
 var OFFLINE = "/offline";
+var SCANNER = /^\/events\/(\d+\/scanner|sw\.js)$/;
 var SHELL = [
   OFFLINE,
   "/static/css/app.css",
@@ -37,7 +38,7 @@ self.addEventListener("fetch", function (event) {
   if (request.method !== "GET") return;
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (url.pathname.indexOf("/events/") === 0 || url.pathname.indexOf("/api/") === 0) return;
+  if (SCANNER.test(url.pathname) || url.pathname.indexOf("/api/") === 0) return;
   if (request.mode === "navigate") {
     event.respondWith(fetch(request).catch(function () {
       return caches.match(OFFLINE).then(function (hit) { return hit || Response.error(); });

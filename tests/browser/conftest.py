@@ -86,13 +86,20 @@ class PhonePage:
         page.on("pageerror", lambda error: self.problems.append(f"script error: {error}"))
         page.on("console", self._console)
         page.on("response", self._response)
-        page.on("requestfailed", lambda req: self.problems.append(f"failed to load {req.url}: {req.failure}"))
+        page.on("requestfailed", self._failed)
         return page
 
     def _console(self, message):
         # A failed load is reported by _response with its address; the rest (CSP refusals, ...) here.
         if message.type == "error" and not message.text.startswith("Failed to load resource"):
             self.problems.append(f"console error: {message.text}")
+
+    def _failed(self, request):
+        # The browser loads the site's icon by itself and drops that load when the page is left
+        # at once: not a fault of the page.
+        if request.failure == "net::ERR_ABORTED" and (request.url.endswith("/favicon.ico") or "/static/icons/" in request.url):
+            return
+        self.problems.append(f"failed to load {request.url}: {request.failure}")
 
     def _response(self, response):
         # Pages may answer 4xx on purpose (a form with errors); what they load must not fail
