@@ -235,6 +235,9 @@ ROUTES = {
     "public.board_checkpoints": ("/board/checkpoints.json", everyone(200)),
     "public.board_checkpoints_schema": ("/board/checkpoints.schema.json", everyone(200)),
     "public.board_seal": ("/board/seal", everyone(200)),
+    "public.board_data_json": ("/board/data.json", everyone(200)),  # open data (issue 21)
+    "public.board_data_csv": ("/board/data.csv", everyone(200)),
+    "public.board_data_schema": ("/board/data.schema.json", everyone(200)),
     # The JSON API (/api/v1): the browser's session is let in as a token with every scope would
     # be; with neither, 401 in the API's error format, never the login page. The POSTs here carry
     # a form, not JSON: 415 where the route takes a body; where it takes none, the service answers.
