@@ -133,6 +133,8 @@ ROUTES = {
     "users.volunteer": ("/account/volunteer", signed_in_only(200)),
     "users.join_partner": ("/join/{invite}", signed_in_only(200)),
     "users.reauthenticate": ("/account/confirm", signed_in_only(200)),
+    "rights.my_data": ("/account/my-data", signed_in_only(200)),  # one's own data only (issue 21)
+    "rights.my_data_json": ("/account/my-data.json", signed_in_only(200)),
     "menu.index": ("/menu/", everyone(200)),
     "menu.manage": ("/menu/manage", roles("community_admin")),
     "menu.new_item": ("/menu/items/new", roles("community_admin")),
@@ -246,6 +248,7 @@ ROUTES = {
     "api.docs": ("/api/v1/docs", everyone(200)),
     "api.menu": ("/api/v1/menu", everyone(200)),
     "api.me": ("/api/v1/me", api_signed_in(200)),
+    "api.my_data": ("/api/v1/me/data", api_signed_in(200)),
     "api.list_requests": ("/api/v1/requests", api_signed_in(200)),
     "api.book": ("/api/v1/requests", api_signed_in(415)),
     "api.show_request": ("/api/v1/requests/{service_request}", api_scope(in_residents_scope(200) | {"partner_staff": 200})),
