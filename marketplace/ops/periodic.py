@@ -17,6 +17,8 @@ Jobs:
   "call this resident" task for their building head (notifications.fallback);
 - `resend_stuck_messages` — deliveries whose consumer died are taken up again
   (notifications.deliveries.recover);
+- `retention` — daily: photos of long-closed matters and old message delivery records are
+  removed (rights.retention; RETENTION_PHOTO_DAYS, RETENTION_DELIVERY_DAYS);
 - `ledger_checkpoint` — looked at hourly, sealing once every LEDGER_CHECKPOINT_HOURS (24): the
   whole ledger and the audit chain are verified and their heads signed (ledger.sealing).
 
@@ -146,6 +148,14 @@ def resend_stuck_messages() -> int:
     return recover()
 
 
+def retention() -> int:
+    from marketplace.rights import retention as rules
+
+    app = queue.app()
+    removed = rules.apply(rules.Retention.from_config(app.config), app.config["UPLOAD_FOLDER"])
+    return removed.photos + removed.deliveries
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -182,6 +192,7 @@ JOBS = [
     Job("message_fallback", message_fallback, _minutes("SCHEDULER_SWEEP_MINUTES")),
     Job("resend_stuck_messages", resend_stuck_messages, _minutes("SCHEDULER_SWEEP_MINUTES")),
     Job("ledger_checkpoint", ledger_checkpoint, lambda config: 3600),
+    Job("retention", retention, lambda config: 86400),
 ]
 
 
