@@ -88,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.public.fund_views import bp as funds_bp
     from marketplace.public.views import bp as public_bp
     from marketplace.rights.views import bp as rights_bp
+    from marketplace.rights.views import staff_bp as rights_staff_bp
     from marketplace.service_requests.views import bp as requests_bp
     from marketplace.shell.views import bp as shell_bp
     from marketplace.shop.views import bp as shop_bp
@@ -103,7 +104,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(api_tokens_bp)
-    app.register_blueprint(rights_bp)  # my data
+    app.register_blueprint(rights_bp)  # my data, closing my account
+    app.register_blueprint(rights_staff_bp)  # staff closing a resident's account in person
     app.register_blueprint(shell_bp)  # favicon, manifest, service worker, offline page, header links
     api.init_app(app)  # the JSON API at /api/v1
 

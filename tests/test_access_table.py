@@ -135,6 +135,12 @@ ROUTES = {
     "users.reauthenticate": ("/account/confirm", signed_in_only(200)),
     "rights.my_data": ("/account/my-data", signed_in_only(200)),  # one's own data only (issue 21)
     "rights.my_data_json": ("/account/my-data.json", signed_in_only(200)),
+    # Closing one's own account (just logged in, so the password is fresh); staff accounts are
+    # closed by an administrator, not by themselves.
+    "rights.close_own": ("/account/close", {**signed_in_only(200), **{who: 403 for who in STAFF_ROLES}}),
+    # Staff close a resident's account in person: the confirmation page (the building head covers 张阿姨 but
+    # may not switch accounts off).
+    "rights_staff.close_for": ("/staff/people/{resident}/close", staff_only(200) | {"building_head": 403, "grid_admin": 403, "street_officer": 403}),
     "menu.index": ("/menu/", everyone(200)),
     "menu.manage": ("/menu/manage", roles("community_admin")),
     "menu.new_item": ("/menu/items/new", roles("community_admin")),
@@ -249,6 +255,7 @@ ROUTES = {
     "api.menu": ("/api/v1/menu", everyone(200)),
     "api.me": ("/api/v1/me", api_signed_in(200)),
     "api.my_data": ("/api/v1/me/data", api_signed_in(200)),
+    "api.close_my_account": ("/api/v1/me/close", api_signed_in(415)),  # needs {"understood": true}
     "api.list_requests": ("/api/v1/requests", api_signed_in(200)),
     "api.book": ("/api/v1/requests", api_signed_in(415)),
     "api.show_request": ("/api/v1/requests/{service_request}", api_scope(in_residents_scope(200) | {"partner_staff": 200})),

@@ -91,6 +91,7 @@ SERVICE_MODULES = [
     *(PACKAGE / "notifications" / "channels").glob("*.py"),
     PACKAGE / "public" / "open_data.py",
     PACKAGE / "rights" / "retention.py",
+    PACKAGE / "rights" / "closing.py",
 ]
 REQUEST_STATE = re.compile(
     r"^\s*(from\s+flask\s+import\s+[^\n]*\b(request|session|g|current_app)\b"

@@ -2,7 +2,9 @@
 
 from marketplace.access import SIGNED_IN
 from marketplace.api.registry import component, operation
+from marketplace.api.schema import FromForm
 from marketplace.rights import services
+from marketplace.rights.forms import CloseAccountForm
 
 MY_DATA = component("MyData", {
     "type": "object",
@@ -31,3 +33,21 @@ MY_DATA = component("MyData", {
 def my_data(user):
     """A copy of the caller's personal data, the same as the JSON download on the account page."""
     return services.personal_data(user)
+
+
+CLOSED = component("ClosedAccount", {
+    "type": "object", "required": ["id", "closed"],
+    "properties": {"id": {"type": "integer"}, "closed": {"type": "boolean"}},
+})
+
+
+@operation("POST", "/me/close", summary="Close my account", tag="account", allow=(SIGNED_IN,), response=CLOSED,
+           body=FromForm(CloseAccountForm), errors=(403, 409))
+def close_my_account(user, understood):
+    """Open requests and vouchers are cancelled, the remaining points go to the community fund,
+    and personal data is anonymised; the token stops working. A request done but not confirmed,
+    or disputed, must be settled first (409 `matters_open`)."""
+    from marketplace.rights import closing
+
+    closed = closing.close_account(user, user.id)
+    return {"id": closed.id, "closed": closing.is_closed(closed)}
