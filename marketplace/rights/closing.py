@@ -22,11 +22,11 @@ import secrets
 from flask_babel import gettext as _
 
 from marketplace import access, audit
-from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.events.models import Event, Signup
 from marketplace.ledger import adjustments
 from marketplace.ledger.models import Account
+from marketplace.ledger.services import ledger_transaction
 from marketplace.notifications.models import CallTask, MessagePreference, Notification
 from marketplace.service_requests.models import RequestEvent, ServiceRequest
 from marketplace.settings import settings
@@ -108,8 +108,8 @@ def _settle_open_matters(actor: User, person: User) -> None:
             pass  # already checked in: nothing left to give back
 
 
-def _anonymise(person: User) -> None:
-    folder = settings().upload_folder
+def _anonymise(person: User) -> list[str]:
+    """Blank the person's data; returns the photo files to delete once this has committed."""
     photos = [r.photo for r in ServiceRequest.select(ServiceRequest.photo).where(
         ServiceRequest.resident == person.id, ServiceRequest.photo.is_null(False))]
     User.update(phone=closed_phone(person.id), display_name=CLOSED_NAME, locale=None, active=False,
@@ -123,28 +123,33 @@ def _anonymise(person: User) -> None:
     ServiceRequest.update(description="", rating_comment="", photo=None).where(
         ServiceRequest.resident == person.id).execute()
     RequestEvent.update(note="").where(RequestEvent.actor == person.id).execute()
+    CallTask.update(note="").where(CallTask.resident == person.id).execute()
     Notification.delete().where(Notification.user == person.id).execute()  # deliveries go with them
     MessagePreference.delete().where(MessagePreference.user == person.id).execute()
-    CallTask.update(note="").where(CallTask.resident == person.id).execute()
-    for name in photos:
-        (folder / name).unlink(missing_ok=True)
+    return photos
 
 
 def close_account(actor: User, person_id: int) -> User:
-    """Close `person_id`'s account (the person's own, or a resident's by staff in scope)."""
-    person = _may_close(actor, person_id)
-    if is_closed(person):
-        return person  # a second click changes nothing
-    blocking = [r.id for r in ServiceRequest.select(ServiceRequest.id).where(
-        ServiceRequest.resident == person.id, ServiceRequest.state.in_(WAITING_ON_AN_ANSWER))]
-    if blocking:
-        raise DomainError(_("Request no. %(id)d is waiting for a confirmation or for staff: please settle it before "
-                            "closing the account.", id=blocking[0]), status=409, code="matters_open")
-    _settle_open_matters(actor, person)
-    account = Account.get_or_none(Account.user == person.id)
-    if account is not None:
-        adjustments.close_out(actor, account, _("Account closed: the remaining points go back to the community fund."))
-    with db.atomic():
-        _anonymise(person)
+    """Close `person_id`'s account (the person's own, or a resident's by staff in scope).
+
+    All of it in one transaction holding the ledger's lock, so two clicks, or the person and a
+    staff member at once, close it once: the second finds it closed and changes nothing."""
+    with ledger_transaction():
+        person = _may_close(actor, person_id)
+        if is_closed(person):
+            return person
+        blocking = [r.id for r in ServiceRequest.select(ServiceRequest.id).where(
+            ServiceRequest.resident == person.id, ServiceRequest.state.in_(WAITING_ON_AN_ANSWER))]
+        if blocking:
+            raise DomainError(_("Request no. %(id)d is waiting for a confirmation or for staff: please settle it "
+                                "before closing the account.", id=blocking[0]), status=409, code="matters_open")
+        _settle_open_matters(actor, person)
+        account = Account.get_or_none(Account.user == person.id)
+        if account is not None:
+            adjustments.close_out(actor, account, _("Account closed: the remaining points go back to the community fund."))
+        photos = _anonymise(person)
         audit.record(actor, "users.account.closed", person)
+    folder = settings().upload_folder
+    for name in photos:
+        (folder / name).unlink(missing_ok=True)
     return User.get_by_id(person.id)

@@ -136,3 +136,28 @@ def test_a_resident_closes_her_own_account_and_is_signed_out(app, client, auth):
     assert done.status_code == 302 and done.location.endswith("/")
     assert client.get("/account").status_code == 302  # signed out
     assert in_app(app, lambda: User.select().where(User.phone == DEMO_PHONES["resident"]).count()) == 0
+
+
+def test_the_person_and_staff_closing_at_once_close_it_once(app):
+    from marketplace.audit import AuditLog
+    from marketplace.ledger.models import Adjustment
+    from tests.ledger_helpers import assert_books_balance, run_at_once
+
+    _prepare(app)
+    resident_id = in_app(app, lambda: person("resident").id)
+    actors = ["resident", "community_admin"] * 3
+    results = run_at_once(app, len(actors), lambda i: closing.close_account(
+        User.get(User.phone == DEMO_PHONES[actors[i]]) if actors[i] != "resident" else User.get_by_id(resident_id),
+        resident_id))
+    # Whoever came first closed it; the person's later clicks see it closed, and staff coming after
+    # no longer find her among their people (404), as for anyone gone.
+    for who, result in zip(actors, results, strict=True):
+        if isinstance(result, User):
+            assert result.phone == closing.closed_phone(resident_id)
+        else:
+            assert who == "community_admin" and isinstance(result, DomainError) and result.status == 404, result
+    account_id = in_app(app, lambda: Account.get(Account.user == resident_id).id)
+    assert in_app(app, lambda: Adjustment.select().where(Adjustment.account == account_id).count()) == 1
+    assert in_app(app, lambda: AuditLog.select().where(AuditLog.action == "users.account.closed").count()) == 1
+    in_app(app, assert_books_balance)
+    assert not in_app(app, verify.verify_ledger).faults
