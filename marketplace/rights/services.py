@@ -96,7 +96,7 @@ def _points(user: User) -> dict:
 
     return {
         "account": account.code, "balance": ledger.balance_of(account),
-        "transfers": [{"at": _when(t.created_at), "points": t.signed, "balance_after": t.running, "kind": t.kind,
+        "transfers": [{"at": _when(t.created_at), "points": int(t.signed), "balance_after": int(t.running), "kind": t.kind,
                        "memo": memo_text(t)} for t in statement(account)],
     }
 
