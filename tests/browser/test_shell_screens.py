@@ -105,3 +105,25 @@ def test_chromium_accepts_the_manifest_and_the_service_worker_keeps_an_offline_p
     page.goto("/", wait_until="load")
     errors = session.send("Page.getInstallabilityErrors")["installabilityErrors"]
     assert [e["errorId"] for e in errors if e["errorId"] != "in-incognito"] == []
+
+
+def test_the_event_scanner_keeps_its_own_worker_beside_the_sites(app, phone_page):
+    """The site's worker (scope /) and the scanner's (scope /events/) live side by side: the
+    scanner page stays under its own worker, whose cache and offline queue of scans it needs."""
+    from marketplace.events.models import Event
+    from tests.conftest import in_app
+    from tests.events.test_events_pages import SERVICE_DAY
+
+    event_id = in_app(app, lambda: Event.get(Event.title == SERVICE_DAY).id)
+    page = phone_page("zh")
+    log_in(page, "grid_admin")
+    page.goto("/", wait_until="load")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.goto(f"/events/{event_id}/scanner", wait_until="load")
+    page.wait_for_function("navigator.serviceWorker.getRegistrations().then(r => r.length >= 2)")
+    assert page.evaluate("navigator.serviceWorker.ready.then(r => new URL(r.scope).pathname)") == "/events/"
+    page.reload(wait_until="load")
+    page.wait_for_function("!!navigator.serviceWorker.controller")
+    assert page.evaluate("navigator.serviceWorker.controller.scriptURL").endswith("/events/sw.js")
+    scopes = page.evaluate("navigator.serviceWorker.getRegistrations().then(rs => rs.map(r => new URL(r.scope).pathname))")
+    assert sorted(scopes) == ["/", "/events/"]
