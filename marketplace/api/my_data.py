@@ -4,7 +4,7 @@ from marketplace.access import SIGNED_IN
 from marketplace.api.registry import component, operation
 from marketplace.api.schema import FromForm
 from marketplace.rights import services
-from marketplace.rights.forms import CloseAccountForm
+from marketplace.rights.forms import CloseOwnAccountApiForm
 
 MY_DATA = component("MyData", {
     "type": "object",
@@ -42,12 +42,13 @@ CLOSED = component("ClosedAccount", {
 
 
 @operation("POST", "/me/close", summary="Close my account", tag="account", allow=(SIGNED_IN,), response=CLOSED,
-           body=FromForm(CloseAccountForm), errors=(403, 409))
-def close_my_account(user, understood):
-    """Open requests and vouchers are cancelled, the remaining points go to the community fund,
-    and personal data is anonymised; the token stops working. A request done but not confirmed,
-    or disputed, must be settled first (409 `matters_open`)."""
+           body=FromForm(CloseOwnAccountApiForm), errors=(403, 409))
+def close_my_account(user, understood, password):
+    """With the person's password typed again. Open requests and vouchers are cancelled, the
+    remaining points go to the community fund, and personal data is anonymised; the token stops
+    working. A request done but not confirmed, or disputed, must be settled first (409
+    `matters_open`); a wrong password changes nothing (422 `wrong_password`)."""
     from marketplace.rights import closing
 
-    closed = closing.close_account(user, user.id)
+    closed = closing.close_own_account(user, password)
     return {"id": closed.id, "closed": closing.is_closed(closed)}

@@ -153,3 +153,13 @@ def close_account(actor: User, person_id: int) -> User:
     for name in photos:
         (folder / name).unlink(missing_ok=True)
     return User.get_by_id(person.id)
+
+
+def close_own_account(user: User, password: str) -> User:
+    """Closing one's own account from an app: the password again, as on the page (where a
+    password typed in the last 15 minutes is asked for)."""
+    from marketplace.users import passwords
+
+    if not passwords.verify_password(User.get_by_id(user.id).password_hash, password or ""):
+        raise DomainError(_("Your current password is not right."), "password", code="wrong_password")
+    return close_account(user, user.id)

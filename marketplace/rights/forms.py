@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField
+from wtforms import BooleanField, PasswordField
 from wtforms.validators import InputRequired
 
 
@@ -9,3 +9,9 @@ class CloseAccountForm(FlaskForm):
         _l("I understand: the name, phone number and what was written are removed for good, and the points go to the community fund."),
         validators=[InputRequired(_l("Please confirm that you understand."))],
     )
+
+
+class CloseOwnAccountApiForm(CloseAccountForm):
+    """Through the API the password is typed again: a token alone does not close an account."""
+
+    password = PasswordField(_l("Password"), validators=[InputRequired(_l("Please enter your password."))])

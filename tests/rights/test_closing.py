@@ -15,7 +15,7 @@ from marketplace.service_requests.models import ServiceRequest
 from marketplace.shop import services as shop
 from marketplace.shop.models import Offer
 from marketplace.users.models import User
-from tests.conftest import DEMO_PHONES, in_app, person
+from tests.conftest import DEMO_PASSWORD, DEMO_PHONES, in_app, person
 
 
 def kind_sums():
@@ -122,7 +122,10 @@ def test_the_pages_and_the_api_close_an_account(app, client, auth):
     bearer = {"Authorization": f"Bearer {secret}"}
     api = app.test_client()
     assert api.post("/api/v1/me/close", json={}, headers=bearer).status_code == 422
-    answer = api.post("/api/v1/me/close", json={"understood": True}, headers=bearer)
+    wrong = api.post("/api/v1/me/close", json={"understood": True, "password": "not-hers"}, headers=bearer)
+    assert wrong.status_code == 422 and wrong.get_json()["error"]["code"] == "wrong_password"
+    assert in_app(app, lambda: User.get_by_id(resident_id).phone) == DEMO_PHONES["resident"]
+    answer = api.post("/api/v1/me/close", json={"understood": True, "password": DEMO_PASSWORD}, headers=bearer)
     assert answer.status_code == 200 and answer.get_json() == {"id": resident_id, "closed": True}
     assert api.get("/api/v1/me", headers=bearer).status_code == 401  # the token went with the account
 
