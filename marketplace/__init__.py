@@ -84,9 +84,13 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.partners.views import bp as partners_bp
     from marketplace.places.views import bp as places_bp
+    from marketplace.public import data_views  # noqa: F401 - adds the open-data files to the board
     from marketplace.public.fund_views import bp as funds_bp
     from marketplace.public.views import bp as public_bp
+    from marketplace.rights.views import bp as rights_bp
+    from marketplace.rights.views import staff_bp as rights_staff_bp
     from marketplace.service_requests.views import bp as requests_bp
+    from marketplace.shell.views import bp as shell_bp
     from marketplace.shop.views import bp as shop_bp
     from marketplace.staff import dashboards, exports  # noqa: F401 - they add their pages to the staff blueprint
     from marketplace.staff.views import bp as staff_bp
@@ -100,6 +104,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(api_tokens_bp)
+    app.register_blueprint(rights_bp)  # my data, closing my account
+    app.register_blueprint(rights_staff_bp)  # staff closing a resident's account in person
+    app.register_blueprint(shell_bp)  # favicon, manifest, service worker, offline page, header links
     api.init_app(app)  # the JSON API at /api/v1
 
     # The static files are for everyone.

@@ -91,6 +91,10 @@ def from_environment() -> dict:
         # Photos residents attach to requests: kept in instance/uploads, never served from static/.
         "UPLOAD_FOLDER": Path(os.environ.get("UPLOAD_FOLDER", str(instance / "uploads"))),
         "PHOTO_MAX_BYTES": int(os.environ.get("PHOTO_MAX_MB", "5")) * 1024 * 1024,
+        # Retention (PIPL Art. 19, see rights/retention.py): days a closed matter's photo and a
+        # message's delivery record are kept; 0 keeps them forever.
+        "RETENTION_PHOTO_DAYS": int(os.environ.get("RETENTION_PHOTO_DAYS", "180")),
+        "RETENTION_DELIVERY_DAYS": int(os.environ.get("RETENTION_DELIVERY_DAYS", "90")),
         "ONSITE_CODE_RATE_LIMIT": os.environ.get("ONSITE_CODE_RATE_LIMIT", "10 per minute"),
         "VOUCHER_SCAN_RATE_LIMIT": os.environ.get("VOUCHER_SCAN_RATE_LIMIT", "30 per minute"),
         # Events: volunteers' star levels by cumulative hours (1 to 5 stars), when check-in opens

@@ -66,6 +66,8 @@ CODES = {
     "organisers_only": "Only the event's organisers (its community's administrators) may do this; door helpers may not.",
     "own_account": "Not on one's own account or role.",
     "last_admin": "There must always be at least one administrator.",
+    "matters_open": "A request waits for a confirmation or for staff: settle it before closing the account.",
+    "staff_account": "A staff account is closed by an administrator, not by itself.",
     "invitation_used": "The invitation was already used.",
     "invitation_expired": "The invitation has expired.",
     "too_many_tokens": "Too many API tokens; revoke one first.",

@@ -107,6 +107,11 @@ def api_scope(table):
 ROUTES = {
     "public.home": ("/", everyone(200)),
     "ops.healthz": ("/healthz", everyone(200)),  # for load balancers and monitoring
+    # The installable site's shell (issue 21): for everyone, signed in or not.
+    "shell.favicon": ("/favicon.ico", everyone(200)),
+    "shell.manifest": ("/manifest.webmanifest", everyone(200)),
+    "shell.service_worker": ("/sw.js", everyone(200)),
+    "shell.offline": ("/offline", everyone(200)),
     "users.signup": ("/signup", anonymous_only(200)),
     "users.login": ("/login", anonymous_only(200)),
     "users.logout": ("/logout", everyone(302)),
@@ -128,6 +133,14 @@ ROUTES = {
     "users.volunteer": ("/account/volunteer", signed_in_only(200)),
     "users.join_partner": ("/join/{invite}", signed_in_only(200)),
     "users.reauthenticate": ("/account/confirm", signed_in_only(200)),
+    "rights.my_data": ("/account/my-data", signed_in_only(200)),  # one's own data only (issue 21)
+    "rights.my_data_json": ("/account/my-data.json", signed_in_only(200)),
+    # Closing one's own account (just logged in, so the password is fresh); staff accounts are
+    # closed by an administrator, not by themselves.
+    "rights.close_own": ("/account/close", {**signed_in_only(200), **{who: 403 for who in STAFF_ROLES}}),
+    # Staff close a resident's account in person: the confirmation page (the building head covers 张阿姨 but
+    # may not switch accounts off).
+    "rights_staff.close_for": ("/staff/people/{resident}/close", staff_only(200) | {"building_head": 403, "grid_admin": 403, "street_officer": 403}),
     "menu.index": ("/menu/", everyone(200)),
     "menu.manage": ("/menu/manage", roles("community_admin")),
     "menu.new_item": ("/menu/items/new", roles("community_admin")),
@@ -236,6 +249,9 @@ ROUTES = {
     "public.board_checkpoints": ("/board/checkpoints.json", everyone(200)),
     "public.board_checkpoints_schema": ("/board/checkpoints.schema.json", everyone(200)),
     "public.board_seal": ("/board/seal", everyone(200)),
+    "public.board_data_json": ("/board/data.json", everyone(200)),  # open data (issue 21)
+    "public.board_data_csv": ("/board/data.csv", everyone(200)),
+    "public.board_data_schema": ("/board/data.schema.json", everyone(200)),
     # The JSON API (/api/v1): the browser's session is let in as a token with every scope would
     # be; with neither, 401 in the API's error format, never the login page. The POSTs here carry
     # a form, not JSON: 415 where the route takes a body; where it takes none, the service answers.
@@ -244,6 +260,8 @@ ROUTES = {
     "api.docs": ("/api/v1/docs", everyone(200)),
     "api.menu": ("/api/v1/menu", everyone(200)),
     "api.me": ("/api/v1/me", api_signed_in(200)),
+    "api.my_data": ("/api/v1/me/data", api_signed_in(200)),
+    "api.close_my_account": ("/api/v1/me/close", api_signed_in(415)),  # needs {"understood": true}
     "api.list_requests": ("/api/v1/requests", api_signed_in(200)),
     "api.book": ("/api/v1/requests", api_signed_in(415)),
     "api.show_request": ("/api/v1/requests/{service_request}", api_scope(in_residents_scope(200) | {"partner_staff": 200})),

@@ -91,6 +91,9 @@ SERVICE_MODULES = [
     PACKAGE / "events" / "tokens.py",
     *(PACKAGE / "notifications" / f"{name}.py" for name in ("deliveries", "preferences", "fallback", "receipts", "figures")),
     *(PACKAGE / "notifications" / "channels").glob("*.py"),
+    PACKAGE / "public" / "open_data.py",
+    PACKAGE / "rights" / "retention.py",
+    PACKAGE / "rights" / "closing.py",
 ]
 REQUEST_STATE = re.compile(
     r"^\s*(from\s+flask\s+import\s+[^\n]*\b(request|session|g|current_app)\b"

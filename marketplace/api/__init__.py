@@ -94,6 +94,7 @@ def init_app(app) -> None:
         jobs,
         me,
         menu,
+        my_data,
         notifications,
         openapi,
         points,

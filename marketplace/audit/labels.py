@@ -61,6 +61,7 @@ ACTION_LABELS = {
     "shop.offer.created": _l("Added a mall offer"),
     "shop.offer.withdrawn": _l("Withdrew a mall offer"),
     "users.account.activated": _l("Switched an account on"),
+    "users.account.closed": _l("Closed an account and anonymised its personal data"),
     "users.account.deactivated": _l("Switched an account off"),
     "users.people.exported": _l("Downloaded people as CSV"),
     "users.token.issued_by_operator": _l("An operator made an API token for an account"),

@@ -109,3 +109,20 @@ def pending_for(staff):
         .where(Adjustment.status == "pending", Account.id.in_(scope.accounts_in_staff_scope(staff).select(Account.id)))
         .order_by(Adjustment.created_at)
     )
+
+
+def close_out(actor, account: Account, reason: str) -> Adjustment | None:
+    """A closing account's remaining points go back to the community (the issuer) as a posted
+    debit adjustment, recorded in the audit chain like any other, so `ledger verify` traces it
+    and every total stays as it was. The account keeps its number and its history. None when
+    nothing is left."""
+    with ledger_transaction():
+        account = Account.get_by_id(account.id)  # the balance under the ledger's lock
+        if account.balance <= 0:
+            return None
+        adjustment = Adjustment.create(account=account, direction="debit", amount=account.balance,
+                                       reason=reason[:500], requested_by=actor)
+        _post(adjustment, actor)
+        audit.record(actor, "ledger.adjustment.posted", adjustment, account=account.code, direction="debit",
+                     amount=adjustment.amount, reason=reason)
+    return adjustment

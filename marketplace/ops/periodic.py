@@ -22,6 +22,8 @@ Jobs:
   (notifications.deliveries.recover);
 - `points_expiry` — while expiry is on, points older than POINTS_EXPIRY_MONTHS expire at the end
   of each period, with messages 30 and 7 days before (ledger.policy.run_expiry);
+- `retention` — daily: photos of long-closed matters and old message delivery records are
+  removed (rights.retention; RETENTION_PHOTO_DAYS, RETENTION_DELIVERY_DAYS);
 - `ledger_checkpoint` — looked at hourly, sealing once every LEDGER_CHECKPOINT_HOURS (24): the
   whole ledger and the audit chain are verified and their heads signed (ledger.sealing).
 
@@ -163,6 +165,14 @@ def resend_stuck_messages() -> int:
     return recover()
 
 
+def retention() -> int:
+    from marketplace.rights import retention as rules
+
+    app = queue.app()
+    removed = rules.apply(rules.Retention.from_config(app.config), app.config["UPLOAD_FOLDER"])
+    return removed.photos + removed.deliveries
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -202,6 +212,7 @@ JOBS = [
     Job("ledger_checkpoint", ledger_checkpoint, lambda config: 3600),
     # Looked at hourly while POINTS_EXPIRY_MONTHS is on: each notice and expiry happens once.
     Job("points_expiry", points_expiry, lambda config: 3600 if config.get("POINTS_EXPIRY_MONTHS") else 0),
+    Job("retention", retention, lambda config: 86400),
 ]
 
 

@@ -1,6 +1,7 @@
 // The large-text switch: remembered on this device, applied before the page is read.
 (function () {
   var root = document.documentElement;
+  root.classList.add("js"); // the phone header hides its menu behind the button only when the button works
   if (localStorage.getItem("largeText") === "1") root.classList.add("large-text");
   document.addEventListener("DOMContentLoaded", function () {
     var toggle = document.getElementById("large-text-toggle");
@@ -39,3 +40,29 @@ document.addEventListener("DOMContentLoaded", function () {
       .catch(function () {});
   }, 4000);
 });
+
+// The phone header's menu button: shows and hides the navigation (Escape closes it again).
+document.addEventListener("DOMContentLoaded", function () {
+  var button = document.querySelector(".menu-button");
+  var menu = document.getElementById("site-menu");
+  if (!button || !menu) return;
+  function set(open) {
+    menu.classList.toggle("open", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  button.addEventListener("click", function () { set(button.getAttribute("aria-expanded") !== "true"); });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") { set(false); button.focus(); }
+  });
+});
+
+// The site's service worker (installable site, offline page). Where it cannot run (plain HTTP
+// away from localhost, old browsers) the site works as before.
+(function () {
+  var script = document.currentScript;
+  var url = script && script.dataset.workerUrl;
+  if (!url || !("serviceWorker" in navigator) || !window.isSecureContext) return;
+  window.addEventListener("load", function () {
+    navigator.serviceWorker.register(url, { scope: "/" }).catch(function () {});
+  });
+})();
