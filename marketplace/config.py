@@ -91,6 +91,9 @@ def from_environment() -> dict:
         # Photos residents attach to requests: kept in instance/uploads, never served from static/.
         "UPLOAD_FOLDER": Path(os.environ.get("UPLOAD_FOLDER", str(instance / "uploads"))),
         "PHOTO_MAX_BYTES": int(os.environ.get("PHOTO_MAX_MB", "5")) * 1024 * 1024,
+        # A helper reads the resident's phone, address and photo while the job is theirs and for
+        # this many days after it is done; never after a cancellation or release.
+        "CONTACT_DAYS_AFTER_DONE": int(os.environ.get("CONTACT_DAYS_AFTER_DONE", "7")),
         "ONSITE_CODE_RATE_LIMIT": os.environ.get("ONSITE_CODE_RATE_LIMIT", "10 per minute"),
         "VOUCHER_SCAN_RATE_LIMIT": os.environ.get("VOUCHER_SCAN_RATE_LIMIT", "30 per minute"),
         # Events: volunteers' star levels by cumulative hours (1 to 5 stars), when check-in opens

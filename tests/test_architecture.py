@@ -82,6 +82,7 @@ SERVICE_MODULES = [
     *(PACKAGE / "events" / f"{name}.py" for name in ("door", "organising", "records", "signups", "staff_door", "timing")),
     PACKAGE / "partners" / "invitations.py",
     PACKAGE / "service_requests" / "jobs.py",
+    PACKAGE / "service_requests" / "photos.py",
     PACKAGE / "users" / "passwords.py",
     PACKAGE / "ledger" / "adjustments.py",
     PACKAGE / "ledger" / "statements.py",
