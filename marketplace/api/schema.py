@@ -25,7 +25,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import fields as wtf
 from wtforms import validators as wtv
 
-MAX_ID = 2**31 - 1  # ids are 32-bit in the database: a larger number can name nothing
+from marketplace.edge import MAX_ID  # noqa: F401 (the API's ids are the pages' ids)
 
 
 class Invalid(Exception):

@@ -10,8 +10,13 @@ from marketplace.settings import settings
 
 
 def _utc_start_of(day: date) -> datetime:
+    """The day's first moment in UTC. Days at the calendar's ends (0001-01-01, 9999-12-31, one
+    day after) leave Python's range in another zone: they mean "from the beginning" and "to the end"."""
     zone = settings().timezone
-    return datetime.combine(day, time.min, tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    try:
+        return datetime.combine(day, time.min, tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    except OverflowError:
+        return datetime.min if day.year < 5000 else datetime.max
 
 
 def statement(account: Account, kind: str | None = None, since: date | None = None, until: date | None = None):
@@ -37,7 +42,7 @@ def statement(account: Account, kind: str | None = None, since: date | None = No
         query = query.where(Transfer.kind == kind)
     if since:
         query = query.where(Transfer.created_at >= _utc_start_of(since))
-    if until:
+    if until and until < date.max:
         query = query.where(Transfer.created_at < _utc_start_of(until + timedelta(days=1)))
     return query
 
