@@ -184,6 +184,18 @@ def init_app(app) -> None:
         response.headers["Retry-After"] = "2"
         return response
 
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(pw.DataError)
+    def _out_of_range(error):
+        """A value the database cannot hold (a number of 2^63 or more in a form or a query on
+        SQLite, one beyond a column's range on PostgreSQL): the input was wrong, not the server.
+        Ids in paths never get here (marketplace.edge); this is the net for every other number."""
+        log.warning("Value out of range on %s %s: %s", request.method, logged_path(), type(error).__name__)
+        message = _("A number or a text you sent is out of range. Please check it and try again.")
+        if is_api_request():
+            return response_for(ApiError(400, message, code="bad_request"))
+        return _page(400, message)
+
     @app.errorhandler(Exception)
     def _unexpected(error):
         log.exception("Unhandled error on %s %s", request.method, logged_path())
