@@ -33,7 +33,8 @@ API_PREFIX = "/api/v1"
 
 
 def is_api_request() -> bool:
-    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
+    # Anything that begins like the API is answered like it: "/api/v1%0A" too, not with a page.
+    return request.path.startswith(API_PREFIX)
 
 
 # ---- the API's JSON ----------------------------------------------------------------------------
@@ -132,7 +133,9 @@ def _http_page(error: HTTPException):
         410: _("This link is no longer valid."),
         413: _("The file is too large."),
     }
-    return _page(error.code, messages.get(error.code, _("Something went wrong.")))
+    body, code = _page(error.code, messages.get(error.code, _("Something went wrong.")))
+    allow = dict(error.get_headers()).get("Allow")
+    return (body, code, {"Allow": allow}) if allow else (body, code)
 
 
 # ---- both --------------------------------------------------------------------------------------
