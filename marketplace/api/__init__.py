@@ -40,8 +40,6 @@ def _before_anything(endpoint, values):
     g._flask_babel = SimpleNamespace(babel_locale=Locale.parse(_request_language()))
     if request.method in ("GET", "HEAD", "OPTIONS") or g.api_token is not None or g.api_token_refused:
         return
-    if endpoint == "api.not_found":  # no route: a 404 or 405 whoever asks, and nothing runs
-        return
     # A change without a token rides on the browser's session: it must prove it comes from our
     # own pages with the CSRF header, as the pages' forms do with their hidden field (and
     # before anything else looks at it, as for the pages). Without a session either: 401.
