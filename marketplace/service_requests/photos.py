@@ -35,8 +35,8 @@ def reencode(photo: bytes) -> tuple[bytes, str]:
     mode = "RGB" if kind == "JPEG" or not has_alpha else "RGBA"
     if upright.mode == "L" and kind != "WEBP":
         mode = "L"
-    pixels = upright.convert(mode)
-    clean = Image.frombytes(mode, pixels.size, pixels.tobytes())  # a new image: no info, EXIF or profile
+    clean = upright.convert(mode)  # a new image of the pixels...
+    clean.info = {}  # ...without what the file said about them (EXIF, ICC profile, comments, XMP)
     out = io.BytesIO()
     if kind == "JPEG":
         clean.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
