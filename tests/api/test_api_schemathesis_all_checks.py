@@ -19,7 +19,7 @@ from schemathesis.config import SchemathesisConfig
 from tests.api.test_api_helpers import make_token
 from tests.api.test_api_schemathesis import live_app, live_url  # noqa: F401 (the module's served app)
 
-EXAMPLES = int(os.environ.get("API_SCHEMATHESIS_ALL_CHECKS_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("API_SCHEMATHESIS_ALL_CHECKS_EXAMPLES", "10"))
 ALL_CHECKS = [getattr(builtin, name) for name in (
     "not_a_server_error", "status_code_conformance", "content_type_conformance", "response_headers_conformance",
     "response_schema_conformance", "negative_data_rejection", "positive_data_acceptance", "use_after_free",
