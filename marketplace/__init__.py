@@ -6,7 +6,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from marketplace import access, config, error_handlers, i18n, ops, settings
+from marketplace import access, config, edge, error_handlers, i18n, ops, settings
 from marketplace.config import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
     _init_extensions(app)
+    edge.init_app(app)  # ids in URLs, NUL characters: before the routes are added
     _register_blueprints(app)
     error_handlers.init_app(app)  # HTML pages, and JSON under /api/v1
     _register_security_headers(app)
@@ -130,7 +131,8 @@ def _register_security_headers(app: Flask) -> None:
     def _headers(response):
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'self'",
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; "
+            "form-action 'self'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

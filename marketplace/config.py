@@ -95,6 +95,9 @@ def from_environment() -> dict:
         # message's delivery record are kept; 0 keeps them forever.
         "RETENTION_PHOTO_DAYS": int(os.environ.get("RETENTION_PHOTO_DAYS", "180")),
         "RETENTION_DELIVERY_DAYS": int(os.environ.get("RETENTION_DELIVERY_DAYS", "90")),
+        # A helper reads the resident's phone, address and photo while the job is theirs and for
+        # this many days after it is done; never after a cancellation or release.
+        "CONTACT_DAYS_AFTER_DONE": int(os.environ.get("CONTACT_DAYS_AFTER_DONE", "7")),
         "ONSITE_CODE_RATE_LIMIT": os.environ.get("ONSITE_CODE_RATE_LIMIT", "10 per minute"),
         "VOUCHER_SCAN_RATE_LIMIT": os.environ.get("VOUCHER_SCAN_RATE_LIMIT", "30 per minute"),
         # Events: volunteers' star levels by cumulative hours (1 to 5 stars), when check-in opens

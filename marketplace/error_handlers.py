@@ -33,7 +33,8 @@ API_PREFIX = "/api/v1"
 
 
 def is_api_request() -> bool:
-    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
+    # Anything that begins like the API is answered like it: "/api/v1%0A" too, not with a page.
+    return request.path.startswith(API_PREFIX)
 
 
 # ---- the API's JSON ----------------------------------------------------------------------------
@@ -132,7 +133,9 @@ def _http_page(error: HTTPException):
         410: _("This link is no longer valid."),
         413: _("The file is too large."),
     }
-    return _page(error.code, messages.get(error.code, _("Something went wrong.")))
+    body, code = _page(error.code, messages.get(error.code, _("Something went wrong.")))
+    allow = dict(error.get_headers()).get("Allow")
+    return (body, code, {"Allow": allow}) if allow else (body, code)
 
 
 # ---- both --------------------------------------------------------------------------------------
@@ -183,6 +186,18 @@ def init_app(app) -> None:
                                                       "again in a moment.")))
         response.headers["Retry-After"] = "2"
         return response
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(pw.DataError)
+    def _out_of_range(error):
+        """A value the database cannot hold (a number of 2^63 or more in a form or a query on
+        SQLite, one beyond a column's range on PostgreSQL): the input was wrong, not the server.
+        Ids in paths never get here (marketplace.edge); this is the net for every other number."""
+        log.warning("Value out of range on %s %s: %s", request.method, logged_path(), type(error).__name__)
+        message = _("A number or a text you sent is out of range. Please check it and try again.")
+        if is_api_request():
+            return response_for(ApiError(400, message, code="bad_request"))
+        return _page(400, message)
 
     @app.errorhandler(Exception)
     def _unexpected(error):

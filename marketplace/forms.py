@@ -1,8 +1,11 @@
-"""Small forms every domain's pages use: a bare POST button and a reason for an action."""
+"""Small forms every domain's pages use: a bare POST button, a reason for an action, and a
+whole number typed in digits."""
+
+import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import IntegerField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
@@ -19,3 +22,18 @@ class EmptyForm(FlaskForm):
 
 class ReasonForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[Length(max=200)])
+
+
+class WholeNumberField(IntegerField):
+    """A whole number in digits 0-9. WTForms' IntegerField calls int(), which reads any script's
+    digits ("١٢" was 12 points): a number someone did not see as one. Full-width digits from a
+    Chinese keyboard are the same digits (NFKC) and count."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            text = unicodedata.normalize("NFKC", valuelist[0] or "").strip()
+            if text and not text.lstrip("-").isascii():
+                self.data = None
+                raise ValueError(self.gettext("Not a valid integer value."))
+            valuelist = [text]
+        super().process_formdata(valuelist)

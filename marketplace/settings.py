@@ -53,6 +53,7 @@ class Settings:
     secret_key: str
     upload_folder: Path
     photo_max_bytes: int
+    contact_days_after_done: int
     session_idle_hours: int
     adjustment_approval_threshold: int
     voucher_valid_days: int
@@ -78,6 +79,7 @@ class Settings:
             secret_key=config["SECRET_KEY"],
             upload_folder=Path(config["UPLOAD_FOLDER"]),
             photo_max_bytes=config["PHOTO_MAX_BYTES"],
+            contact_days_after_done=config["CONTACT_DAYS_AFTER_DONE"],
             session_idle_hours=config["SESSION_IDLE_HOURS"],
             adjustment_approval_threshold=config["ADJUSTMENT_APPROVAL_THRESHOLD"],
             voucher_valid_days=config["VOUCHER_VALID_DAYS"],

@@ -70,7 +70,8 @@ def test_no_get_changes_any_row_and_every_page_carries_the_security_headers(app,
         headers = response.headers
         if response.mimetype == "text/html":
             csp = headers.get("Content-Security-Policy", "")
-            for part in ("default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'self'"):
+            for part in ("default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'self'",
+                         "form-action 'self'"):
                 if part not in csp:
                     missing.append(f"{rule.rule}: CSP lacks {part}")
             if "'unsafe-inline'" in csp:

@@ -58,27 +58,47 @@ def _after_auth():
         raise invalid_token()
 
 
-@bp.route("/", defaults={"path": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-@bp.route("/<path:path>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+SERVED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def methods_served(path: str) -> set[str]:
+    """The methods a real API route answers at this path (not the catch-all below): what
+    `Allow` lists, on a 405 and on OPTIONS alike."""
+    from werkzeug.exceptions import HTTPException
+
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    methods = set()
+    for method in SERVED_METHODS:
+        try:
+            endpoint, _args = adapter.match(path_info=path, method=method)
+        except HTTPException:  # not found, not allowed, or a redirect for a missing slash
+            continue
+        if endpoint != "api.not_found":
+            methods.add(method)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return methods | {"OPTIONS"} if methods else methods
+
+
+def _true_allow(response):
+    """Flask's automatic OPTIONS and werkzeug's 405 list every method of every rule matching the
+    path, the catch-all's PUT, PATCH and DELETE among them: list what is really served."""
+    if "Allow" in response.headers and request.path.startswith(bp.url_prefix):
+        methods = methods_served(request.path)
+        if methods:
+            response.headers["Allow"] = ", ".join(sorted(methods))
+    return response
+
+
+@bp.route("/", defaults={"path": ""}, methods=[*SERVED_METHODS, "TRACE"])
+@bp.route("/<path:path>", methods=[*SERVED_METHODS, "TRACE"])
 @allow(PUBLIC)
 def not_found(path):
     """Whatever under /api/v1 matches no route: 405 when the path exists for another method."""
     from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-    adapter = current_app.url_map.bind_to_environ(request.environ)
-    methods = set()
-    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-        if method == request.method:
-            continue
-        try:
-            endpoint, _args = adapter.match(method=method)
-        except (NotFound, MethodNotAllowed):
-            continue
-        except Exception:  # a redirect for a missing slash, say: not a route of this method
-            continue
-        if endpoint != "api.not_found":
-            methods.add(method)
-    if methods:
+    methods = methods_served(request.path) - {request.method}
+    if methods - {"HEAD", "OPTIONS"}:
         raise MethodNotAllowed(valid_methods=sorted(methods))
     raise NotFound()
 
@@ -115,3 +135,4 @@ def init_app(app) -> None:
                       key_func=auth.rate_limit_key)(bp)
         login_manager.blueprint_login_views["api"] = None  # anonymous: 401, not the login page
     app.register_blueprint(bp)
+    app.after_request(_true_allow)

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from marketplace import edge
 from marketplace.access import PUBLIC
 from marketplace.api import auth
 from marketplace.api.error_codes import codes_of_handler
@@ -182,8 +183,8 @@ def _json_body() -> dict:
     if not request.is_json:
         raise ApiError(415, _("Please send JSON (Content-Type: application/json)."))
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        data = edge.parse_json(raw)
+    except ValueError:
         raise ApiError(400, _("The request body is not valid JSON.")) from None
     if not isinstance(data, dict):
         raise ApiError(400, _("The request body must be a JSON object."))
@@ -214,8 +215,8 @@ def _run(op: Operation, values: dict):
 def _fingerprint() -> str:
     raw = request.get_data(cache=True)
     try:
-        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode() if raw.strip() else b""
-    except (ValueError, UnicodeDecodeError):
+        body = json.dumps(edge.parse_json(raw), sort_keys=True, separators=(",", ":")).encode() if raw.strip() else b""
+    except (ValueError, RecursionError):
         body = raw
     return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + body).hexdigest()
 

@@ -82,8 +82,9 @@ REQUEST = component("ServiceRequest", {
                            "starts new clocks."},
         "contact": {"type": "object", "required": ["name", "phone", "address"], "properties": {
             "name": {"type": "string"}, "phone": {"type": "string"}, "address": {"type": "string"}},
-            "description": "The resident's name, phone and address: for the resident, the helper who took the "
-                           "job and the staff in scope only."},
+            "description": "The resident's name, phone and address: for the resident and the staff in scope; "
+                           "for the helper only while the job is theirs and for a few days (a setting, 7 by "
+                           "default) after it is done, never after a cancellation or release. Absent otherwise."},
         "history": {"type": "array", "items": {
             "type": "object", "required": ["action", "from_state", "to_state", "note", "at"],
             "description": "The timeline: every act on the matter, hand-offs and answers included.",
@@ -111,12 +112,12 @@ def request_json(req: ServiceRequest, user, detail: bool = False, contact: bool 
         "auto_confirmed": bool(req.auto_confirmed), "overdue": req.is_late, "rating": req.rating,
         "rating_comment": req.rating_comment, "escalated_to": req.escalated_to,
         "feedback_due_at": iso(req.feedback_due_at), "explanation_due_at": iso(req.explanation_due_at),
-        "has_photo": bool(req.photo), "claimer": claimer,
+        "has_photo": bool(req.photo) and services.may_see_contact(user, req), "claimer": claimer,
         "onsite_code": req.onsite_code if services.shows_onsite_code(user, req) else None,
         "actions": promises.available_actions(user, req),
         "holder": holder_json(req), "clocks": [clock_json(c) for c in clocks.clocks_of(req.id)],
     }
-    if contact:  # recorded in the audit log when staff read it, as on the page
+    if contact and services.may_see_contact(user, req):  # audited when staff read it, as on the page
         data["contact"] = services.reveal_contact(user, req)
     if detail:
         data["history"] = [

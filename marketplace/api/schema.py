@@ -25,7 +25,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import fields as wtf
 from wtforms import validators as wtv
 
-MAX_ID = 2**31 - 1  # ids are 32-bit in the database: a larger number can name nothing
+from marketplace.edge import MAX_ID  # noqa: F401 (the API's ids are the pages' ids)
 
 
 class Invalid(Exception):
@@ -108,7 +108,7 @@ class Integer(Field):
         return value
 
     def parse_text(self, text, name):
-        if not re.fullmatch(r"-?\d{1,12}", text or ""):
+        if not re.fullmatch(r"-?[0-9]{1,12}", text or ""):  # not \d: "᧗" is a digit to Python
             raise Invalid({name: _("Please send a whole number.")})
         return self.parse(int(text), name)
 
@@ -324,6 +324,8 @@ class Fields:
         for name, field in self.fields.items():
             text = args.get(name)
             try:
+                if text == "" and not empty_allowed(field.json_schema()):
+                    raise Invalid({name: empty_message()})
                 if text is None or text == "":
                     if field.required:
                         raise Invalid({name: field.missing_message()})
@@ -337,17 +339,29 @@ class Fields:
         return values
 
 
+def empty_allowed(schema: dict) -> bool:
+    """Whether "name=" (an empty value) is a value the document allows: only for free text."""
+    types = schema.get("type")
+    free_text = types == "string" or (isinstance(types, list) and "string" in types)
+    return free_text and not any(key in schema for key in ("enum", "format", "pattern", "minLength"))
+
+
+def empty_message() -> str:
+    return _("This is empty. Leave the parameter out, or give it a value.")
+
+
 class QueryForm(FromForm):
     """A page's GET filter form used for query parameters (the statement's filters)."""
 
     def parse_query(self, args) -> dict:
-        data = {}
+        data, errors = {}, {}
         for name, _field in self._fields(self._form()):
             text = args.get(name)
-            if text is not None and text != "":
+            if text == "":  # every filter here is a choice or a date: empty is none of them
+                errors[name] = empty_message()
+            elif text is not None:
                 data[name] = text
         texts = MultiDict()
-        errors = {}
         for name, text in data.items():
             try:
                 texts.add(name, clean_text(text, name))

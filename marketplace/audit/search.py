@@ -10,8 +10,7 @@ service menu, which the whole street shares.
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
@@ -26,6 +25,7 @@ from marketplace.places.models import Building, Grid
 from marketplace.public.models import FundUse
 from marketplace.service_requests.models import ServiceRequest
 from marketplace.shop.models import Offer
+from marketplace.timeutil import utc_end_of_day, utc_start_of_day
 from marketplace.users import services as user_services
 from marketplace.users.models import PartnerInvite, ResidencyApplication, User, VolunteerApplication
 
@@ -119,11 +119,6 @@ class Filters:
         return {k: v for k, v in args.items() if v not in (None, "")}
 
 
-def _local_midnight_utc(day: date) -> datetime:
-    local = datetime.combine(day, time.min, tzinfo=workdays.local_zone())
-    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-
 def search(staff, filters: Filters):
     query = visible_to(staff)
     text = filters.actor.strip()[:50]
@@ -140,9 +135,9 @@ def search(staff, filters: Filters):
     if filters.area:
         query = query.where(AuditLog.action.startswith(filters.area + "."))
     if filters.since:
-        query = query.where(AuditLog.created_at >= _local_midnight_utc(filters.since))
+        query = query.where(AuditLog.created_at >= utc_start_of_day(filters.since, workdays.local_zone()))
     if filters.until:
-        query = query.where(AuditLog.created_at < _local_midnight_utc(filters.until + timedelta(days=1)))
+        query = query.where(AuditLog.created_at < utc_end_of_day(filters.until, workdays.local_zone()))
     return query.order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
 
 

@@ -14,6 +14,7 @@ Refused scans are written to the scan log (after the refused work is rolled back
 see who tried what, when.
 """
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NoReturn
@@ -43,6 +44,8 @@ from marketplace.ledger import services as ledger
 from marketplace.settings import settings
 from marketplace.timeutil import utcnow
 from marketplace.users.models import RoleGrant, User
+
+log = logging.getLogger(__name__)
 
 KIOSK_SWITCH_TO_OUT = timedelta(minutes=30)  # the kiosk offers check-out in the last half hour
 
@@ -110,10 +113,17 @@ def _log_scan(event, volunteer, scanner, method, action, at, outcome, message, n
     ).on_conflict_ignore().execute()
 
 
-def _refuse(error: DomainError, event, volunteer, scanner, method, action, at, nonce=None) -> NoReturn:
-    """Log a refused scan for staff, then raise it. Runs after the refused work rolled back."""
-    with db.atomic():
-        _log_scan(event, volunteer, scanner, method, action, at, "refused", error.message, nonce)
+def _refuse(error: DomainError, event, volunteer, scanner, method, action, at, nonce=None, store=True) -> NoReturn:
+    """Log a refused scan for staff, then raise it. Runs after the refused work rolled back.
+    A link merely opened (a GET) stores nothing: it goes to the application log, and the scan
+    log gets the row when the volunteer presses the button (the POST)."""
+    if store:
+        with db.atomic():
+            _log_scan(event, volunteer, scanner, method, action, at, "refused", error.message, nonce)
+    else:
+        log.info("refused %s link opened by user %s for event %s: %s", method, getattr(volunteer, "id", None),
+                 getattr(event, "id", None), error.code,
+                 extra={"scan_method": method, "event_id": getattr(event, "id", None), "refusal": error.code})
     raise error
 
 
@@ -307,9 +317,10 @@ def read_kiosk(token: str, now: datetime | None = None) -> tuple[Event, str]:
     return event, parsed.action
 
 
-def open_kiosk_link(user, token: str, now: datetime | None = None) -> tuple[Event, str]:
+def open_kiosk_link(user, token: str, now: datetime | None = None, store: bool = True) -> tuple[Event, str]:
     """The volunteer's phone opened the kiosk QR's link: its event and action if the code is
-    fresh; otherwise the refusal, logged for staff (a photo opened at home shows up there)."""
+    fresh; otherwise the refusal, logged for staff (a photo opened at home shows up there).
+    `store=False` for merely showing the page (a GET writes nothing)."""
     now = _now(now)
     try:
         return read_kiosk(token, now)
@@ -319,7 +330,7 @@ def open_kiosk_link(user, token: str, now: datetime | None = None) -> tuple[Even
             event, action = Event.get_or_none(Event.id == parsed.event_id), parsed.action
         except tokens.BadToken:
             event, action = None, "in"
-        _refuse(error, event, user, None, "kiosk", action, now)
+        _refuse(error, event, user, None, "kiosk", action, now, store=store)
 
 
 def check_with_kiosk(user, token: str, now: datetime | None = None) -> ScanResult:
@@ -360,8 +371,9 @@ def read_poster(token: str, now: datetime | None = None) -> Event:
     return event
 
 
-def open_poster_link(user, token: str, action: str = "in", now: datetime | None = None) -> Event:
-    """The event of a printed poster's link, or the refusal, logged for staff."""
+def open_poster_link(user, token: str, action: str = "in", now: datetime | None = None, store: bool = True) -> Event:
+    """The event of a printed poster's link, or the refusal, logged for staff (stored only when
+    `store`: not for merely showing the page)."""
     now = _now(now)
     try:
         return read_poster(token, now)
@@ -371,7 +383,7 @@ def open_poster_link(user, token: str, action: str = "in", now: datetime | None 
             event = Event.get_or_none(Event.id == tokens.read_poster_token(token)[0])
         except tokens.BadToken:
             pass
-        _refuse(error, event, user, None, "poster", action, now)
+        _refuse(error, event, user, None, "poster", action, now, store=store)
 
 
 def check_with_poster(user, token: str, action: str, now: datetime | None = None) -> ScanResult:

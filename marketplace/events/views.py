@@ -223,7 +223,7 @@ def kiosk_door(token):
             return _door_page("kiosk", token, event, None, error.message, error.status)
         return _after_check(result.event.id, result)
     try:
-        event, action = services.open_kiosk_link(current_user, token)
+        event, action = services.open_kiosk_link(current_user, token, store=False)
     except DomainError as error:
         return _door_page("kiosk", token, _event_of_kiosk_token(token), None, error.message, error.status)
     return _door_page("kiosk", token, event, action)
@@ -255,7 +255,7 @@ def poster_door(token):
             return _door_page("poster", token, event, None, error.message, error.status)
         return _after_check(result.event.id, result)
     try:
-        event = services.open_poster_link(current_user, token)
+        event = services.open_poster_link(current_user, token, store=False)
     except DomainError as error:
         return _door_page("poster", token, None, None, error.message, error.status)
     attendance = Attendance.get_or_none(Attendance.event == event.id, Attendance.user == current_user.id)

@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from marketplace.forms import choices_of
+from marketplace.forms import WholeNumberField, choices_of
 
 KIND_LABELS = {
     "earn_request": _l("Service done"),
@@ -27,7 +27,7 @@ class StatementFilterForm(FlaskForm):
 
 class AdjustmentForm(FlaskForm):
     direction = SelectField(_l("Add or take away"), choices=choices_of([("credit", _l("Add points")), ("debit", _l("Take points away"))]))
-    amount = IntegerField(
+    amount = WholeNumberField(
         _l("Points"),
         validators=[InputRequired(_l("Please give the points.")), NumberRange(1, 1000000, _l("Points must be 1 or more."))],
     )

@@ -1,17 +1,12 @@
 """Reading the ledger: an account's transfers with the balance after each one."""
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import peewee as pw
 
 from marketplace.ledger.models import Account, Transfer
 from marketplace.settings import settings
-
-
-def _utc_start_of(day: date) -> datetime:
-    zone = settings().timezone
-    return datetime.combine(day, time.min, tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+from marketplace.timeutil import utc_end_of_day, utc_start_of_day
 
 
 def statement(account: Account, kind: str | None = None, since: date | None = None, until: date | None = None):
@@ -36,9 +31,9 @@ def statement(account: Account, kind: str | None = None, since: date | None = No
     if kind:
         query = query.where(Transfer.kind == kind)
     if since:
-        query = query.where(Transfer.created_at >= _utc_start_of(since))
+        query = query.where(Transfer.created_at >= utc_start_of_day(since, settings().timezone))
     if until:
-        query = query.where(Transfer.created_at < _utc_start_of(until + timedelta(days=1)))
+        query = query.where(Transfer.created_at < utc_end_of_day(until, settings().timezone))
     return query
 
 

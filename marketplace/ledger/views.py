@@ -124,7 +124,7 @@ def export(account_id):
 def accounts():
     """The member and partner accounts in the staff member's scope, searchable by name or phone."""
     query = scope.accounts_in_staff_scope(current_user).where(Account.kind.in_(("user", "partner")))
-    search = (request.args.get("q") or "").strip()
+    search = (request.args.get("q") or "").strip()[:50]  # a name or part of a number (SQLite's LIKE has limits)
     if search:
         people = User.select(User.id).where(User.display_name.contains(search) | User.phone.contains(search))
         query = query.where(Account.user.in_(people))

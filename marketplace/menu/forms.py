@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Regexp
 
-from marketplace.forms import choices_of
+from marketplace.forms import WholeNumberField, choices_of
 
 
 class ServiceItemForm(FlaskForm):
@@ -24,11 +24,11 @@ class ServiceItemForm(FlaskForm):
         _l("Who may do it"),
         choices=choices_of([("volunteer", _l("Volunteers")), ("partner", _l("Partner businesses")), ("either", _l("Either"))]),
     )
-    points = IntegerField(
+    points = WholeNumberField(
         _l("Points"),
         validators=[InputRequired(_l("Please give the points.")), NumberRange(1, 1000, _l("Points must be between 1 and 1000."))],
     )
-    deadline_days = IntegerField(
+    deadline_days = WholeNumberField(
         _l("Deadline in working days"),
         default=5,
         validators=[InputRequired(_l("Please give the deadline.")), NumberRange(1, 60, _l("The deadline must be 1 to 60 working days."))],

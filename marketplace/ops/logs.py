@@ -1,10 +1,16 @@
 """Structured logs: one JSON object per line, for every request and every application message.
 
 A request line carries method, path, endpoint, status, duration, response size, the user's id
-and a request id (taken from the proxy's X-Request-ID or made here, and sent back). What it
-never carries: the query string or form data (passwords, codes), the values of path parts that
-are secrets (`/events/k/<token>`, `/join/<token>` are logged with `<token>`), or anything
-shaped like a mainland mobile number.
+and a request id (taken from the proxy's X-Request-ID when it is a UUID, else made here, and
+sent back). What it never carries: the query string or form data (passwords, codes), the values
+of path parts that are secrets (`/events/k/<token>`, `/join/<token>` are logged with `<token>`),
+or anything shaped like a mainland mobile number.
+
+Secret path parts are found by pattern, not by the route that answered: a mistyped link
+(`/join/<token>/`, with a trailing slash, matches no route and answers 404) still carries a valid
+token, so each route with a secret argument becomes a prefix pattern matched against every path.
+A client's request id is free text in a header: a phone number or a token would go into every
+line, so anything but a UUID is replaced.
 """
 
 import json
@@ -15,13 +21,17 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from flask import g, request
+from flask import current_app, g, request
 
 REQUEST_LOGGER = "marketplace.requests"
 # Path arguments whose values are never written down, whatever the route.
 SECRET_ARGUMENTS = re.compile(r"token|code|key|secret|nonce|sig|password", re.I)
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+REQUEST_ID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.I)
+# A path part that looks like a token (long, of a token's letters, with a digit) is hidden even on a
+# path no route knows: a link from another version of the app, or a mistyped one.
+TOKEN_LIKE = re.compile(r"(?<=/)(?=[^/]*\d)[A-Za-z0-9_.=~-]{24,}(?=/|$)")
+_RULE_PART = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
 # Attributes every LogRecord has; anything else passed as `extra=` goes into the JSON.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -80,22 +90,50 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
         "%(asctime)s %(levelname)s %(name)s: %(message)s"))
 
 
+def secret_path_patterns(url_map) -> list[tuple[re.Pattern, list[str]]]:
+    """For each route with a secret argument, a pattern of its path's beginning whose groups are
+    the secret parts, and their names, e.g. ^/events/k/([^/]*) and ["token"]."""
+    patterns = []
+    for rule in url_map.iter_rules():
+        if not any(SECRET_ARGUMENTS.search(name) for name in rule.arguments):
+            continue
+        regex, names, at = "^", [], 0
+        for part in _RULE_PART.finditer(rule.rule):
+            regex += re.escape(rule.rule[at:part.start()])
+            name = part.group(2)
+            if SECRET_ARGUMENTS.search(name):
+                regex += "([^/]*)"
+                names.append(name)
+            else:
+                regex += "[^/]*"
+            at = part.end()
+        patterns.append((re.compile(regex + re.escape(rule.rule[at:]).rstrip("/")), names))
+    return patterns
+
+
+def redact_path(path: str, patterns) -> str:
+    """The path with every secret part shown as its name (`/join/<token>/`), and no phone numbers."""
+    for pattern, names in patterns:
+        found = pattern.match(path)
+        if found:
+            for index in range(len(names), 0, -1):  # from the right, so earlier offsets hold
+                path = path[:found.start(index)] + f"<{names[index - 1]}>" + path[found.end(index):]
+            break
+    return scrub(TOKEN_LIKE.sub("<redacted>", path))
+
+
 def logged_path() -> str:
-    """The request's path with secret arguments shown as their names, e.g. /events/k/<token>."""
-    rule, args = request.url_rule, request.view_args or {}
-    if rule is not None and any(SECRET_ARGUMENTS.search(name) for name in args):
-        path = rule.rule
-        for name, value in args.items():
-            if not SECRET_ARGUMENTS.search(name):
-                path = re.sub(r"<(?:[^:<>]+:)?" + re.escape(name) + r">", str(value), path)
-        return scrub(path)
-    return scrub(request.path)
+    """The request's path with secret arguments shown as their names, whether or not a route matched."""
+    patterns = current_app.extensions.get("secret_path_patterns")
+    if patterns is None:  # the URL map is complete once the first request arrives
+        patterns = current_app.extensions["secret_path_patterns"] = secret_path_patterns(current_app.url_map)
+    return redact_path(request.path, patterns)
 
 
 def _start():
     g._log_started = time.perf_counter()
     incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g.request_id = incoming if REQUEST_ID.match(incoming) and not PHONE.search(incoming) else uuid.uuid4().hex
 
 
 def _finish(response):

@@ -1,21 +1,11 @@
 """The job board: the open jobs a volunteer or a partner may take, their own jobs, and their stars."""
 
-
-
 import peewee as pw
 
 from marketplace import access
 from marketplace.menu.models import ServiceItem
 from marketplace.service_requests.models import ServiceRequest
 from marketplace.users.models import VolunteerSkill
-
-AUTO_CONFIRM_WORKING_DAYS = 3
-ONSITE_CODE_ATTEMPTS = 5
-ESCALATION_FEEDBACK_DAYS = 5
-MAJOR_MATTER_EXPLANATION_DAYS = 10
-PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
-PHOTO_MAX_PIXELS = 40_000_000
-
 
 # ---- the job board -----------------------------------------------------------------------------
 

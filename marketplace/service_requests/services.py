@@ -6,14 +6,12 @@ acting at once exactly one wins and the other gets a clear answer; each one is w
 request's history.
 """
 
-import io
 import secrets
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from PIL import Image, UnidentifiedImageError
 
 from marketplace import access, audit, workdays
 from marketplace.db import db
@@ -22,7 +20,7 @@ from marketplace.ledger import policy
 from marketplace.ledger import services as ledger
 from marketplace.menu.models import ServiceItem
 from marketplace.notifications.services import notify
-from marketplace.service_requests import clocks, transitions
+from marketplace.service_requests import clocks, photos, transitions
 from marketplace.service_requests.models import PERIODS, RequestEvent, ServiceRequest
 from marketplace.settings import settings
 from marketplace.timeutil import utcnow
@@ -30,8 +28,6 @@ from marketplace.users.models import RoleGrant, VolunteerSkill
 
 AUTO_CONFIRM_WORKING_DAYS = 3
 ONSITE_CODE_ATTEMPTS = 5
-PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
-PHOTO_MAX_PIXELS = 40_000_000
 
 
 # ---- who may do what -------------------------------------------------------------------------
@@ -66,6 +62,24 @@ def may_see(user, req: ServiceRequest) -> bool:
     return req.resident_id == user.id or is_claimer(user, req) or staff_covers(user, req)
 
 
+def may_see_contact(user, req: ServiceRequest) -> bool:
+    """The resident's phone, address and photo (pages, API, photo file alike): the resident and
+    the staff in scope always; the helper only while the job is theirs and for
+    `contact_days_after_done` days after it is done, never after a cancellation (a release has
+    already taken the job from them). The least a helper needs to do the job, and no more."""
+    if user is None:
+        return False
+    if req.resident_id == user.id or staff_covers(user, req):
+        return True
+    if not is_claimer(user, req):
+        return False
+    if req.state == "claimed":
+        return True
+    if req.state in (*transitions.HANDLED, "disputed") and req.done_at is not None:
+        return utcnow() < req.done_at + timedelta(days=settings().contact_days_after_done)
+    return False
+
+
 def _allowed(who: str, user, req: ServiceRequest) -> bool:
     if who == "resident":
         return req.resident_id == user.id
@@ -92,7 +106,7 @@ def reveal_contact(user, req: ServiceRequest) -> dict:
     """The resident's name, phone and address, for those who may see them. Staff (neither the
     resident nor the helper) leave an audit entry each time (PIPL): pages and the API show the
     contact only through here, so every way of reading it is recorded alike."""
-    if not may_see(user, req):
+    if not may_see_contact(user, req):
         raise DomainError(_("This request was not found."), status=404, code="not_found")
     if req.resident_id != user.id and not is_claimer(user, req):
         audit.record(user, PERSONAL_DATA_VIEWED, req)
@@ -136,18 +150,14 @@ def _store_photo(photo: bytes) -> str:
             code="too_large",
         )
     try:
-        with Image.open(io.BytesIO(photo)) as image:
-            kind = image.format
-            if kind not in PHOTO_FORMATS or image.width * image.height > PHOTO_MAX_PIXELS:
-                raise UnidentifiedImageError
-            image.verify()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        cleaned, suffix = photos.reencode(photo)
+    except photos.NotAPhoto:
         raise DomainError(_("Please send a photo as a JPEG, PNG or WebP picture."), field="photo",
                           code="invalid") from None
     folder = settings().upload_folder
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(16)}.{PHOTO_FORMATS[kind]}"
-    (folder / name).write_bytes(photo)
+    name = f"{secrets.token_hex(16)}.{suffix}"
+    (folder / name).write_bytes(cleaned)
     return name
 
 

@@ -156,7 +156,8 @@ def show(request_id):
     finish_url = url_for("service_requests.finish", request_id=req.id, code=req.onsite_code, _external=True)
     return render_template(
         "service_requests/show.html", req=req, events=events,
-        contact=services.reveal_contact(current_user, req), actions=promises.available_actions(current_user, req),
+        contact=services.reveal_contact(current_user, req) if services.may_see_contact(current_user, req) else None,
+        actions=promises.available_actions(current_user, req),
         code_qr=qr_svg(finish_url, _("On-site confirmation code")) if services.shows_onsite_code(current_user, req)
         else None,
         rating=open_jobs.provider_rating(req.claimer, req.claimer_partner_id) if req.claimer_id else (None, 0),
@@ -179,7 +180,7 @@ def _escalate_form(**kwargs) -> EscalateForm:
 @allow(SIGNED_IN)
 def photo(request_id):
     req = _visible(request_id)
-    if not req.photo:
+    if not req.photo or not services.may_see_contact(current_user, req):
         abort(404)
     return send_from_directory(current_app.config["UPLOAD_FOLDER"], req.photo, max_age=0)
 
@@ -288,8 +289,10 @@ def mark_done(request_id):
 @limiter.limit(lambda: current_app.config["ONSITE_CODE_RATE_LIMIT"], methods=["POST"])
 def finish(request_id):
     """At the door: type the resident's code, or scan its QR with the phone's camera, which opens
-    this page with the code filled in."""
+    this page with the code filled in. It shows the address: only to the helper the job is for."""
     req = _visible(request_id)
+    if not services.may_see_contact(current_user, req):
+        abort(404)
     form = CodeForm()
     if not form.is_submitted() and request.args.get("code"):
         form.code.data = request.args["code"][:20]

@@ -2,11 +2,11 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from marketplace import workdays
-from marketplace.forms import choices_of
+from marketplace.forms import WholeNumberField, choices_of
 
 CATEGORY_LABELS = {
     "daily_goods": _l("Daily goods"),
@@ -35,15 +35,15 @@ class OfferForm(FlaskForm):
     title = StringField(_l("Title"), validators=[InputRequired(_l("Please give the offer a title.")), Length(max=100)])
     description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
     category = SelectField(_l("Category"), choices=choices_of((k, v) for k, v in CATEGORY_LABELS.items() if k != "second_hand"))
-    price = IntegerField(
+    price = WholeNumberField(
         _l("Price in points"),
         validators=[InputRequired(_l("Please give the price.")), NumberRange(1, 100000, _l("The price must be 1 to 100000 points."))],
     )
-    stock = IntegerField(
+    stock = WholeNumberField(
         _l("How many are available"),
         validators=[InputRequired(_l("Please give the stock.")), NumberRange(0, 100000, _l("The stock must be 0 to 100000."))],
     )
-    per_person_limit = IntegerField(
+    per_person_limit = WholeNumberField(
         _l("Most one person may buy"),
         description=_l("Leave empty for no limit."),
         validators=[Optional(), NumberRange(1, 1000, _l("The limit must be 1 to 1000."))],
@@ -66,7 +66,7 @@ class ListingForm(OfferForm):
     """A resident's second-hand item: no category to choose, usually one of it."""
 
     category = None
-    stock = IntegerField(
+    stock = WholeNumberField(
         _l("How many you have"),
         default=1,
         validators=[InputRequired(_l("Please give the number.")), NumberRange(1, 100, _l("The number must be 1 to 100."))],

@@ -379,11 +379,9 @@ def scan(user, raw_code: str) -> Voucher:
                               code="voucher_not_found")
         offer = voucher.offer
         if not may_settle(user, offer):
-            raise DomainError(
-                _("This voucher is for %(shop)s, not for your shop. Nothing was charged.", shop=shop_name(offer)),
-                field="code", status=403,
-                code="voucher_other_shop",
-            )
+            # Which shop issued it is the member's business, not the scanner's.
+            raise DomainError(_("This voucher is not for your shop. Nothing was charged."),
+                              field="code", status=403, code="voucher_other_shop")
         if voucher.status == "used":
             raise DomainError(
                 _("This voucher was already used on %(when)s at %(place)s. Nothing was charged again.",

@@ -64,6 +64,20 @@ def sign_up(phone: str, display_name: str, password: str, locale: str | None = N
                           code="phone_taken") from None
 
 
+def tell_owner_of_sign_up_attempt(phone: str) -> None:
+    """Sign-up answers alike whether or not a number has an account, so it cannot be used to
+    test which numbers are registered; the number's owner hears of the attempt instead."""
+    from flask_babel import lazy_gettext as _l
+
+    from marketplace.notifications.services import notify
+
+    owner = User.get_or_none(User.phone == normalize_phone(phone))
+    if owner is not None:
+        notify(owner, "account", _l("Someone tried to open a new account with your mobile number. If it was you, "
+                                    "please just log in; if you forgot your password, ask your community office."),
+               "/login")
+
+
 def authenticate(phone: str, password: str) -> User:
     failure = DomainError(_("The phone number or password is not right."), code="wrong_credentials")
     try:

@@ -23,6 +23,7 @@ from marketplace.users.accounts import (  # noqa: F401
     set_locale,
     sign_up,
     start_session,
+    tell_owner_of_sign_up_attempt,
 )
 from marketplace.users.applications import (  # noqa: F401
     apply_as_volunteer,

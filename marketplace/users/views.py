@@ -65,15 +65,18 @@ def signup():
     form = SignUpForm()
     if form.validate_on_submit():
         try:
-            user = services.sign_up(
+            services.sign_up(
                 form.phone.data, form.display_name.data, form.password.data, locale=normalize(session.get("lang"))
             )
         except DomainError as error:
-            _form_error(form, error)
-        else:
-            _sign_in(user, remember=False)
-            flash(_("Welcome! Now tell us where you live, so the community can verify you."), "success")
-            return redirect(url_for("users.household"))
+            if error.code != "phone_taken":
+                _form_error(form, error)
+                return render_template("users/signup.html", form=form), 422
+            # The same answer as for a new account: sign-up must not tell who is registered.
+            services.tell_owner_of_sign_up_attempt(form.phone.data)
+        flash(_("Your account is ready. Please log in with your mobile number and password; then tell us where "
+                "you live, so the community can verify you."), "success")
+        return redirect(url_for("users.login", next=url_for("users.household")))
     return render_template("users/signup.html", form=form), 422 if form.errors else 200
 
 

@@ -196,7 +196,7 @@ def test_request_log_is_json_lines_without_phones_passwords_or_tokens(client, ca
     client.get(f"/join/{token}")  # a token in the path
     client.get(f"/staff/people?q={DEMO_PHONES['resident']}&token={token}")  # and in the query
     client.get(f"/no-such-page/{DEMO_PHONES['volunteer']}")  # a phone number in the path
-    client.get("/menu/", headers={"X-Request-ID": "from-the-proxy-42"})
+    client.get("/menu/", headers={"X-Request-ID": "0f5d3c4e-8a1b-4c2d-9e3f-123456789abc"})
     err = capsys.readouterr().err
     entries = [e for e in _json_lines(err) if e["logger"] == "marketplace.requests"]
     assert len(entries) >= 6
@@ -206,7 +206,7 @@ def test_request_log_is_json_lines_without_phones_passwords_or_tokens(client, ca
     assert {(e["method"], e["path"], e["status"]) for e in entries} >= {
         ("POST", "/login", 401), ("GET", "/join/<token>", 302), ("GET", "/staff/people", 302),
         ("GET", "/no-such-page/1**********", 404), ("GET", "/menu/", 200)}
-    assert any(e["request_id"] == "from-the-proxy-42" for e in entries)
+    assert any(e["request_id"] == "0f5d3c4e-8a1b-4c2d-9e3f-123456789abc" for e in entries)
     for secret in (secret_password, token, DEMO_PHONES["resident"], DEMO_PHONES["volunteer"]):
         assert secret not in err
     # Nothing shaped like a mobile number either, outside the random request ids (32 hex digits

@@ -83,7 +83,7 @@ def test_every_refusal_is_clear_and_changes_nothing(ctx):
         (lambda: shop.redeem(member, pricey.id, "p"), "Not enough points: the balance is 40 and this needs 1000", 409),
         (lambda: shop.redeem(member, sold_out.id, "s"), "sold out", 409),
         (lambda: shop.redeem(member, cheap.id, "second"), "the most one person may have", 409),
-        (lambda: shop.scan(clerk, cleaning_voucher.code), f"This voucher is for {CLEANING}, not for your shop", 403),
+        (lambda: shop.scan(clerk, cleaning_voucher.code), "This voucher is not for your shop", 403),
         (lambda: shop.scan(clerk, "ABC"), "10 letters and digits", 400),
         (lambda: shop.scan(clerk, "ZZZZZZZZZZ"), "No voucher has this code", 404),
         (lambda: shop.cancel_voucher(person(DEMO_PHONES["volunteer"]), voucher.id), "not found", 404),
