@@ -66,6 +66,10 @@ def _init_extensions(app: Flask) -> None:
         default_translation_directories=str(PROJECT_ROOT / "marketplace" / "translations"),
     )
     csrf.init_app(app)
+    # The limiter is one object for every app made in a process, and init_app takes a missing
+    # RATELIMIT_ENABLED from its last value: say it for each app, so one app made without limits
+    # (a test's) never leaves the next without them.
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "users.login"
