@@ -16,7 +16,8 @@ def test_a_matter_handed_to_a_department_is_answered_from_a_phone_and_rated(app,
     log_in(resident, "resident")
     resident.goto("/requests/new/plumbing_electrical")
     resident.fill("#description", "楼道水管漏水，物业一直没人管")
-    resident.locator("main form button[type=submit]").click()
+    with resident.expect_navigation():
+        resident.locator("main form button[type=submit]").click()
     request_path = re.sub(r"^https?://[^/]+", "", resident.url)
     assert "楼门长" in resident.locator("section.holder").inner_text()
     screenshot(resident, lang, "1-resident-asked")
@@ -25,7 +26,8 @@ def test_a_matter_handed_to_a_department_is_answered_from_a_phone_and_rated(app,
     head.goto(request_path)
     head.select_option("form[action$='/escalate'] select[name=department]", label="民政科")
     head.fill("form[action$='/escalate'] input[name=note]", "物业不作为，需要民政科协调")
-    head.locator("form[action$='/escalate'] button[type=submit]").click()
+    with head.expect_navigation():
+        head.locator("form[action$='/escalate'] button[type=submit]").click()
     screenshot(head, lang, "2-building-head-handed-to-minzheng")
 
     log_in(officer, "street_officer")
@@ -35,7 +37,8 @@ def test_a_matter_handed_to_a_department_is_answered_from_a_phone_and_rated(app,
     officer.locator(f"a[href='{request_path}']").first.click()
     assert officer.locator("form[action$='/escalate']").count() == 0  # not the officer's form
     officer.fill("form[action$='/feedback'] textarea[name=text]", "已联系物业公司，周三上午派人维修")
-    officer.locator("form[action$='/feedback'] button[type=submit]").click()
+    with officer.expect_navigation():
+        officer.locator("form[action$='/feedback'] button[type=submit]").click()
     screenshot(officer, lang, "4-officer-gave-feedback")
 
     resident.reload()
@@ -51,9 +54,11 @@ def test_a_matter_handed_to_a_department_is_answered_from_a_phone_and_rated(app,
 
     assert in_app(app, helper_finishes) == "on_time"
     resident.reload()
-    resident.locator("form[action$='/confirm'] button[type=submit]").click()
+    with resident.expect_navigation():  # each click posts a form; read the page the answer brings
+        resident.locator("form[action$='/confirm'] button[type=submit]").click()
     resident.locator("form[action$='/rate'] label.choice").first.click()  # five stars
     resident.fill("form[action$='/rate'] textarea[name=comment]", "科里答复很快，谢谢")
-    resident.locator("form[action$='/rate'] button[type=submit]").click()
+    with resident.expect_navigation():
+        resident.locator("form[action$='/rate'] button[type=submit]").click()
     assert "★★★★★" in resident.content()
     screenshot(resident, lang, "6-resident-rated")
