@@ -32,15 +32,15 @@ def test_a_volunteer_asks_for_a_correction_and_staff_approve_it(app, phone_page,
     volunteer, staff = phone_page(lang), phone_page(lang)
     log_in(volunteer, "volunteer")
     volunteer.goto("/events/hours")
-    volunteer.get_by_role("link", name=TEXT[lang]["ask"]).click()
-    volunteer.wait_for_load_state("load")
+    with volunteer.expect_navigation():  # the page its answer brings
+        volunteer.get_by_role("link", name=TEXT[lang]["ask"]).click()
     assert volunteer.url.endswith(f"/events/hours/{attendance_id}/correction")
     no_sideways_scroll(volunteer)
     volunteer.fill("#checked_out_at", left)
     volunteer.fill("#reason", "手机没电了，我一直巡逻到结束")
     screenshot(volunteer, lang, "1-ask")
-    volunteer.locator("main form button[type=submit]").click()
-    volunteer.wait_for_load_state("load")
+    with volunteer.expect_navigation():  # the page its answer brings
+        volunteer.locator("main form button[type=submit]").click()
     expect(volunteer.locator("#corrections")).to_have_text(TEXT[lang]["mine"])
     no_sideways_scroll(volunteer)
     screenshot(volunteer, lang, "2-waiting")
@@ -51,8 +51,8 @@ def test_a_volunteer_asks_for_a_correction_and_staff_approve_it(app, phone_page,
     no_sideways_scroll(staff)
     staff.locator("main form input[name=note]").first.fill("队长确认")
     screenshot(staff, lang, "3-staff")
-    staff.get_by_role("button", name=TEXT[lang]["approve"], exact=True).first.click()
-    staff.wait_for_load_state("load")
+    with staff.expect_navigation():  # the page its answer brings
+        staff.get_by_role("button", name=TEXT[lang]["approve"], exact=True).first.click()
 
     volunteer.goto("/events/hours")
     expect(volunteer.locator("main")).to_contain_text(TEXT[lang]["approved"])
