@@ -38,7 +38,8 @@ def grants(user) -> list[RoleGrant]:
         return list(RoleGrant.select().where(RoleGrant.user == user.id))
     cache = g.setdefault("_grants", {})
     if user.id not in cache:
-        cache[user.id] = list(RoleGrant.select().where(RoleGrant.user == user.id))
+        loaded = getattr(user, "grants_at_load", None)  # read with the session (users.accounts.load_session)
+        cache[user.id] = loaded if loaded is not None else list(RoleGrant.select().where(RoleGrant.user == user.id))
     return cache[user.id]
 
 

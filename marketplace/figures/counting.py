@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from peewee import Case, fn
+from peewee import JOIN, Case, fn
 
 from marketplace import access, workdays
 from marketplace.events.models import Attendance, Event
@@ -146,9 +146,15 @@ def area_choices(user) -> list[AreaChoice]:
     scope = staff_area(user)
     choices = [AreaChoice("all", _("Everything I cover"), scope, 0)]
     if scope.everything:
-        communities = list(Community.select().order_by(Community.id))
-        grids = list(Grid.select(Grid, Community).join(Community).order_by(Community.id, Grid.id))
-        buildings = []
+        # Each community with its grids in one query (a community without grids comes once, alone).
+        communities, grids, buildings = [], [], []
+        for row in (Community.select(Community, Grid).join(Grid, JOIN.LEFT_OUTER, attr="grid")
+                    .order_by(Community.id, Grid.id)):
+            if not communities or communities[-1].id != row.id:
+                communities.append(row)
+            if row.grid is not None:
+                row.grid.community = communities[-1]
+                grids.append(row.grid)
     else:
         communities = list(Community.select().where(Community.id.in_(sorted(scope.communities) or [0])).order_by(Community.id))
         grids = list(
@@ -173,9 +179,10 @@ def area_choices(user) -> list[AreaChoice]:
     return choices
 
 
-def choose_area(user, key: str | None) -> AreaChoice | None:
-    """The staff member's choice, or None when it is not theirs to see (the view answers 404)."""
-    choices = area_choices(user)
+def choose_area(user, key: str | None, choices: list[AreaChoice] | None = None) -> AreaChoice | None:
+    """The staff member's choice, or None when it is not theirs to see (the view answers 404).
+    `choices`: area_choices(user) when the caller has them already (the dashboard shows them)."""
+    choices = area_choices(user) if choices is None else choices
     if not key:
         return choices[0]
     return next((c for c in choices if c.key == key), None)

@@ -8,7 +8,7 @@ in that month; a reopened matter's second outcome is the outcome of the solve cl
 started.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from peewee import JOIN, Case, fn
 
@@ -25,6 +25,7 @@ class PromiseRow:
     reopen_asked: int = 0
     reopened: int = 0  # reopened matters whose new solve clock closed
     reopened_on_time: int = 0
+    names: tuple = ()  # a department's (zh, en) names, so a stored row is labelled in the reader's language
 
     def share(self, kind: str) -> float | None:
         """Percent of the clocks of this kind closed on time (None when none closed)."""
@@ -87,6 +88,28 @@ def _by_department(area: Area, since) -> list[PromiseRow]:
              .order_by(Department.name_zh).tuples())
     rows: dict[str, PromiseRow] = {}
     for name_zh, name_en, kind, closed, on_time in query:
-        row = rows.setdefault(name_zh, PromiseRow(Department(name_zh=name_zh, name_en=name_en).name))
+        row = rows.setdefault(name_zh, PromiseRow(Department(name_zh=name_zh, name_en=name_en).name,
+                                                  names=(name_zh, name_en)))
         row.closed[kind], row.on_time[kind] = int(closed), int(on_time or 0)
     return list(rows.values())
+
+
+def promise_snapshot(area: Area):
+    """The promise figures as the dashboard keeps them beside the area's (figures.snapshots)."""
+    from marketplace.figures.snapshots import Stored
+
+    def dump(figures: dict) -> dict:
+        return {"months": [asdict(row) for row in figures["months"]], "total": asdict(figures["total"]),
+                "departments": [asdict(row) for row in figures["departments"]]}
+
+    def row_of(values: dict) -> PromiseRow:
+        row = PromiseRow(**{**values, "names": tuple(values.get("names") or ())})
+        if row.names:
+            row.label = Department(name_zh=row.names[0], name_en=row.names[1]).name
+        return row
+
+    def load(values: dict) -> dict:
+        return {"months": [row_of(v) for v in values["months"]], "total": row_of(values["total"]),
+                "departments": [row_of(v) for v in values["departments"]]}
+
+    return Stored("promises", lambda: promise_figures(area), dump, load)

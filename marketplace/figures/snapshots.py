@@ -12,6 +12,8 @@ FIGURES_MAX_AGE_SECONDS = 0 turns snapshots off: every page counts afresh and no
 
 import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import peewee as pw
@@ -40,19 +42,55 @@ def max_age() -> timedelta:
 
 def figures_for(area: counting.Area) -> counting.Figures:
     """The area's figures: the stored snapshot while it is young enough, else counted now."""
+    return read_many({area.key: area_figures(area)})[area.key]
+
+
+@dataclass
+class Stored:
+    """Other figures a page shows beside an area's (the promises kept, the messages sent), kept
+    in the same table under their own key: `dump` makes JSON of what `compute` returns, `load`
+    makes it back. Their payloads carry `kind`, so an area's snapshot is never mistaken for them."""
+
+    kind: str
+    compute: Callable
+    dump: Callable = lambda value: value
+    load: Callable = lambda value: value
+
+
+def area_figures(area: counting.Area) -> Stored:
+    return Stored("area", lambda: counting.compute(area))
+
+
+def read_many(wanted: dict[str, Stored]) -> dict:
+    """Each key's figures: from its snapshot while young enough, else computed now (and stored).
+    The snapshots are read in one query: a dashboard shows several and has a query budget."""
     if max_age() <= timedelta(0):
-        return counting.compute(area)
-    snapshot = FiguresSnapshot.get_or_none(FiguresSnapshot.area_key == area.key)
-    if snapshot is not None and utcnow() - snapshot.computed_at < max_age():
-        stored = _load(snapshot)
-        if stored is not None:
-            return stored
-    data = counting.compute(area)
-    try:
-        _store(area.key, data)
-    except pw.OperationalError as error:  # e.g. SQLite busy for long: the page still shows what was counted
-        log.warning("figures of %s not stored: %s", area.key, error, extra={"area": area.key})
-    return data
+        return {key: stored.compute() for key, stored in wanted.items()}
+    found = {row.area_key: row for row in FiguresSnapshot.select().where(FiguresSnapshot.area_key.in_(list(wanted)))}
+    values, now = {}, utcnow()
+    for key, stored in wanted.items():
+        snapshot = found.get(key)
+        if snapshot is not None and now - snapshot.computed_at < max_age():
+            value = _load(snapshot) if stored.kind == "area" else _load_other(snapshot, stored)
+            if value is not None:
+                values[key] = value
+                continue
+        values[key] = stored.compute()
+        try:
+            if stored.kind == "area":
+                _store(key, values[key])
+            else:
+                _store_payload(key, {"format": FORMAT, "kind": stored.kind, "values": stored.dump(values[key])}, now)
+        except pw.OperationalError as error:  # e.g. SQLite busy for long: the page still shows what was counted
+            log.warning("figures of %s not stored: %s", key, error, extra={"area": key})
+    return values
+
+
+def _load_other(snapshot: FiguresSnapshot, stored: Stored):
+    values = json.loads(snapshot.payload)
+    if values.get("format") != FORMAT or values.get("kind") != stored.kind:
+        return None
+    return stored.load(values["values"])
 
 
 def refresh(area: counting.Area) -> counting.Figures:
@@ -65,8 +103,12 @@ def refresh(area: counting.Area) -> counting.Figures:
 def _store(key: str, data: counting.Figures) -> None:
     """An upsert, because two workers may count the same area at once: the second neither fails
     on the unique key nor replaces newer figures with older ones (a slow count finishing late)."""
-    payload = json.dumps({"format": FORMAT, **data.to_dict()}, ensure_ascii=False)
-    (FiguresSnapshot.insert(area_key=key, payload=payload, computed_at=data.as_of)
+    _store_payload(key, {"format": FORMAT, **data.to_dict()}, data.as_of)
+
+
+def _store_payload(key: str, values: dict, computed_at) -> None:
+    payload = json.dumps(values, ensure_ascii=False)
+    (FiguresSnapshot.insert(area_key=key, payload=payload, computed_at=computed_at)
      .on_conflict(conflict_target=[FiguresSnapshot.area_key],
                   preserve=[FiguresSnapshot.payload, FiguresSnapshot.computed_at],
                   where=(FiguresSnapshot.computed_at < pw.EXCLUDED.computed_at))
@@ -77,7 +119,7 @@ def _load(snapshot: FiguresSnapshot | None) -> counting.Figures | None:
     if snapshot is None:
         return None
     values = json.loads(snapshot.payload)
-    if values.get("format") != FORMAT:
+    if values.get("format") != FORMAT or "kind" in values:
         return None
     return counting.Figures.from_dict(values)
 

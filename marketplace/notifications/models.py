@@ -25,6 +25,12 @@ class Notification(BaseModel):
     important = pw.BooleanField(default=False)
     acknowledged_at = pw.DateTimeField(null=True)
 
+    @classmethod
+    def unread_of(cls, user):
+        """The person's unread messages; `user` may be a column, so the session's own query can
+        carry the count as a subquery (one query per request for the person and the count)."""
+        return cls.select().where((cls.user == user) & cls.read_at.is_null())
+
     class Meta:
         indexes = ((("user", "read_at"), False),)
 

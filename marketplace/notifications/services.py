@@ -43,9 +43,7 @@ def notify(user, kind: str, text, link: str = "", *, important: bool | None = No
 
 def for_user(user, unread_only: bool = False):
     """The person's notifications, newest first."""
-    query = Notification.select().where(Notification.user == user.id)
-    if unread_only:
-        query = query.where(Notification.read_at.is_null())
+    query = Notification.unread_of(user.id) if unread_only else Notification.select().where(Notification.user == user.id)
     return query.order_by(Notification.id.desc())
 
 

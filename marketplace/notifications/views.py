@@ -1,6 +1,6 @@
 """My messages: the in-app notifications, newest first; opening one marks it read."""
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from marketplace.access import SIGNED_IN, allow
@@ -18,7 +18,14 @@ PAGE_SIZE = 30
 def _unread_messages():
     # Only the navigation asks, and only when it renders for a signed-in person.
     def unread_messages() -> int:
-        return services.unread_count(current_user) if current_user.is_authenticated else 0
+        if not current_user.is_authenticated:
+            return 0
+        # A GET never writes (tests/events/test_gets_never_write.py), so the count the session
+        # was loaded with is still the count; after a POST it is counted again.
+        counted = getattr(current_user, "unread_at_load", None)
+        if counted is not None and request.method in ("GET", "HEAD"):
+            return counted
+        return services.unread_count(current_user)
 
     return {"unread_messages": unread_messages}
 

@@ -44,6 +44,28 @@ def job_board(user, category_id: int | None = None, grid_id: int | None = None):
     return query.order_by(*(column.asc() if way == "asc" else column.desc() for column, way in JOB_BOARD_ORDER))
 
 
+def board_filters() -> tuple[list, list]:
+    """The board's filter choices, (category id, name) and (grid id, "community grid"), read in one
+    query (a UNION ALL of the menu's categories and the street's grids): the board is a hot page
+    with a budget of queries (issue 20, tests/test_query_budget.py)."""
+    from marketplace.i18n import localized
+    from marketplace.menu.models import Category
+    from marketplace.places.models import Community, Grid
+
+    blank = pw.Value("")
+    categories = Category.select(pw.Value("c"), Category.id, Category.name_zh, Category.name_en, blank, blank,
+                                 Category.position, Category.id)
+    grids = (Grid.select(pw.Value("g"), Grid.id, Grid.name_zh, Grid.name_en, Community.name_zh, Community.name_en,
+                         Community.id, Grid.id).join(Community))
+    rows = (categories + grids).order_by(pw.SQL("1"), pw.SQL("7"), pw.SQL("8")).tuples()
+    found: dict[str, list] = {"c": [], "g": []}
+    for kind, row_id, zh, en, community_zh, community_en, _first, _second in rows:
+        # Grids are named per community (第一网格 in each): say whose.
+        label = localized(zh, en) if kind == "c" else f"{localized(community_zh, community_en)} {localized(zh, en)}"
+        found[kind].append((row_id, label))
+    return found["c"], found["g"]
+
+
 def my_jobs(user):
     partners = access.scope_of(user).partners
     mine = ServiceRequest.claimer == user.id

@@ -25,9 +25,8 @@ from marketplace.access import SIGNED_IN, STAFF, allow
 from marketplace.errors import DomainError
 from marketplace.extensions import limiter
 from marketplace.forms import EmptyForm, ReasonForm, choices_of
-from marketplace.menu.models import Category, ServiceItem
+from marketplace.menu.models import ServiceItem
 from marketplace.pagination import InvalidCursor, paginate
-from marketplace.places.models import Community, Grid
 from marketplace.qr import qr_svg
 from marketplace.service_requests import clocks, promises, services
 from marketplace.service_requests import jobs as open_jobs
@@ -228,10 +227,9 @@ def rate(request_id):
 @allow(PROVIDERS)
 def board():
     form = JobFilterForm(request.args)
-    form.category.choices = choices_of([(0, _("All categories"))] + [(c.id, c.name) for c in Category.select().order_by(Category.position)])
-    # Grids are named per community (第一网格 in each): say whose.
-    grids = Grid.select(Grid, Community).join(Community).order_by(Community.id, Grid.id)
-    form.grid.choices = choices_of([(0, _("All grids"))] + [(row.id, f"{row.community.name} {row.name}") for row in grids])
+    categories, grids = open_jobs.board_filters()
+    form.category.choices = choices_of([(0, _("All categories"))] + categories)
+    form.grid.choices = choices_of([(0, _("All grids"))] + grids)
     form.validate()
     category, grid = form.category.data or None, form.grid.data or None
     # One page at a time, after the last job of the page before (the same cursor as the API's).

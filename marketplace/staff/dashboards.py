@@ -13,7 +13,7 @@ from flask_login import current_user
 from marketplace import access
 from marketplace.access import STAFF, allow
 from marketplace.figures import charts, counting, snapshots
-from marketplace.figures.promises import promise_figures
+from marketplace.figures.promises import promise_snapshot
 from marketplace.figures.reports import breakdown_csv, chart_columns, months_csv, round_or_blank, trend_charts
 from marketplace.notifications.figures import message_months
 from marketplace.staff.views import bp
@@ -21,8 +21,8 @@ from marketplace.web import csv_response
 from marketplace.workdays import calendar as workday_calendar
 
 
-def _choice() -> counting.AreaChoice:
-    choice = counting.choose_area(current_user, request.args.get("area"))
+def _choice(choices=None) -> counting.AreaChoice:
+    choice = counting.choose_area(current_user, request.args.get("area"), choices)
     if choice is None:
         abort(404)
     return choice
@@ -31,15 +31,23 @@ def _choice() -> counting.AreaChoice:
 @bp.route("/dashboard")
 @allow(STAFF)
 def dashboard():
-    choice = _choice()
-    data = snapshots.figures_for(choice.area)
+    choices = counting.area_choices(current_user)
+    choice = _choice(choices)
+    # The area's figures, its promises kept and the messages sent, from their snapshots in one query.
+    messages_key = "messages:" + counting.staff_area(current_user).key
+    stored = snapshots.read_many({
+        choice.area.key: snapshots.area_figures(choice.area),
+        "promises:" + choice.area.key: promise_snapshot(choice.area),
+        messages_key: snapshots.Stored("messages", lambda: message_months(current_user)),
+    })
+    data = stored[choice.area.key]
     editor = access.has_role(current_user, *workday_calendar.EDITORS)
     return render_template(
-        "staff/dashboard.html", data=data, choice=choice, choices=counting.area_choices(current_user),
+        "staff/dashboard.html", data=data, choice=choice, choices=choices,
         charts=trend_charts(data), columns=chart_columns(), percent=charts.percent, stars=charts.stars, number=charts.plain_number,
         bar_width=charts.bar_width, month_title=charts.month_title,
         missing_year=workday_calendar.next_year_missing() if editor else None,
-        message_months=message_months(current_user), promises=promise_figures(choice.area),
+        message_months=stored[messages_key], promises=stored["promises:" + choice.area.key],
     )
 
 

@@ -17,6 +17,7 @@ from marketplace.timeutil import utcnow
 from marketplace.users import passwords
 from marketplace.users.models import (
     LoginSession,
+    RoleGrant,
     User,
     mask_phone,
 )
@@ -107,12 +108,20 @@ def load_session(session_id: str) -> User | None:
     user_id, _sep, key = (session_id or "").partition(":")
     if not user_id.isdigit() or not key:
         return None
-    row = (
-        LoginSession.select(LoginSession, User)
+    from marketplace.notifications.models import Notification
+
+    # The session, the person, their role grants (one row each) and their unread count in one
+    # query, as every signed-in page needs all of them (issue 20: the per-request budget):
+    # `access.grants` and the navigation's count (notifications.views) read them from here.
+    unread = Notification.unread_of(User.id).select(pw.fn.COUNT(Notification.id))
+    rows = list(
+        LoginSession.select(LoginSession, User, RoleGrant, unread.alias("unread"))
         .join(User)
+        .join(RoleGrant, pw.JOIN.LEFT_OUTER, on=(RoleGrant.user == User.id), attr="grant")
         .where(LoginSession.key_hash == _sha256(key), LoginSession.user == int(user_id))
-        .first()
+        .order_by(RoleGrant.id)
     )
+    row = rows[0] if rows else None
     if row is None or not row.user.active:
         return None
     now = utcnow()
@@ -126,6 +135,8 @@ def load_session(session_id: str) -> User | None:
         LoginSession.update(last_seen_at=now).where(LoginSession.id == row.id).execute()
     user = row.user
     user._session_id = session_id
+    user.unread_at_load = row.unread
+    user.grants_at_load = [r.user.grant for r in rows if r.user.grant is not None]
     return user
 
 
