@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from marketplace import cli
 
     cli.init_app(app)
+    _cache_compiled_templates(app)
     if app.config["QUEUE_IN_PROCESS"] and not app.config["TASK_QUEUE_IMMEDIATE"]:
         from marketplace.notifications import tasks  # noqa: F401 - the tasks a consumer runs
         from marketplace.ops import periodic  # noqa: F401
@@ -76,6 +77,16 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = None  # the login page itself says why it is shown
     login_manager.session_protection = "basic"
     login_manager.user_loader(user_services.load_session)
+
+
+def _cache_compiled_templates(app: Flask) -> None:
+    """Jinja's bytecode cache in instance/: a worker that starts loads each template compiled
+    by an earlier one instead of compiling it again (issue 20)."""
+    from jinja2 import FileSystemBytecodeCache
+
+    folder = os.path.join(app.instance_path, "jinja-cache")
+    os.makedirs(folder, exist_ok=True)
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(folder)
 
 
 def _register_blueprints(app: Flask) -> None:

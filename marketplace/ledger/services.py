@@ -12,6 +12,7 @@ writes a balance or a transfer. The rules it keeps:
   history behind the app's back is found by `flask ledger verify` (ledger/verify.py).
 """
 
+import threading
 from contextlib import contextmanager
 
 from flask_babel import gettext as _
@@ -23,6 +24,9 @@ from marketplace.ledger.models import REVERSIBLE_KINDS, Account, LedgerHead, Tra
 from marketplace.timeutil import utcnow
 
 HEAD_ID = 1
+
+# The head this thread holds locked, while its outermost ledger transaction is open.
+_held = threading.local()
 
 
 class NotEnoughPoints(DomainError):
@@ -72,9 +76,22 @@ def ledger_transaction():
     (no deadlocks between accounts) and a service may check a rule ("stock left", "per-person
     limit", "already used") and act on it without a racer slipping in between. On SQLite the
     database-wide IMMEDIATE lock does the same.
+
+    Inside one already open (a service posting inside its own ledger transaction, as redeeming
+    and scanning do) the lock is held and the head known: it is handed on as it is, without a
+    savepoint and a second read of the head (three statements fewer inside the lock, issue 20).
+    What a nested posting may refuse (not enough points, a reused key) it refuses before it writes.
     """
+    head = getattr(_held, "head", None)
+    if head is not None:
+        yield head
+        return
     with db.atomic():
-        yield lock_head(LedgerHead, HEAD_ID, last_seq=0, last_hash="")
+        _held.head = lock_head(LedgerHead, HEAD_ID, last_seq=0, last_hash="")
+        try:
+            yield _held.head
+        finally:
+            _held.head = None
 
 
 def post_transfer(debit: Account, credit: Account, amount: int, kind: str, ref: str, key: str, actor=None,
@@ -122,6 +139,7 @@ def post_transfer(debit: Account, credit: Account, amount: int, kind: str, ref: 
         transfer.hash = transfer_hash(transfer, debit.code, credit.code)
         Transfer.update(hash=transfer.hash).where(Transfer.id == transfer.id).execute()
         LedgerHead.update(last_seq=transfer.seq, last_hash=transfer.hash).where(LedgerHead.id == head.id).execute()
+        head.last_seq, head.last_hash = transfer.seq, transfer.hash  # the next posting in this transaction
     return transfer
 
 
