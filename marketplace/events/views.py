@@ -205,7 +205,7 @@ def _door_page(kind, token, event, action, error=None, status=200):
         attendance = Attendance.get_or_none(Attendance.event == event.id, Attendance.user == current_user.id)
     return render_template(
         "events/checkin.html", kind=kind, token=token, event=event, action=action, error=error,
-        attendance=attendance, form=ActionForm(formdata=None, action=action),
+        attendance=attendance,
     ), status
 
 

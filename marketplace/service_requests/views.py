@@ -242,7 +242,7 @@ def board():
         jobs, next_cursor = paginate(query, open_jobs.JOB_BOARD_ORDER, None, JOBS_PER_PAGE)
     partners = access.scope_of(current_user).partners
     stars = open_jobs.provider_rating(current_user, partners[0] if partners else None)
-    return render_template("service_requests/board.html", jobs=jobs, form=form, button_form=EmptyForm(), stars=stars,
+    return render_template("service_requests/board.html", jobs=jobs, form=form, stars=stars,
                            filters={"category": category, "grid": grid}, next_cursor=next_cursor,
                            first_page=after is None), status
 
