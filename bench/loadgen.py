@@ -66,7 +66,7 @@ def login(host: str, port: int, phone: str, password: str, form_page: str = "/ac
             jar[name.strip()] = rest.split(";", 1)[0]
         client.cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
 
-    token_pattern = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+    token_pattern = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')  # either attribute order
     status, headers, body = client.request("GET", "/login")
     remember(headers)
     token = token_pattern.search(body.decode()).group(1)
