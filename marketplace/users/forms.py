@@ -4,6 +4,8 @@ from wtforms import BooleanField, HiddenField, PasswordField, SelectMultipleFiel
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from marketplace.forms import AtLeastOne
+
 
 class SignUpForm(FlaskForm):
     phone = StringField(_l("Mobile number"), validators=[InputRequired(_l("Please enter your mobile number."))])
@@ -53,7 +55,7 @@ class VolunteerForm(FlaskForm):
         coerce=int,
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
-        validators=[InputRequired(_l("Please choose at least one kind of help you can offer."))],
+        validators=[AtLeastOne(_l("Please choose at least one kind of help you can offer."))],
     )
     availability = TextAreaField(
         _l("When are you usually free?"),

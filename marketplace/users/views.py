@@ -241,6 +241,7 @@ def household():
     else:
         context["households"] = building.households.order_by(Household.unit)
     context["residency"] = services.current_residency(current_user)
+    context["pending"] = context["residency"] is not None and context["residency"].status == "pending"
     return render_template("users/household.html", **context)
 
 
