@@ -44,7 +44,7 @@ def request_password_code(user, phone):
 
 
 @operation("POST", "/password/reset", summary="Set a new password with a one-time code", tag="account",
-           allow=(PUBLIC,), response=DONE, errors=(400,),
+           allow=(PUBLIC,), response=DONE,
            body=Fields(phone=PHONE,
                        code=String(_l("The code from the text message, or from the slip staff gave in person."),
                                    required=True, maxLength=12, required_message=_l("Please enter the code.")),

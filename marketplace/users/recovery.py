@@ -165,7 +165,11 @@ def reset_with_code(phone: str, code: str, new_password: str) -> User:
         phone = accounts.normalize_phone(phone)
     except DomainError:
         raise _wrong_code() from None
-    passwords.check_policy(new_password, phone)
+    try:
+        passwords.check_policy(new_password, phone)
+    except DomainError as error:
+        error.field = "new_password"  # the name the page's form and the API's body give it
+        raise
     password_hash = passwords.hash_password(new_password)  # slow: before the write lock
     with db.atomic():
         row = _use(phone, RESET_PURPOSES, code)

@@ -11,6 +11,7 @@ RESIDENT = DEMO_PHONES["resident"]
 def _login(app, address, phone, password):
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = address
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     token = csrf_token(client)
     return client, client.post("/login", data={"phone": phone, "password": password, "csrf_token": token})
 
