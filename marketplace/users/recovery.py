@@ -12,8 +12,6 @@
 `reset_with_code` takes either code: the new password is set, and every session and API token
 ends. A code is used once (a conditional update, so two tabs cannot both use it) and burns after
 5 wrong tries. Only an HMAC of each code is stored.
-
-`send_number_code` / `check_number_code` prove a number at sign-up and at a phone change.
 """
 
 import hashlib
@@ -189,22 +187,3 @@ def reset_with_code(phone: str, code: str, new_password: str) -> User:
     notify(user, "account", _l("Your password was changed with a one-time code. Every device and app was logged "
                                "out. If it was not you, please tell your community office at once."), "/account")
     return user
-
-
-# ---- proving a number ------------------------------------------------------------------------
-
-
-def send_number_code(phone: str, purpose: str, locale: str | None = None) -> None:
-    """A 6-digit code to a number someone wants to sign up or change to."""
-    if purpose not in ("signup", "phone"):
-        raise ValueError(purpose)
-    code, _expires = _create(purpose, phone, None, 6, SMS_CODE_VALID)
-    _send_sms(phone, _l("Your confirmation code is %(code)s, valid for %(minutes)d minutes.", code=code,
-                        minutes=SMS_CODE_VALID.seconds // 60), locale)
-
-
-def check_number_code(phone: str, purpose: str, code: str) -> None:
-    with db.atomic():
-        row = _use(phone, (purpose,), code)
-    if row is None:
-        raise _wrong_code()
