@@ -17,6 +17,7 @@ and host), else memory (one process). Figures: README, "Login limits".
 """
 
 import hashlib
+import logging
 import time
 from functools import lru_cache
 
@@ -29,6 +30,7 @@ from marketplace.users import accounts
 from marketplace.users.login_settings import LoginLimitSettings
 from marketplace.users.models import User
 
+log = logging.getLogger(__name__)
 pause = time.sleep  # tests replace it to see the delay without waiting for it
 
 
@@ -61,30 +63,43 @@ def delay_for(failures: int, limits: LoginLimitSettings) -> float:
     return min(limits.delay_max_seconds, 0.25 * 2 ** (over // 5))
 
 
+def _counts(limits: LoginLimitSettings, keys) -> list[int]:
+    """The totals; all 0 when the storage cannot be reached (Redis down): people can still log
+    in, the per-address flood guard still holds, and the log says so."""
+    try:
+        storage = _storage(limits.storage_uri, limits.partition)
+        return [storage.get(key) for key in keys]
+    except Exception as error:  # noqa: BLE001 - any storage failure, whatever its driver's type
+        log.warning("login limits not checked: %s", type(error).__name__)
+        return [0 for _key in keys]
+
+
 def check(phone: str, address: str) -> float:
     """Refuses an address that failed too often (for this number, or for any); returns the delay
     to wait for this number."""
     limits = settings().login_limits
     if not limits.enabled:
         return 0.0
-    storage = _storage(limits.storage_uri, limits.partition)
-    pair, per_address, number = _keys(limits, _phone_key(phone), address)
-    if storage.get(pair) >= limits.per_number_and_address or storage.get(per_address) >= limits.per_address:
+    pair, per_address, number = _counts(limits, _keys(limits, _phone_key(phone), address))
+    if pair >= limits.per_number_and_address or per_address >= limits.per_address:
         minutes = max(1, round(limits.window_seconds / 60))
         raise DomainError(
             _("Too many wrong tries from here. Please wait %(minutes)d minutes, or get a new password with "
               "“Forgot your password?”.", minutes=minutes),
             status=429, code="too_many_attempts")
-    return delay_for(storage.get(number), limits)
+    return delay_for(number, limits)
 
 
 def record_failure(phone: str, address: str) -> None:
     limits = settings().login_limits
     if not limits.enabled:
         return
-    storage = _storage(limits.storage_uri, limits.partition)
-    for key in _keys(limits, _phone_key(phone), address):
-        storage.incr(key, limits.window_seconds)
+    try:
+        storage = _storage(limits.storage_uri, limits.partition)
+        for key in _keys(limits, _phone_key(phone), address):
+            storage.incr(key, limits.window_seconds)
+    except Exception as error:  # noqa: BLE001 - as in _counts
+        log.warning("login failure not counted: %s", type(error).__name__)
 
 
 def record_success(phone: str, address: str) -> None:
@@ -92,8 +107,10 @@ def record_success(phone: str, address: str) -> None:
     still slowed)."""
     limits = settings().login_limits
     if limits.enabled:
-        storage = _storage(limits.storage_uri, limits.partition)
-        storage.clear(_keys(limits, _phone_key(phone), address)[0])
+        try:
+            _storage(limits.storage_uri, limits.partition).clear(_keys(limits, _phone_key(phone), address)[0])
+        except Exception as error:  # noqa: BLE001 - as in _counts
+            log.warning("login count not cleared: %s", type(error).__name__)
 
 
 def authenticate(phone: str, password: str, address: str) -> User:

@@ -62,3 +62,18 @@ def test_the_delay_grows_with_the_numbers_failures_and_has_a_ceiling(app):
     delays = [login_limits.delay_for(n, figures) for n in range(0, 60)]
     assert delays[:5] == [0.0] * 5 and delays[5] == 0.25 and delays[10] == 0.5 and delays[15] == 1.0
     assert delays == sorted(delays) and max(delays) == 4.0
+
+
+def test_the_totals_go_to_redis_when_configured_and_an_unreachable_store_does_not_stop_logins(app, monkeypatch):
+    from marketplace.users.login_settings import LoginLimitSettings
+
+    production = LoginLimitSettings.from_config({"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"})
+    assert production.storage_uri.startswith("redis://")  # shared by every worker and host
+    own = LoginLimitSettings.from_config({"RATELIMIT_STORAGE_URI": "memory://",
+                                          "LOGIN_LIMITS_STORAGE_URI": "redis://cache:6379/2"})
+    assert own.storage_uri == "redis://cache:6379/2"
+
+    monkeypatch.setattr(login_limits, "pause", lambda seconds: None)
+    app.config["LOGIN_LIMITS_STORAGE_URI"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    assert _login(app, "10.7.7.7", RESIDENT, "wrong password")[1].status_code == 401
+    assert _login(app, "10.7.7.7", RESIDENT, "beiyuan-demo-2026")[1].status_code == 302
