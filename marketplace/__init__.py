@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.shop.views import bp as shop_bp
     from marketplace.staff import dashboards, exports  # noqa: F401 - they add their pages to the staff blueprint
     from marketplace.staff.views import bp as staff_bp
+    from marketplace.users import recovery_views  # noqa: F401 - adds its pages to the users blueprint
     from marketplace.users.token_views import pages as api_tokens_bp
     from marketplace.users.views import bp as users_bp
     from marketplace.workdays.views import bp as workdays_bp

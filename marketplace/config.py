@@ -9,6 +9,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from marketplace.users import login_settings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 
@@ -60,7 +62,10 @@ def from_environment() -> dict:
         # per process. See marketplace/cache.py.
         "PAGE_CACHE_SECONDS": int(os.environ.get("PAGE_CACHE_SECONDS", "60")),
         "PAGE_CACHE_STORAGE_URI": os.environ.get("PAGE_CACHE_STORAGE_URI", ""),
-        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # All attempts from one address, right or wrong: a flood guard only, loose enough for a
+        # room of volunteers on one Wi-Fi. Failures are counted by users/login_limits.py.
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "60 per minute"),
+        **login_settings.from_environment(),
         "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT", "10 per hour"),
         # Per API token (or per signed-in browser, or per address when anonymous).
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "120 per minute"),

@@ -54,6 +54,8 @@ CODES = {
     "wrong_password": "The current password is not right.",
     "weak_password": "The new password is too short, too long or too easy to guess.",
     "phone_taken": "The mobile number belongs to another account.",
+    "wrong_one_time_code": "The one-time code is not right, was used, or has expired.",
+    "too_many_attempts": "Too many wrong passwords from this address; wait, or reset the password.",
     "account_inactive": "The account is switched off.",
     "not_verified": "Only verified residents may do this.",
     "already_applied": "An application is already waiting for an answer.",

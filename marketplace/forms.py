@@ -7,13 +7,28 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length
+from wtforms.validators import Length, StopValidation
 
 
 def choices_of(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms' SelectChoice: tuple choices are deprecated in WTForms 3.3
     and gone in 3.4."""
     return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
+class AtLeastOne:
+    """A list of checkboxes where one ticked is enough. InputRequired on a SelectMultipleField
+    puts `required` on every box, so the browser sends the form only when all are ticked."""
+
+    field_flags: dict = {}
+
+    def __init__(self, message):
+        self.message = message
+
+    def __call__(self, form, field):
+        if not field.data:
+            field.errors[:] = []
+            raise StopValidation(self.message)
 
 
 class EmptyForm(FlaskForm):

@@ -15,6 +15,7 @@ from marketplace.shop.models import Offer, Voucher
 from marketplace.users.models import (
     ApiToken,
     LoginSession,
+    OneTimeCode,
     PartnerInvite,
     ResidencyApplication,
     RoleGrant,
@@ -68,4 +69,5 @@ ALL_MODELS = [
     HandOff,
     Clock,
     Reopening,
+    OneTimeCode,
 ]

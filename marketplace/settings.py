@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 
 from marketplace.notifications.settings import MessageSettings
+from marketplace.users.login_settings import LoginLimitSettings
 
 _last_config: Mapping | None = None
 
@@ -69,6 +70,7 @@ class Settings:
     ledger_signing_key: str  # a path, a PEM value, or "" for instance/ledger_signing_key.pem
     ledger_checkpoint_log: Path
     messages: MessageSettings
+    login_limits: LoginLimitSettings
 
     @classmethod
     def from_config(cls, config: Mapping) -> "Settings":
@@ -96,6 +98,7 @@ class Settings:
             ledger_checkpoint_log=Path(config.get("LEDGER_CHECKPOINT_LOG")
                                        or Path(config["INSTANCE_PATH"]) / "ledger_checkpoints.jsonl"),
             messages=MessageSettings.from_config(config),
+            login_limits=LoginLimitSettings.from_config(config),
         )
 
     @cached_property

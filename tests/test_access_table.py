@@ -115,6 +115,12 @@ ROUTES = {
     "users.signup": ("/signup", anonymous_only(200)),
     "users.login": ("/login", anonymous_only(200)),
     "users.logout": ("/logout", everyone(302)),
+    # Getting back in (issue 16): for anyone; the code in person from staff covering 张阿姨.
+    "users.forgot_password": ("/password/forgot", everyone(200)),
+    "users.reset_password": ("/password/reset", everyone(200)),
+    "users.reset_code_for": ("/staff/people/{resident}/reset-code", roles(*VERIFIERS)),
+    "api.request_password_code": ("/api/v1/password/code", everyone(415)),  # no session needed; JSON only
+    "api.reset_password_with_code": ("/api/v1/password/reset", everyone(415)),
     "users.logout_everywhere": ("/account/logout-everywhere", signed_in_only(302)),
     "users.set_language": ("/language", everyone(400)),  # no language chosen
     "users.account": ("/account", signed_in_only(200)),

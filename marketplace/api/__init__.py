@@ -43,12 +43,20 @@ def _before_anything(endpoint, values):
     # A change without a token rides on the browser's session: it must prove it comes from our
     # own pages with the CSRF header, as the pages' forms do with their hidden field (and
     # before anything else looks at it, as for the pages). Without a session either: 401.
+    if not current_user.is_authenticated and _public_operation(endpoint):
+        return  # a public change (getting back in) rides on no session, so needs no CSRF header
     if not current_user.is_authenticated:
         raise ApiError(401, http_messages()[401],
                        headers={"WWW-Authenticate": 'Bearer realm="api"'})
     from marketplace.extensions import csrf
 
     csrf.protect()
+
+
+def _public_operation(endpoint) -> bool:
+    from marketplace.api.registry import OPERATIONS
+
+    return any(op.public and f"api.{op.endpoint}" == endpoint for op in OPERATIONS)
 
 
 def _after_auth():
@@ -120,6 +128,7 @@ def init_app(app) -> None:
         points,
         policy,
         promises,
+        recovery,
         requests,
         shop,
     )

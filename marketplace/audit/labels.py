@@ -63,6 +63,8 @@ ACTION_LABELS = {
     "users.account.activated": _l("Switched an account on"),
     "users.account.closed": _l("Closed an account and anonymised its personal data"),
     "users.account.deactivated": _l("Switched an account off"),
+    "users.password.code_issued": _l("Gave a one-time code to set a new password"),
+    "users.password.reset": _l("Set a new password with a one-time code"),
     "users.people.exported": _l("Downloaded people as CSV"),
     "users.token.issued_by_operator": _l("An operator made an API token for an account"),
     "users.personal_data.viewed": _l("Looked at a person's phone number"),

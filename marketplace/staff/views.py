@@ -174,6 +174,8 @@ def _render_person(person: User, form: GrantRoleForm | None = None, error: str |
         error=error,
         role_label=user_services.role_label,
         full_phone=full_phone,
+        can_give_reset_code=person.active and person.id != current_user.id
+        and user_services.may_issue_reset_code(current_user),
     ), status
 
 

@@ -4,6 +4,8 @@ from wtforms import BooleanField, HiddenField, PasswordField, SelectMultipleFiel
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from marketplace.forms import AtLeastOne
+
 
 class SignUpForm(FlaskForm):
     phone = StringField(_l("Mobile number"), validators=[InputRequired(_l("Please enter your mobile number."))])
@@ -53,7 +55,7 @@ class VolunteerForm(FlaskForm):
         coerce=int,
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
-        validators=[InputRequired(_l("Please choose at least one kind of help you can offer."))],
+        validators=[AtLeastOne(_l("Please choose at least one kind of help you can offer."))],
     )
     availability = TextAreaField(
         _l("When are you usually free?"),
@@ -65,3 +67,30 @@ class VolunteerForm(FlaskForm):
 class ConfirmPasswordForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[InputRequired(_l("Please enter your password."))])
     next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    phone = StringField(_l("Mobile number"), validators=[InputRequired(_l("Please enter your mobile number."))])
+
+
+class ResetPasswordForm(FlaskForm):
+    phone = StringField(_l("Mobile number"), validators=[InputRequired(_l("Please enter your mobile number."))])
+    code = StringField(
+        _l("One-time code"),
+        description=_l("From the text message, or the slip the community office gave you."),
+        validators=[InputRequired(_l("Please enter the code.")), Length(max=12)],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"},
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        description=_l("At least 8 characters. A short sentence you remember is best."),
+        validators=[InputRequired(_l("Please choose a new password."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class IssueCodeForm(FlaskForm):
+    identity_checked = BooleanField(
+        _l("I have checked this person's identity card and they are the account's owner."),
+        validators=[InputRequired(_l("Please check the person's identity card first."))],
+    )

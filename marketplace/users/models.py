@@ -152,3 +152,27 @@ class PartnerInvite(BaseModel):
     used_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     used_at = pw.DateTimeField(null=True)
     revoked = pw.BooleanField(default=False)
+
+
+CODE_PURPOSES = ("reset_sms", "reset_staff", "signup", "phone")
+
+
+class OneTimeCode(BaseModel):
+    """A one-time code: a password reset sent by SMS or handed over in person by staff, or the
+    proof of a number at sign-up or a phone change. Only an HMAC of the code is kept; it is used
+    once, expires, and burns after a few wrong tries. `user` is empty for a sign-up (no account
+    yet); `issued_by` is the staff member who handed it over (empty: the operator's command)."""
+
+    purpose = pw.CharField(max_length=12, constraints=[
+        pw.SQL("CHECK (purpose IN ('reset_sms', 'reset_staff', 'signup', 'phone'))")])
+    phone = pw.CharField(max_length=20, index=True)
+    user = pw.ForeignKeyField(User, null=True, backref="one_time_codes", on_delete="CASCADE")
+    code_hash = pw.CharField(max_length=64)
+    issued_by = pw.ForeignKeyField(User, null=True, backref="codes_issued", on_delete="SET NULL")
+    attempts = pw.IntegerField(default=0, constraints=[pw.SQL("CHECK (attempts >= 0)")])
+    created_at = pw.DateTimeField(default=utcnow)
+    expires_at = pw.DateTimeField()
+    used_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "one_time_code"

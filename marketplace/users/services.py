@@ -35,6 +35,12 @@ from marketplace.users.applications import (  # noqa: F401
     reject_volunteer,
     verify_residency,
 )
+from marketplace.users.recovery import (  # noqa: F401
+    issue_reset_code,
+    may_issue_reset_code,
+    request_reset_code,
+    reset_with_code,
+)
 from marketplace.users.roles import (  # noqa: F401
     ADMIN_GRANTS,
     COMMUNITY_GRANTS,

@@ -12,7 +12,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.access import SIGNED_IN, allow
 from marketplace.errors import DomainError
-from marketplace.forms import EmptyForm, choices_of
+from marketplace.forms import AtLeastOne, EmptyForm, choices_of
 from marketplace.users import tokens
 from marketplace.web import attach_error, not_found_on_404, require_fresh_login
 
@@ -26,7 +26,7 @@ class TokenForm(FlaskForm):
     )
     scopes = SelectMultipleField(
         _l("What may it do?"), widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
-        validators=[InputRequired(_l("Please choose at least one thing the token may do."))],
+        validators=[AtLeastOne(_l("Please choose at least one thing the token may do."))],
     )
 
 

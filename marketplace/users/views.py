@@ -15,7 +15,7 @@ from marketplace.i18n import normalize
 from marketplace.menu.models import Category
 from marketplace.partners import invitations
 from marketplace.places.models import Building, Community, Grid, Household
-from marketplace.users import services
+from marketplace.users import login_limits, services
 from marketplace.users.forms import (
     ConfirmPasswordForm,
     HouseholdForm,
@@ -89,8 +89,9 @@ def render_login(form=None, error=None, status=200):
 
 @bp.route("/login", methods=["GET", "POST"])
 @allow(PUBLIC)
+# A flood guard per address only: failures are counted per number and address, per address and
+# per number (only a delay) by users/login_limits.py, so guessing cannot lock the owner out.
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=phone_in_form)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("public.home"))
@@ -99,9 +100,9 @@ def login():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.phone.data, form.password.data)
+            user = login_limits.authenticate(form.phone.data, form.password.data, request.remote_addr or "")
         except DomainError as error:
-            return render_login(form, error.message, 401)
+            return render_login(form, error.message, 429 if error.status == 429 else 401)
         _sign_in(user, remember=form.remember.data)
         if user.locale:
             session["lang"] = user.locale
@@ -134,9 +135,10 @@ def reauthenticate():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         try:
-            services.authenticate(current_user.phone, form.password.data)
-        except DomainError:
-            form.password.errors = [_("That password is not right. Please try again.")]
+            login_limits.authenticate(current_user.phone, form.password.data, request.remote_addr or "")
+        except DomainError as error:
+            form.password.errors = [error.message if error.status == 429 else
+                                    _("That password is not right. Please try again.")]
         else:
             mark_login_fresh()
             return redirect(_safe_next(form.next.data))
@@ -241,6 +243,7 @@ def household():
     else:
         context["households"] = building.households.order_by(Household.unit)
     context["residency"] = services.current_residency(current_user)
+    context["pending"] = context["residency"] is not None and context["residency"].status == "pending"
     return render_template("users/household.html", **context)
 
 
