@@ -9,6 +9,7 @@ from marketplace.menu.models import Category, ServiceItem
 from marketplace.notifications.models import CallTask, Delivery, MessagePreference, Notification
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid, Household
+from marketplace.proxy.models import PhonelessMember, ProxyAct
 from marketplace.public.models import FundUse
 from marketplace.service_requests.models import Clock, Department, HandOff, Reopening, RequestEvent, ServiceRequest
 from marketplace.shop.models import Offer, Voucher
@@ -68,4 +69,6 @@ ALL_MODELS = [
     HandOff,
     Clock,
     Reopening,
+    ProxyAct,
+    PhonelessMember,
 ]

@@ -1,0 +1,111 @@
+"""Pages for acting on behalf: staff find a resident in their scope, book for them, register a
+household member without a mobile phone, and see their acts of the month; everyone concerned
+reads and prints an act's receipt. The rules are in proxy.services and the request services."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from marketplace import access
+from marketplace.access import SIGNED_IN, STAFF, allow
+from marketplace.errors import DomainError
+from marketplace.forms import choices_of
+from marketplace.menu.models import ServiceItem
+from marketplace.places.models import Household
+from marketplace.proxy import services
+from marketplace.proxy.forms import MemberForm, SearchForm
+from marketplace.service_requests import services as requests
+from marketplace.service_requests.forms import BookingForm
+from marketplace.service_requests.models import ServiceRequest
+from marketplace.users.models import User
+from marketplace.web import attach_error
+
+bp = Blueprint("proxy", __name__, url_prefix="/on-behalf")
+
+
+@bp.app_context_processor
+def _proxy_helpers():
+    return {"proxy_act_label": services.act_label}
+
+
+@bp.route("/")
+@allow(STAFF)
+def index():
+    form = SearchForm(request.args)
+    query = form.q.data if form.validate() else ""
+    mine = list(services.acts_this_month(current_user))
+    everyone = list(services.acts_this_month(current_user, everyone=True)) if services.sees_everyones(
+        current_user) else None
+    return render_template("proxy/index.html", form=form, people=services.residents_in_scope(current_user, query),
+                           mine=mine, everyone=everyone)
+
+
+def _person(user_id: int) -> User:
+    person = User.get_or_none(User.id == user_id)
+    if person is None or services.may_act_for(current_user, person.id) is None:
+        abort(404)
+    return person
+
+
+@bp.route("/people/<int:user_id>")
+@allow(STAFF)
+def person(user_id):
+    person = _person(user_id)
+    own = ServiceRequest.select().where(ServiceRequest.resident == person.id).order_by(ServiceRequest.id.desc())
+    items = ServiceItem.select().where(ServiceItem.active).order_by(ServiceItem.category, ServiceItem.id)
+    return render_template("proxy/person.html", person=person, requests=own, items=items,
+                           phoneless=services.is_phoneless(person), phone=services.contact_phone(person))
+
+
+@bp.route("/people/<int:user_id>/book/<item_code>", methods=["GET", "POST"])
+@allow(STAFF)
+def book(user_id, item_code):
+    person = _person(user_id)
+    item = ServiceItem.get_or_none((ServiceItem.code == item_code) & ServiceItem.active)
+    if item is None:
+        abort(404)
+    form = BookingForm()
+    if form.validate_on_submit():
+        upload = form.photo.data
+        photo = upload.read() if upload and getattr(upload, "filename", "") else None
+        try:
+            req = requests.book(person, item.id, form.description.data, form.preferred_date.data,
+                                form.preferred_period.data, photo, actor=current_user)
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash(_("The request is in for %(name)s. Print the receipt for them: it carries their on-site code.",
+                    name=person.display_name), "success")
+            act = services.ProxyAct.get((services.ProxyAct.request == req.id) & (services.ProxyAct.action == "book"))
+            return redirect(url_for("proxy.receipt", act_id=act.id))
+    return render_template("proxy/book.html", form=form, item=item, person=person), 422 if form.errors else 200
+
+
+@bp.route("/members/new", methods=["GET", "POST"])
+@allow(STAFF)
+def new_member():
+    form = MemberForm()
+    households = (Household.select().where(Household.id.in_(access.scope_of(current_user).households()))
+                  .order_by(Household.id).limit(2000))
+    form.household.choices = choices_of([("", _("Choose…"))] + [(str(h.id), h.address()) for h in households])
+    if form.validate_on_submit():
+        try:
+            member = services.register_member(current_user, form.household.data, form.display_name.data,
+                                              form.landline.data)
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash(_("%(name)s is registered. You can now ask for services for them.", name=member.display_name),
+                  "success")
+            return redirect(url_for("proxy.person", user_id=member.id))
+    return render_template("proxy/member.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/acts/<int:act_id>")
+@allow(SIGNED_IN)
+def receipt(act_id):
+    try:
+        act = services.get_receipt(current_user, act_id)
+    except DomainError:
+        abort(404)
+    return render_template("proxy/receipt.html", act=act, show_code=services.shows_code(act))
