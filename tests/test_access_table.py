@@ -129,6 +129,13 @@ ROUTES = {
     "notifications.record_call": ("/messages/calls/1", staff_only(400)),  # no outcome chosen
     "notifications.sms_receipts": ("/messages/receipts/sms/not-the-token", everyone(403)),
     "notifications.wechat_events": ("/messages/receipts/wechat", everyone(403)),  # no signature
+    # Acting on behalf of a resident (issue 16): staff whose scope covers 张阿姨 (all demo staff do);
+    # a receipt is hers, its actor's and in-scope staff's to read.
+    "proxy.index": ("/on-behalf/", staff_only(200)),
+    "proxy.person": ("/on-behalf/people/{resident}", staff_only(200)),
+    "proxy.book": ("/on-behalf/people/{resident}/book/companionship_visit", staff_only(200)),
+    "proxy.new_member": ("/on-behalf/members/new", staff_only(200)),
+    "proxy.receipt": ("/on-behalf/acts/{proxy_act}", in_residents_scope(200)),
     "users.household": ("/account/household", signed_in_only(200)),
     "users.volunteer": ("/account/volunteer", signed_in_only(200)),
     "users.join_partner": ("/join/{invite}", signed_in_only(200)),
@@ -391,7 +398,19 @@ def demo_ids(app) -> dict:
             **_api_ids(app, user),
             **_points_and_requests(app, user),
             **_events(app),
+            **_on_behalf(app, user),
         }
+
+
+def _on_behalf(app, user) -> dict:
+    """A request 孙楼长 made for 张阿姨: its receipt."""
+    from marketplace.proxy.models import ProxyAct
+    from marketplace.service_requests import services as requests
+
+    with app.test_request_context():
+        req = requests.book(User.get_by_id(user("resident")), ServiceItem.get(ServiceItem.code == "companionship_visit").id,
+                            "想找人陪着聊聊天", actor=User.get_by_id(user("building_head")))
+        return {"proxy_act": ProxyAct.get(ProxyAct.request == req.id).id}
 
 
 def _events(app) -> dict:
