@@ -285,9 +285,10 @@ ROUTES = {
     "api.department_queue": ("/api/v1/department/requests", api_roles("street_officer")),
     "api.job_board": ("/api/v1/jobs", api_roles("volunteer", "partner_staff")),
     "api.my_jobs": ("/api/v1/jobs/mine", api_roles("volunteer", "partner_staff")),
-    # Taken by the partner above: a volunteer lacks the skill (403), the partner has it already (409).
+    # Taken by the partner above: a volunteer lacks the skill (403), the partner has it already (409);
+    # the admin cancelled it above, acting for 张阿姨 (issue 16), so it has moved on (409).
     "api.claim": ("/api/v1/jobs/{service_request}/claim", api_roles("volunteer", "partner_staff", ok=403)
-                  | {"partner_staff": 409}),
+                  | {"partner_staff": 409, "admin": 409}),
     "api.release": ("/api/v1/jobs/{service_request}/release", api_roles("volunteer", "partner_staff", ok=415)),
     "api.mark_done": ("/api/v1/jobs/{service_request}/done", api_roles("volunteer", "partner_staff", ok=415)),
     "api.finish": ("/api/v1/jobs/{service_request}/finish", api_roles("volunteer", "partner_staff", ok=415)),
