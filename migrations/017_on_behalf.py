@@ -2,7 +2,7 @@
 
 Acting on behalf (issue 16): who a request's history line was done for, every act done for a
 resident by someone else (both names), and the household members without a mobile phone whom
-staff registered in person.
+staff registered in person; a resident's consent that a family member acts for them.
 """
 
 from contextlib import suppress
@@ -52,8 +52,29 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
         class Meta:
             table_name = "phoneless_member"
 
+    @migrator.create_model
+    class FamilyLink(pw.Model):
+        id = pw.AutoField()
+        resident = pw.ForeignKeyField(column_name="resident_id", field="id", model=user_model, on_delete="CASCADE")
+        family = pw.ForeignKeyField(column_name="family_id", field="id", model=user_model, on_delete="CASCADE")
+        state = pw.CharField(max_length=10, default="asked", constraints=[
+            pw.SQL("CHECK (state IN ('asked', 'active', 'declined', 'revoked'))")])
+        relation = pw.CharField(max_length=30, default="")
+        asked_at = pw.DateTimeField()
+        consented_at = pw.DateTimeField(null=True)
+        consented_via = pw.CharField(max_length=10, null=True)
+        witness = pw.ForeignKeyField(column_name="witness_id", field="id", model=user_model, null=True,
+                                     on_delete="SET NULL")
+        ended_at = pw.DateTimeField(null=True)
+        ended_by = pw.ForeignKeyField(column_name="ended_by_id", field="id", model=user_model, null=True,
+                                      on_delete="SET NULL")
+
+        class Meta:
+            table_name = "family_link"
+
 
 def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
+    migrator.remove_model("family_link")
     migrator.remove_model("phoneless_member")
     migrator.remove_model("proxy_act")
     migrator.remove_fields("request_event", "for_user")

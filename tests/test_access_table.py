@@ -132,8 +132,17 @@ ROUTES = {
     # Acting on behalf of a resident (issue 16): staff whose scope covers 张阿姨 (all demo staff do);
     # a receipt is hers, its actor's and in-scope staff's to read.
     "proxy.index": ("/on-behalf/", staff_only(200)),
-    "proxy.person": ("/on-behalf/people/{resident}", staff_only(200)),
-    "proxy.book": ("/on-behalf/people/{resident}/book/companionship_visit", staff_only(200)),
+    # Her page and booking for her: staff in scope and family she consented to (none in the demo);
+    # to anyone else (herself included: she books on her own pages) it does not exist.
+    "proxy.person": ("/on-behalf/people/{resident}", {**in_residents_scope(200), "resident": 404}),
+    "proxy.book": ("/on-behalf/people/{resident}/book/companionship_visit",
+                   {**in_residents_scope(200), "resident": 404}),
+    "proxy.link_family": ("/on-behalf/people/{resident}/family", staff_only(302)),  # no number: said on her page
+    # Family links: one's own page; answering a link that does not exist is said on the page.
+    "family.index": ("/family/", signed_in_only(200)),
+    "family.ask": ("/family/ask", signed_in_only(302)),
+    "family.consent": ("/family/links/1/consent", signed_in_only(302)),
+    "family.end": ("/family/links/1/end", signed_in_only(302)),
     "proxy.new_member": ("/on-behalf/members/new", staff_only(200)),
     "proxy.receipt": ("/on-behalf/acts/{proxy_act}", in_residents_scope(200)),
     "users.household": ("/account/household", signed_in_only(200)),
@@ -272,6 +281,11 @@ ROUTES = {
     "api.list_requests": ("/api/v1/requests", api_signed_in(200)),
     "api.book": ("/api/v1/requests", api_signed_in(415)),
     "api.show_request": ("/api/v1/requests/{service_request}", api_scope(in_residents_scope(200) | {"partner_staff": 200})),
+    # Family links (issue 16): one's own; consenting to or ending a link that does not exist: 404.
+    "api.family_links": ("/api/v1/family/links", api_signed_in(200)),
+    "api.ask_family_link": ("/api/v1/family/links", api_signed_in(415)),
+    "api.consent_family_link": ("/api/v1/family/links/1/consent", api_signed_in(404)),
+    "api.end_family_link": ("/api/v1/family/links/1/end", api_signed_in(404)),
     "api.cancel_request": ("/api/v1/requests/{service_request}/cancel", api_signed_in(415)),
     "api.confirm_request": ("/api/v1/requests/{service_request}/confirm", api_scope(in_residents_scope(409) | {"partner_staff": 403})),
     "api.dispute_request": ("/api/v1/requests/{service_request}/dispute", api_signed_in(415)),

@@ -20,3 +20,20 @@ class SearchForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Name or phone number"), validators=[OptionalValue(), Length(max=50)])
+
+
+class AskForm(FlaskForm):
+    """A family member asks to act for a resident."""
+
+    phone = StringField(_l("Their mobile number"), validators=[InputRequired(_l(
+        "Please enter an 11-digit mainland mobile number, such as 13812345678.")), Length(max=20)])
+    relation = StringField(_l("You are their (optional)"), validators=[OptionalValue(), Length(max=30)],
+                           description=_l("For example: son, daughter, niece."))
+
+
+class LinkForm(FlaskForm):
+    """Staff link a family member while the resident consents before them."""
+
+    phone = StringField(_l("The family member's mobile number"), validators=[InputRequired(_l(
+        "Please enter an 11-digit mainland mobile number, such as 13812345678.")), Length(max=20)])
+    relation = StringField(_l("Relation (optional)"), validators=[OptionalValue(), Length(max=30)])

@@ -34,3 +34,25 @@ class PhonelessMember(BaseModel):
     landline = pw.CharField(max_length=20, default="")
     registered_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     created_at = pw.DateTimeField(default=utcnow)
+
+
+LINK_STATES = ("asked", "active", "declined", "revoked")
+CONSENT_WAYS = ("phone", "in_person")
+
+
+class FamilyLink(BaseModel):
+    """A resident's consent that a family member's account may act for them (issue 16, item 6).
+    Asked by the family member, consented by the resident on their phone or in person before
+    staff (the witness is recorded); revoked by the resident, the family member or staff, which
+    counts from the very next request (every act asks `may_act_for` afresh)."""
+
+    resident = pw.ForeignKeyField(User, on_delete="CASCADE", backref="+")
+    family = pw.ForeignKeyField(User, on_delete="CASCADE", backref="+")
+    state = pw.CharField(max_length=10, default="asked", constraints=[check_in("state", LINK_STATES)])
+    relation = pw.CharField(max_length=30, default="")
+    asked_at = pw.DateTimeField(default=utcnow)
+    consented_at = pw.DateTimeField(null=True)
+    consented_via = pw.CharField(max_length=10, null=True)
+    witness = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    ended_at = pw.DateTimeField(null=True)
+    ended_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")

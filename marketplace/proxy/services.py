@@ -1,6 +1,7 @@
 """Acting for someone, written once (issue 16, DESIGN.md §3 "Acting on behalf").
 
-Who may act for whom: staff whose scope covers the resident's household (`access.scope_of`).
+Who may act for whom: staff whose scope covers the resident's household (`access.scope_of`),
+and family members the resident consented to (`FamilyLink`, active until revoked).
 Every act done for another person is recorded with both names (`ProxyAct`), the resident is
 told by a message that links to a printable receipt, and the staff dashboards count the acts.
 The request, event and shop services ask `may_act_for` and call `record`; they keep no rule of
@@ -18,7 +19,7 @@ from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.notifications.services import notify
 from marketplace.places.models import Household
-from marketplace.proxy.models import PhonelessMember, ProxyAct
+from marketplace.proxy.models import FamilyLink, PhonelessMember, ProxyAct
 from marketplace.timeutil import utcnow
 from marketplace.users.models import RoleGrant, User
 
@@ -46,13 +47,16 @@ def may_act_for(actor, resident_id: int) -> str | None:
     household_id = household_of(resident_id)
     if scope.is_staff and household_id is not None and scope.covers_household(household_id):
         return "staff"
+    if FamilyLink.select().where((FamilyLink.resident == resident_id) & (FamilyLink.family == actor.id)
+                                 & (FamilyLink.state == "active")).exists():
+        return "family"
     return None
 
 
 def require(actor, resident_id: int) -> str:
     via = may_act_for(actor, resident_id)
     if via is None:
-        raise DomainError(_("You may not act for this person."), status=403, code="out_of_scope")
+        raise DomainError(_("You may not act for this person (any more)."), status=403, code="not_linked")
     return via
 
 
@@ -177,3 +181,139 @@ def residents_in_scope(staff, query: str = "", limit: int = 50) -> list[User]:
     if query:
         people = people.where(User.display_name.contains(query) | User.phone.startswith(query))
     return list(people.order_by(User.display_name, User.id).distinct().limit(limit))
+
+
+# ---- family links ---------------------------------------------------------------------------
+
+LINK_ASKED = "proxy.family.asked"
+
+
+def _is_resident(user_id: int) -> bool:
+    return household_of(user_id) is not None
+
+
+def ask_link(family, phone: str, relation: str = "") -> None:
+    """A family member asks to act for a resident, named by the resident's mobile number. The
+    answer is the same whether or not the number is a resident's (nothing is learnt about a
+    number); the resident is asked on their phone, or consents in person before staff."""
+    from marketplace.users.accounts import normalize_phone
+
+    phone = normalize_phone(phone)
+    relation = (relation or "").strip()[:30]
+    resident = User.get_or_none((User.phone == phone) & User.active)
+    if resident is not None and resident.id == family.id:
+        raise DomainError(_("You cannot link to your own account."), field="phone", code="own_account")
+    if resident is None or not _is_resident(resident.id):
+        return
+    with db.atomic("IMMEDIATE"):
+        open_link = FamilyLink.select().where(
+            (FamilyLink.resident == resident.id) & (FamilyLink.family == family.id)
+            & FamilyLink.state.in_(("asked", "active"))).exists()
+        if open_link:
+            return
+        link = FamilyLink.create(resident=resident.id, family=family.id, relation=relation, asked_at=utcnow())
+        notify(resident, "account", _l("%(name)s asks to act for you (book, confirm and rate services). "
+                                       "Say yes or no on your page.", name=family.display_name),
+               "/family/")
+    return link
+
+
+def _link(link_id) -> FamilyLink | None:
+    try:
+        return FamilyLink.get_or_none(FamilyLink.id == int(link_id))
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def consent(person, link_id) -> FamilyLink:
+    """The resident says yes on their phone; or staff in scope record that the resident said yes
+    in person before them (the staff member is the witness)."""
+    link = _link(link_id)
+    if link is None:
+        raise DomainError(_("This family link was not found."), status=404, code="not_found")
+    if person.id == link.resident_id:
+        via, witness = "phone", None
+    elif may_act_for(person, link.resident_id) == "staff":
+        via, witness = "in_person", person.id
+    else:
+        raise DomainError(_("This family link was not found."), status=404, code="not_found")
+    with db.atomic("IMMEDIATE"):
+        done = (FamilyLink.update(state="active", consented_at=utcnow(), consented_via=via, witness=witness)
+                .where((FamilyLink.id == link.id) & (FamilyLink.state == "asked")).execute())
+        if done != 1:
+            raise DomainError(_("This family link was already answered."), status=409, code="already_decided")
+        if witness:
+            audit.record(person, "proxy.family.consented", link, resident=link.resident_id, family=link.family_id)
+        notify(link.family, "account", _l("%(name)s agreed: you may now act for them.",
+                                          name=link.resident.display_name), "/family/")
+    return FamilyLink.get_by_id(link.id)
+
+
+def link_in_person(staff, resident_id: int, family_phone: str, relation: str = "") -> FamilyLink:
+    """Staff in scope, with the resident before them consenting, link a family member's account."""
+    from marketplace.users.accounts import normalize_phone
+
+    if may_act_for(staff, resident_id) != "staff":
+        raise DomainError(_("You may not act for this person (any more)."), status=403, code="not_linked")
+    phone = normalize_phone(family_phone)
+    family = User.get_or_none((User.phone == phone) & User.active)
+    if family is None:
+        raise DomainError(_("No account has this number. The family member must sign up first."), field="phone",
+                          code="not_found")
+    if family.id == resident_id:
+        raise DomainError(_("You cannot link to your own account."), field="phone", code="own_account")
+    ask = FamilyLink.select().where((FamilyLink.resident == resident_id) & (FamilyLink.family == family.id)
+                                    & FamilyLink.state.in_(("asked", "active"))).first()
+    if ask is not None and ask.state == "active":
+        raise DomainError(_("This family member may already act for them."), field="phone", code="already_linked")
+    if ask is None:
+        with db.atomic("IMMEDIATE"):
+            ask = FamilyLink.create(resident=resident_id, family=family.id, relation=(relation or "").strip()[:30],
+                                    asked_at=utcnow())
+    return consent(staff, ask.id)
+
+
+def end_link(person, link_id) -> FamilyLink:
+    """Decline a request or revoke a consent: the resident, the family member or staff in scope.
+    From the next request on, the family member may no longer act."""
+    link = _link(link_id)
+    if link is None or not (person.id in (link.resident_id, link.family_id)
+                            or may_act_for(person, link.resident_id) == "staff"):
+        raise DomainError(_("This family link was not found."), status=404, code="not_found")
+    to_state = "declined" if link.state == "asked" else "revoked"
+    with db.atomic("IMMEDIATE"):
+        done = (FamilyLink.update(state=to_state, ended_at=utcnow(), ended_by=person.id)
+                .where((FamilyLink.id == link.id) & FamilyLink.state.in_(("asked", "active"))).execute())
+        if done != 1:
+            raise DomainError(_("This family link has already ended."), status=409, code="already_decided")
+        if person.id not in (link.resident_id, link.family_id):
+            audit.record(person, "proxy.family.ended", link, resident=link.resident_id, family=link.family_id)
+        other = link.family if person.id != link.family_id else link.resident
+        notify(other, "account", _l("The family link between %(resident)s and %(family)s has ended.",
+                                    resident=link.resident.display_name, family=link.family.display_name),
+               "/family/")
+    return FamilyLink.get_by_id(link.id)
+
+
+def links_of(person) -> dict:
+    """A person's family links: who may act for them (and who asks to), whom they may act for."""
+    def query(condition):
+        return list(FamilyLink.select().where(condition & FamilyLink.state.in_(("asked", "active")))
+                    .order_by(FamilyLink.id))
+    return {"for_me": query(FamilyLink.resident == person.id), "i_act_for": query(FamilyLink.family == person.id)}
+
+
+def staff_for(resident) -> list[User]:
+    """The staff directly responsible for a resident's building and grid (building head, grid
+    administrator), named on the resident's page as people who may act for them."""
+    from marketplace.places.models import Building
+
+    household_id = household_of(resident.id)
+    if household_id is None:
+        return []
+    household = Household.get_by_id(household_id)
+    building = Building.get_by_id(household.building_id)
+    grants = RoleGrant.select().where(
+        ((RoleGrant.role == "building_head") & (RoleGrant.building == building.id))
+        | ((RoleGrant.role == "grid_admin") & (RoleGrant.grid == building.grid_id)))
+    return [grant.user for grant in grants.order_by(RoleGrant.id)]

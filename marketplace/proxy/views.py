@@ -9,11 +9,11 @@ from flask_login import current_user
 from marketplace import access
 from marketplace.access import SIGNED_IN, STAFF, allow
 from marketplace.errors import DomainError
-from marketplace.forms import choices_of
+from marketplace.forms import EmptyForm, choices_of
 from marketplace.menu.models import ServiceItem
 from marketplace.places.models import Household
 from marketplace.proxy import services
-from marketplace.proxy.forms import MemberForm, SearchForm
+from marketplace.proxy.forms import AskForm, LinkForm, MemberForm, SearchForm
 from marketplace.service_requests import services as requests
 from marketplace.service_requests.forms import BookingForm
 from marketplace.service_requests.models import ServiceRequest
@@ -21,6 +21,7 @@ from marketplace.users.models import User
 from marketplace.web import attach_error
 
 bp = Blueprint("proxy", __name__, url_prefix="/on-behalf")
+family_bp = Blueprint("family", __name__, url_prefix="/family")
 
 
 @bp.app_context_processor
@@ -48,17 +49,39 @@ def _person(user_id: int) -> User:
 
 
 @bp.route("/people/<int:user_id>")
-@allow(STAFF)
+@allow(SIGNED_IN)  # staff in scope, and family members the person consented to (404 to others)
 def person(user_id):
     person = _person(user_id)
     own = ServiceRequest.select().where(ServiceRequest.resident == person.id).order_by(ServiceRequest.id.desc())
     items = ServiceItem.select().where(ServiceItem.active).order_by(ServiceItem.category, ServiceItem.id)
-    return render_template("proxy/person.html", person=person, requests=own, items=items,
-                           phoneless=services.is_phoneless(person), phone=services.contact_phone(person))
+    as_staff = services.may_act_for(current_user, person.id) == "staff"
+    return render_template("proxy/person.html", person=person, requests=own, items=items, as_staff=as_staff,
+                           phoneless=services.is_phoneless(person), phone=services.contact_phone(person),
+                           links=services.links_of(person)["for_me"] if as_staff else [],
+                           link_form=LinkForm(formdata=None), button_form=EmptyForm())
+
+
+@bp.route("/people/<int:user_id>/family", methods=["POST"])
+@allow(STAFF)
+def link_family(user_id):
+    person = _person(user_id)
+    form = LinkForm()
+    if form.validate_on_submit():
+        try:
+            services.link_in_person(current_user, person.id, form.phone.data, form.relation.data)
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("Recorded: %(name)s consented before you. The family member may now act for them.",
+                    name=person.display_name), "success")
+    else:
+        for errors in form.errors.values():
+            flash(errors[0], "error")
+    return redirect(url_for("proxy.person", user_id=person.id))
 
 
 @bp.route("/people/<int:user_id>/book/<item_code>", methods=["GET", "POST"])
-@allow(STAFF)
+@allow(SIGNED_IN)  # as the person's page
 def book(user_id, item_code):
     person = _person(user_id)
     item = ServiceItem.get_or_none((ServiceItem.code == item_code) & ServiceItem.active)
@@ -109,3 +132,66 @@ def receipt(act_id):
     except DomainError:
         abort(404)
     return render_template("proxy/receipt.html", act=act, show_code=services.shows_code(act))
+
+
+# ---- family links ----------------------------------------------------------------------------
+
+
+@family_bp.route("/", endpoint="index")
+@allow(SIGNED_IN)
+def family_page():
+    links = services.links_of(current_user)
+    return render_template("proxy/family.html", for_me=links["for_me"], i_act_for=links["i_act_for"],
+                           staff=services.staff_for(current_user), ask_form=AskForm(formdata=None),
+                           button_form=EmptyForm())
+
+
+@family_bp.route("/ask", methods=["POST"])
+@allow(SIGNED_IN)
+def ask():
+    form = AskForm()
+    if form.validate_on_submit():
+        try:
+            services.ask_link(current_user, form.phone.data, form.relation.data)
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("If this number is a verified resident's, they are asked now. They can say yes on their phone, "
+                    "or in person before their building head."), "success")
+    else:
+        for errors in form.errors.values():
+            flash(errors[0], "error")
+    return redirect(url_for("family.index"))
+
+
+def _answer(action, message):
+    try:
+        link = action()
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(request.referrer if _same_site(request.referrer) else url_for("family.index"))
+    flash(message, "success")
+    if current_user.id in (link.resident_id, link.family_id):
+        return redirect(url_for("family.index"))
+    return redirect(url_for("proxy.person", user_id=link.resident_id))
+
+
+def _same_site(url) -> bool:
+    return bool(url) and url.startswith(request.host_url)
+
+
+@family_bp.route("/links/<int:link_id>/consent", methods=["POST"])
+@allow(SIGNED_IN)
+def consent(link_id):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    return _answer(lambda: services.consent(current_user, link_id), _("Consent recorded."))
+
+
+@family_bp.route("/links/<int:link_id>/end", methods=["POST"])
+@allow(SIGNED_IN)
+def end(link_id):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    return _answer(lambda: services.end_link(current_user, link_id),
+                   _("Ended. From now on they may no longer act for this person."))

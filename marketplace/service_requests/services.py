@@ -59,8 +59,10 @@ def staff_covers(user, req: ServiceRequest) -> bool:
 
 
 def may_see(user, req: ServiceRequest) -> bool:
-    """A request's address and phone: its resident, its claimer and the staff in scope only."""
-    return req.resident_id == user.id or is_claimer(user, req) or staff_covers(user, req)
+    """A request: its resident, its claimer, the staff in scope, and a family member the resident
+    consented to (marketplace.proxy), who acts for them."""
+    return (req.resident_id == user.id or is_claimer(user, req) or staff_covers(user, req)
+            or proxy.may_act_for(user, req.resident_id) is not None)
 
 
 def may_see_contact(user, req: ServiceRequest) -> bool:
