@@ -161,7 +161,7 @@ def register_member(staff, household_id, display_name: str, landline: str = "") 
     if not (scope.is_staff and scope.covers_household(household_id)):
         raise DomainError(_("This household is outside the places you look after."), field="household",
                           status=403, code="out_of_scope")
-    with db.atomic("IMMEDIATE"):
+    with db.atomic():
         user = User.create(phone=_placeholder_phone(), display_name=display_name, password_hash="!")
         RoleGrant.create(user=user, role="resident", household=household_id, granted_by=staff.id)
         PhonelessMember.create(user=user, landline=landline, registered_by=staff.id)
@@ -205,7 +205,7 @@ def ask_link(family, phone: str, relation: str = "") -> None:
         raise DomainError(_("You cannot link to your own account."), field="phone", code="own_account")
     if resident is None or not _is_resident(resident.id):
         return
-    with db.atomic("IMMEDIATE"):
+    with db.atomic():
         open_link = FamilyLink.select().where(
             (FamilyLink.resident == resident.id) & (FamilyLink.family == family.id)
             & FamilyLink.state.in_(("asked", "active"))).exists()
@@ -237,7 +237,7 @@ def consent(person, link_id) -> FamilyLink:
         via, witness = "in_person", person.id
     else:
         raise DomainError(_("This family link was not found."), status=404, code="not_found")
-    with db.atomic("IMMEDIATE"):
+    with db.atomic():
         done = (FamilyLink.update(state="active", consented_at=utcnow(), consented_via=via, witness=witness)
                 .where((FamilyLink.id == link.id) & (FamilyLink.state == "asked")).execute())
         if done != 1:
@@ -267,7 +267,7 @@ def link_in_person(staff, resident_id: int, family_phone: str, relation: str = "
     if ask is not None and ask.state == "active":
         raise DomainError(_("This family member may already act for them."), field="phone", code="already_linked")
     if ask is None:
-        with db.atomic("IMMEDIATE"):
+        with db.atomic():
             ask = FamilyLink.create(resident=resident_id, family=family.id, relation=(relation or "").strip()[:30],
                                     asked_at=utcnow())
     return consent(staff, ask.id)
@@ -281,7 +281,7 @@ def end_link(person, link_id) -> FamilyLink:
                             or may_act_for(person, link.resident_id) == "staff"):
         raise DomainError(_("This family link was not found."), status=404, code="not_found")
     to_state = "declined" if link.state == "asked" else "revoked"
-    with db.atomic("IMMEDIATE"):
+    with db.atomic():
         done = (FamilyLink.update(state=to_state, ended_at=utcnow(), ended_by=person.id)
                 .where((FamilyLink.id == link.id) & FamilyLink.state.in_(("asked", "active"))).execute())
         if done != 1:
