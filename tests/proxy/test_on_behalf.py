@@ -84,10 +84,12 @@ def test_a_building_head_registers_a_phoneless_resident_books_and_rates_for_her(
 
     # The dashboards: 孙楼长's own acts; the community administrator sees everyone's.
     assert "My acts on behalf this month: 2" in head.get("/on-behalf/").get_data(as_text=True)
+    assert "My acts on behalf this month: 2" in head.get("/staff/dashboard").get_data(as_text=True)
     director, _ = _client(app, "community_admin")
     page = director.get("/on-behalf/").get_data(as_text=True)
     assert "My acts on behalf this month: 0" in page
     assert "All staff's acts on behalf this month: 2" in page
+    assert "All staff's acts on behalf this month: 2" in director.get("/staff/dashboard").get_data(as_text=True)
 
 
 def test_a_resident_who_logs_in_reads_what_was_done_for_her(app):
