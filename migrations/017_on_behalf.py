@@ -33,6 +33,8 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
         action = pw.CharField(max_length=30)
         request = pw.ForeignKeyField(column_name="request_id", field="id", model=migrator.orm["service_request"],
                                      null=True, on_delete="CASCADE")
+        voucher = pw.ForeignKeyField(column_name="voucher_id", field="id", model=migrator.orm["voucher"], null=True,
+                                     on_delete="CASCADE")
         note = pw.CharField(max_length=200, default="")
         created_at = pw.DateTimeField(index=True)
 

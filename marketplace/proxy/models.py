@@ -5,6 +5,7 @@ import peewee as pw
 
 from marketplace.db import BaseModel, check_in
 from marketplace.service_requests.models import ServiceRequest
+from marketplace.shop.models import Voucher
 from marketplace.timeutil import utcnow
 from marketplace.users.models import User
 
@@ -22,6 +23,7 @@ class ProxyAct(BaseModel):
     via = pw.CharField(max_length=10, constraints=[check_in("via", VIA)])
     action = pw.CharField(max_length=30)
     request = pw.ForeignKeyField(ServiceRequest, null=True, on_delete="CASCADE", backref="+")
+    voucher = pw.ForeignKeyField(Voucher, null=True, on_delete="CASCADE", backref="+")  # redeemed at the mall for them
     note = pw.CharField(max_length=200, default="")
     created_at = pw.DateTimeField(default=utcnow, index=True)
 

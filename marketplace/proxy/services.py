@@ -29,6 +29,7 @@ ACT_LABELS = {
     "confirm": _l("confirmed the work was done"),
     "dispute": _l("said something was not right"),
     "rate": _l("rated the service"),
+    "redeem": _l("redeemed points at the mall"),
 }
 MEMBER_REGISTERED = "proxy.member.registered"
 
@@ -60,14 +61,15 @@ def require(actor, resident_id: int) -> str:
     return via
 
 
-def record(actor, resident, action: str, request=None, note: str = "") -> ProxyAct:
+def record(actor, resident, action: str, request=None, note: str = "", voucher=None) -> ProxyAct:
     """Write down an act done for the resident and tell them, with a link to its receipt. The
     caller holds the transaction of the act itself, so the record and the act stand or fall together."""
     resident_id = getattr(resident, "id", resident)
     via = require(actor, resident_id)
     act = ProxyAct.create(actor=actor.id, actor_name=actor.display_name, resident=resident_id, via=via,
-                          action=action, request=getattr(request, "id", request), note=note[:200], created_at=utcnow())
-    what = request.item.name_zh if request is not None else ""
+                          action=action, request=getattr(request, "id", request), note=note[:200], created_at=utcnow(),
+                          voucher=getattr(voucher, "id", voucher))
+    what = request.item.name_zh if request is not None else note
     notify(User.get_by_id(resident_id), "request",
            _l("%(name)s %(act)s for you: %(what)s. You can print the receipt.",
               name=actor.display_name, act=ACT_LABELS.get(action, action), what=what),
@@ -117,7 +119,10 @@ def get_receipt(viewer, act_id: int) -> ProxyAct:
 
 def shows_code(act: ProxyAct) -> bool:
     """The booking slip carries the resident's on-site code while the helper may still use it, so a
-    resident without a phone can hand it to the helper at the door."""
+    resident without a phone can hand it to the helper at the door; a mall slip, the voucher's
+    code while it is unused."""
+    if act.voucher is not None:
+        return act.voucher.status == "issued"
     return act.action == "book" and act.request is not None and act.request.state in ("open", "claimed")
 
 

@@ -10,6 +10,7 @@ from marketplace import access
 from marketplace.access import SIGNED_IN, STAFF, allow
 from marketplace.errors import DomainError
 from marketplace.forms import EmptyForm, choices_of
+from marketplace.ledger import services as ledger
 from marketplace.menu.models import ServiceItem
 from marketplace.places.models import Household
 from marketplace.proxy import services
@@ -17,8 +18,10 @@ from marketplace.proxy.forms import AskForm, LinkForm, MemberForm, SearchForm
 from marketplace.service_requests import services as requests
 from marketplace.service_requests.forms import BookingForm
 from marketplace.service_requests.models import ServiceRequest
+from marketplace.shop import services as shop
+from marketplace.shop.forms import RedeemForm
 from marketplace.users.models import User
-from marketplace.web import attach_error
+from marketplace.web import attach_error, new_form_key
 
 bp = Blueprint("proxy", __name__, url_prefix="/on-behalf")
 family_bp = Blueprint("family", __name__, url_prefix="/family")
@@ -54,8 +57,11 @@ def person(user_id):
     person = _person(user_id)
     own = ServiceRequest.select().where(ServiceRequest.resident == person.id).order_by(ServiceRequest.id.desc())
     items = ServiceItem.select().where(ServiceItem.active).order_by(ServiceItem.category, ServiceItem.id)
+    offers = list(shop.catalogue().limit(30))
     as_staff = services.may_act_for(current_user, person.id) == "staff"
     return render_template("proxy/person.html", person=person, requests=own, items=items, as_staff=as_staff,
+                           offers=offers, balance=ledger.user_account(person).balance,
+                           redeem_keys={offer.id: new_form_key() for offer in offers},
                            phoneless=services.is_phoneless(person), phone=services.contact_phone(person),
                            links=services.links_of(person)["for_me"] if as_staff else [],
                            link_form=LinkForm(formdata=None), button_form=EmptyForm())
@@ -102,6 +108,24 @@ def book(user_id, item_code):
             act = services.ProxyAct.get((services.ProxyAct.request == req.id) & (services.ProxyAct.action == "book"))
             return redirect(url_for("proxy.receipt", act_id=act.id))
     return render_template("proxy/book.html", form=form, item=item, person=person), 422 if form.errors else 200
+
+
+@bp.route("/people/<int:user_id>/redeem/<int:offer_id>", methods=["POST"])
+@allow(SIGNED_IN)  # as the person's page
+def redeem(user_id, offer_id):
+    person = _person(user_id)
+    form = RedeemForm()
+    if not form.validate_on_submit() or not form.key.data:
+        abort(400)
+    try:
+        voucher = shop.redeem(person, offer_id, form.key.data, actor=current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("proxy.person", user_id=person.id))
+    act = services.ProxyAct.get(services.ProxyAct.voucher == voucher.id)
+    flash(_("Redeemed for %(name)s. Print the slip for them: the shop takes the voucher's code.",
+            name=person.display_name), "success")
+    return redirect(url_for("proxy.receipt", act_id=act.id))
 
 
 @bp.route("/members/new", methods=["GET", "POST"])

@@ -157,3 +157,30 @@ def test_the_service_refuses_a_household_outside_scope(app):
 
     assert in_app(app, attempt) == "out_of_scope"
     assert in_app(app, lambda: PhonelessMember.select().count()) == 0
+
+
+def test_staff_redeem_at_the_mall_for_a_resident_and_her_slip_carries_the_voucher_code(app):
+    from marketplace.ledger import services as ledger
+    from marketplace.shop.models import Offer, Voucher
+
+    head, head_auth = _client(app, "building_head")
+    resident = in_app(app, lambda: person("resident"))
+    before = in_app(app, lambda: ledger.user_account(resident).balance)
+    offer = in_app(app, lambda: Offer.get(Offer.title.startswith("免费磨刀")))
+    page = head.get(f"/on-behalf/people/{resident.id}").get_data(as_text=True)
+    key = re.search(rf'/redeem/{offer.id}">.*?name="key" value="([^"]+)"', page, re.S).group(1)
+    path = f"/on-behalf/people/{resident.id}/redeem/{offer.id}"
+    response = head_auth.post(path, {"key": key}, token_from=f"/on-behalf/people/{resident.id}")
+    assert response.status_code == 302 and "/on-behalf/acts/" in response.location
+    again = head_auth.post(path, {"key": key}, token_from=f"/on-behalf/people/{resident.id}")  # a double click
+    assert again.location == response.location
+    voucher = in_app(app, lambda: Voucher.get(Voucher.holder == resident.id))
+    assert in_app(app, lambda: ledger.user_account(resident).balance) == before - offer.price
+    slip = head.get(response.location).get_data(as_text=True)
+    assert f"{voucher.code[:5]}-{voucher.code[5:]}" in slip and "孙楼长" in slip
+    act = in_app(app, lambda: ProxyAct.get(ProxyAct.voucher == voucher.id))
+    assert (act.action, act.actor_name, act.resident_id) == ("redeem", "孙楼长", resident.id)
+    # Someone with no right to act for her cannot spend her points.
+    volunteer, volunteer_auth = _client(app, "volunteer")
+    assert volunteer_auth.post(path, {"key": "other"}, token_from="/family/").status_code == 404
+    assert in_app(app, lambda: Voucher.select().where(Voucher.holder == resident.id).count()) == 1
