@@ -137,6 +137,7 @@ ROUTES = {
     "proxy.person": ("/on-behalf/people/{resident}", {**in_residents_scope(200), "resident": 404}),
     "proxy.book": ("/on-behalf/people/{resident}/book/companionship_visit",
                    {**in_residents_scope(200), "resident": 404}),
+    "proxy.redeem": ("/on-behalf/people/{resident}/redeem/{offer}", {**in_residents_scope(400), "resident": 404}),  # no key
     "proxy.link_family": ("/on-behalf/people/{resident}/family", staff_only(302)),  # no number: said on her page
     # Family links: one's own page; answering a link that does not exist is said on the page.
     "family.index": ("/family/", signed_in_only(200)),

@@ -122,7 +122,9 @@ def redeem(user_id, offer_id):
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for("proxy.person", user_id=person.id))
-    act = services.ProxyAct.get(services.ProxyAct.voucher == voucher.id)
+    act = services.ProxyAct.get_or_none(services.ProxyAct.voucher == voucher.id)
+    if act is None:  # cannot happen with the actor's own keys; said plainly rather than failing
+        abort(409)
     flash(_("Redeemed for %(name)s. Print the slip for them: the shop takes the voucher's code.",
             name=person.display_name), "success")
     return redirect(url_for("proxy.receipt", act_id=act.id))

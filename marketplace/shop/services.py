@@ -246,8 +246,9 @@ def redeem(user, offer_id: int, key: str, actor=None) -> Voucher:
     `key` makes a double click or a network retry return the first voucher. With `actor`, staff
     in scope (or a linked family member) redeem for the user: recorded with both names
     (marketplace.proxy), the user told, the slip printable."""
-    key = f"redeem:{user.id}:{key}"[:100]
     for_someone = actor is not None and actor.id != user.id
+    # The actor's own keys: a key of theirs never replays the resident's own redeeming (or another's).
+    key = (f"redeem:{user.id}:by:{actor.id}:{key}" if for_someone else f"redeem:{user.id}:{key}")[:100]
     with ledger.ledger_transaction():
         if for_someone:
             proxy.require(actor, user.id)

@@ -184,3 +184,16 @@ def test_staff_redeem_at_the_mall_for_a_resident_and_her_slip_carries_the_vouche
     volunteer, volunteer_auth = _client(app, "volunteer")
     assert volunteer_auth.post(path, {"key": "other"}, token_from="/family/").status_code == 404
     assert in_app(app, lambda: Voucher.select().where(Voucher.holder == resident.id).count()) == 1
+
+
+def test_a_key_of_the_residents_own_never_replays_into_an_act_for_her(app):
+    from marketplace.shop import services as shop
+    from marketplace.shop.models import Offer
+
+    def both():
+        offer = Offer.get(Offer.title.startswith("免费磨刀"))
+        own = shop.redeem(person("resident"), offer.id, "same-key")
+        for_her = shop.redeem(person("resident"), offer.id, "same-key", actor=person("building_head"))
+        return own.id != for_her.id, ProxyAct.select().where(ProxyAct.voucher == for_her.id).count()
+
+    assert in_app(app, both) == (True, 1)
