@@ -61,7 +61,7 @@ CODES = {
     "already_applied": "An application is already waiting for an answer.",
     "already_verified": "Already verified in this household.",
     "already_volunteer": "Already a volunteer.",
-    "already_decided": "The application, adjustment or hour correction was already decided.",
+    "already_decided": "The application, adjustment, hour correction or family link was already decided.",
     "already_granted": "The person already has this role here.",
     "admins_only": "Only an administrator may do this.",
     "staff_only": "Only community staff may do this.",
@@ -74,6 +74,8 @@ CODES = {
     "invitation_expired": "The invitation has expired.",
     "too_many_tokens": "Too many API tokens; revoke one first.",
     "out_of_scope": "Outside the places the caller looks after.",
+    "not_linked": "The caller may not act for this person: not staff in scope, nor a family member they consented to.",
+    "already_linked": "The family member may already act for this person.",
     "not_allowed": "This action does not fit this object.",
     # messages and their channels
     "bad_channel": "Not a channel one can choose (sms, wechat).",

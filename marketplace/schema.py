@@ -9,6 +9,7 @@ from marketplace.menu.models import Category, ServiceItem
 from marketplace.notifications.models import CallTask, Delivery, MessagePreference, Notification
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid, Household
+from marketplace.proxy.models import FamilyLink, PhonelessMember, ProxyAct
 from marketplace.public.models import FundUse
 from marketplace.service_requests.models import Clock, Department, HandOff, Reopening, RequestEvent, ServiceRequest
 from marketplace.shop.models import Offer, Voucher
@@ -70,4 +71,7 @@ ALL_MODELS = [
     Clock,
     Reopening,
     OneTimeCode,
+    ProxyAct,
+    PhonelessMember,
+    FamilyLink,
 ]

@@ -135,6 +135,23 @@ ROUTES = {
     "notifications.record_call": ("/messages/calls/1", staff_only(400)),  # no outcome chosen
     "notifications.sms_receipts": ("/messages/receipts/sms/not-the-token", everyone(403)),
     "notifications.wechat_events": ("/messages/receipts/wechat", everyone(403)),  # no signature
+    # Acting on behalf of a resident (issue 16): staff whose scope covers 张阿姨 (all demo staff do);
+    # a receipt is hers, its actor's and in-scope staff's to read.
+    "proxy.index": ("/on-behalf/", staff_only(200)),
+    # Her page and booking for her: staff in scope and family she consented to (none in the demo);
+    # to anyone else (herself included: she books on her own pages) it does not exist.
+    "proxy.person": ("/on-behalf/people/{resident}", {**in_residents_scope(200), "resident": 404}),
+    "proxy.book": ("/on-behalf/people/{resident}/book/companionship_visit",
+                   {**in_residents_scope(200), "resident": 404}),
+    "proxy.redeem": ("/on-behalf/people/{resident}/redeem/{offer}", {**in_residents_scope(400), "resident": 404}),  # no key
+    "proxy.link_family": ("/on-behalf/people/{resident}/family", staff_only(302)),  # no number: said on her page
+    # Family links: one's own page; answering a link that does not exist is said on the page.
+    "family.index": ("/family/", signed_in_only(200)),
+    "family.ask": ("/family/ask", signed_in_only(302)),
+    "family.consent": ("/family/links/1/consent", signed_in_only(302)),
+    "family.end": ("/family/links/1/end", signed_in_only(302)),
+    "proxy.new_member": ("/on-behalf/members/new", staff_only(200)),
+    "proxy.receipt": ("/on-behalf/acts/{proxy_act}", in_residents_scope(200)),
     "users.household": ("/account/household", signed_in_only(200)),
     "users.volunteer": ("/account/volunteer", signed_in_only(200)),
     "users.join_partner": ("/join/{invite}", signed_in_only(200)),
@@ -271,6 +288,11 @@ ROUTES = {
     "api.list_requests": ("/api/v1/requests", api_signed_in(200)),
     "api.book": ("/api/v1/requests", api_signed_in(415)),
     "api.show_request": ("/api/v1/requests/{service_request}", api_scope(in_residents_scope(200) | {"partner_staff": 200})),
+    # Family links (issue 16): one's own; consenting to or ending a link that does not exist: 404.
+    "api.family_links": ("/api/v1/family/links", api_signed_in(200)),
+    "api.ask_family_link": ("/api/v1/family/links", api_signed_in(415)),
+    "api.consent_family_link": ("/api/v1/family/links/1/consent", api_signed_in(404)),
+    "api.end_family_link": ("/api/v1/family/links/1/end", api_signed_in(404)),
     "api.cancel_request": ("/api/v1/requests/{service_request}/cancel", api_signed_in(415)),
     "api.confirm_request": ("/api/v1/requests/{service_request}/confirm", api_scope(in_residents_scope(409) | {"partner_staff": 403})),
     "api.dispute_request": ("/api/v1/requests/{service_request}/dispute", api_signed_in(415)),
@@ -284,9 +306,10 @@ ROUTES = {
     "api.department_queue": ("/api/v1/department/requests", api_roles("street_officer")),
     "api.job_board": ("/api/v1/jobs", api_roles("volunteer", "partner_staff")),
     "api.my_jobs": ("/api/v1/jobs/mine", api_roles("volunteer", "partner_staff")),
-    # Taken by the partner above: a volunteer lacks the skill (403), the partner has it already (409).
+    # Taken by the partner above: a volunteer lacks the skill (403), the partner has it already (409);
+    # the admin cancelled it above, acting for 张阿姨 (issue 16), so it has moved on (409).
     "api.claim": ("/api/v1/jobs/{service_request}/claim", api_roles("volunteer", "partner_staff", ok=403)
-                  | {"partner_staff": 409}),
+                  | {"partner_staff": 409, "admin": 409}),
     "api.release": ("/api/v1/jobs/{service_request}/release", api_roles("volunteer", "partner_staff", ok=415)),
     "api.mark_done": ("/api/v1/jobs/{service_request}/done", api_roles("volunteer", "partner_staff", ok=415)),
     "api.finish": ("/api/v1/jobs/{service_request}/finish", api_roles("volunteer", "partner_staff", ok=415)),
@@ -397,7 +420,19 @@ def demo_ids(app) -> dict:
             **_api_ids(app, user),
             **_points_and_requests(app, user),
             **_events(app),
+            **_on_behalf(app, user),
         }
+
+
+def _on_behalf(app, user) -> dict:
+    """A request 孙楼长 made for 张阿姨: its receipt."""
+    from marketplace.proxy.models import ProxyAct
+    from marketplace.service_requests import services as requests
+
+    with app.test_request_context():
+        req = requests.book(User.get_by_id(user("resident")), ServiceItem.get(ServiceItem.code == "companionship_visit").id,
+                            "想找人陪着聊聊天", actor=User.get_by_id(user("building_head")))
+        return {"proxy_act": ProxyAct.get(ProxyAct.request == req.id).id}
 
 
 def _events(app) -> dict:

@@ -119,6 +119,7 @@ def init_app(app) -> None:
     from marketplace.api import (  # noqa: F401 (each module declares its routes)
         corrections,
         events,
+        family,
         jobs,
         me,
         menu,

@@ -87,6 +87,8 @@ class RequestEvent(BaseModel):
 
     request = pw.ForeignKeyField(ServiceRequest, backref="events", on_delete="CASCADE")
     actor = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    # The resident the actor acted for (issue 16: "done for you by ..."); empty when they acted for themselves.
+    for_user = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     action = pw.CharField(max_length=30)
     from_state = pw.CharField(max_length=10)
     to_state = pw.CharField(max_length=10)

@@ -20,6 +20,7 @@ from marketplace.ledger import policy
 from marketplace.ledger import services as ledger
 from marketplace.menu.models import ServiceItem
 from marketplace.notifications.services import notify
+from marketplace.proxy import services as proxy
 from marketplace.service_requests import clocks, photos, transitions
 from marketplace.service_requests.models import PERIODS, RequestEvent, ServiceRequest
 from marketplace.settings import settings
@@ -58,8 +59,10 @@ def staff_covers(user, req: ServiceRequest) -> bool:
 
 
 def may_see(user, req: ServiceRequest) -> bool:
-    """A request's address and phone: its resident, its claimer and the staff in scope only."""
-    return req.resident_id == user.id or is_claimer(user, req) or staff_covers(user, req)
+    """A request: its resident, its claimer, the staff in scope, and a family member the resident
+    consented to (marketplace.proxy), who acts for them."""
+    return (req.resident_id == user.id or is_claimer(user, req) or staff_covers(user, req)
+            or proxy.may_act_for(user, req.resident_id) is not None)
 
 
 def may_see_contact(user, req: ServiceRequest) -> bool:
@@ -81,8 +84,8 @@ def may_see_contact(user, req: ServiceRequest) -> bool:
 
 
 def _allowed(who: str, user, req: ServiceRequest) -> bool:
-    if who == "resident":
-        return req.resident_id == user.id
+    if who == "resident":  # or someone who may act for them (proxy.may_act_for)
+        return req.resident_id == user.id or proxy.may_act_for(user, req.resident_id) is not None
     if who == "claimer":
         return is_claimer(user, req)
     if who == "staff":
@@ -110,7 +113,7 @@ def reveal_contact(user, req: ServiceRequest) -> dict:
         raise DomainError(_("This request was not found."), status=404, code="not_found")
     if req.resident_id != user.id and not is_claimer(user, req):
         audit.record(user, PERSONAL_DATA_VIEWED, req)
-    return {"name": req.resident.display_name, "phone": req.resident.phone, "address": req.household.address()}
+    return {"name": req.resident.display_name, "phone": proxy.contact_phone(req.resident), "address": req.household.address()}
 
 
 def available_actions(user, req: ServiceRequest) -> list[str]:
@@ -124,7 +127,7 @@ def available_actions(user, req: ServiceRequest) -> list[str]:
         action for action, who in transitions.actions_from(req.state)
         if who != "system" and _allowed(who, user, req) and not (action == "claim" and req.resident_id == user.id)
     ]
-    if req.state in transitions.RATEABLE and req.rating is None and req.resident_id == user.id:
+    if req.state in transitions.RATEABLE and req.rating is None and _allowed("resident", user, req):
         actions.append("rate")
     return actions
 
@@ -162,7 +165,12 @@ def _store_photo(photo: bytes) -> str:
 
 
 def book(resident, item_id: int, description: str, preferred_date: date | None = None,
-         preferred_period: str = "any", photo: bytes | None = None) -> ServiceRequest:
+         preferred_period: str = "any", photo: bytes | None = None, actor=None) -> ServiceRequest:
+    """The resident asks for a service; or `actor` asks for them (staff in scope), which is
+    recorded with both names and told to the resident (marketplace.proxy)."""
+    actor = resident if actor is None or actor.id == resident.id else actor
+    if actor is not resident:
+        proxy.require(actor, resident.id)
     household_id = resident_household_id(resident)
     if household_id is None:
         raise DomainError(_("Only verified residents can ask for a service. Please tell us where you live first."), status=403,
@@ -188,7 +196,10 @@ def book(resident, item_id: int, description: str, preferred_date: date | None =
             points=item.points, created_at=now, due_at=workdays.add_working_days(now, item.deadline_days),
             onsite_code=f"{secrets.randbelow(10**6):06d}",
         )
-        RequestEvent.create(request=req, actor=resident, action="book", from_state="", to_state="open", created_at=now)
+        RequestEvent.create(request=req, actor=actor, action="book", from_state="", to_state="open", created_at=now,
+                            for_user=resident.id if actor is not resident else None)
+        if actor is not resident:
+            proxy.record(actor, resident, "book", req)
         clocks.start_clock(req.id, "solve", clocks.BASE_LEVEL, now, item.deadline_days)
         clocks.tell(clocks.staff_at(clocks.BASE_LEVEL, household_id),
                     clocks.Words(_l("A new matter in your area: %(item)s."), item=clocks.ItemName(item)), req)
@@ -237,8 +248,11 @@ def _transition(req: ServiceRequest, action: str, actor, note: str = "", **chang
     )
     if updated != 1:
         raise _refuse_state(ServiceRequest.get_by_id(req.id))
+    for_someone = who == "resident" and actor.id != req.resident_id
     RequestEvent.create(request=req.id, actor=actor, action=action, from_state=req.state, to_state=to_state,
-                        note=note, created_at=now)
+                        note=note, created_at=now, for_user=req.resident_id if for_someone else None)
+    if for_someone:
+        proxy.record(actor, req.resident_id, action, req, note)
     if who == "staff":
         audit.record(actor, f"requests.{action}", req, note=note)
     if to_state in transitions.HANDLED and req.state not in transitions.HANDLED:
@@ -389,7 +403,7 @@ def rate(user, request_id: int, rating: int, comment: str = "") -> ServiceReques
         raise DomainError(_("Please give 1 to 5 stars."), field="rating", code="invalid")
     with db.atomic():
         req = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
-        if req is None or req.resident_id != user.id:
+        if req is None or not _allowed("resident", user, req):
             raise DomainError(_("This request was not found."), status=404, code="not_found")
         if req.state not in transitions.RATEABLE:
             raise DomainError(_("You can rate the service once it is finished."), status=409, code="not_finished")
@@ -400,8 +414,11 @@ def rate(user, request_id: int, rating: int, comment: str = "") -> ServiceReques
         )
         if rated != 1:
             raise DomainError(_("You have already rated this service. Thank you!"), status=409, code="already_rated")
+        for_someone = user.id != req.resident_id
         RequestEvent.create(request=req.id, actor=user, action="rate", from_state=req.state, to_state=req.state,
-                            note=f"{rating}/5")
+                            note=f"{rating}/5", for_user=req.resident_id if for_someone else None)
+        if for_someone:
+            proxy.record(user, req.resident_id, "rate", req, f"{rating}/5")
         clocks.after_rating(ServiceRequest.get_by_id(req.id), user, rating, (comment or "").strip()[:1000], utcnow())
     return ServiceRequest.get_by_id(req.id)
 

@@ -23,6 +23,7 @@ from marketplace.ledger.models import Account, Transfer
 from marketplace.notifications.services import notify
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Grid, Household
+from marketplace.proxy import services as proxy
 from marketplace.settings import settings
 from marketplace.shop.models import OFFER_CATEGORIES, Offer, Voucher
 from marketplace.timeutil import utcnow
@@ -240,11 +241,17 @@ def shop_name(offer: Offer) -> str:
 # ---- vouchers ------------------------------------------------------------------------------
 
 
-def redeem(user, offer_id: int, key: str) -> Voucher:
+def redeem(user, offer_id: int, key: str, actor=None) -> Voucher:
     """Spend points on an offer: price -> escrow, stock - 1, a one-time voucher issued.
-    `key` makes a double click or a network retry return the first voucher."""
-    key = f"redeem:{user.id}:{key}"[:100]
+    `key` makes a double click or a network retry return the first voucher. With `actor`, staff
+    in scope (or a linked family member) redeem for the user: recorded with both names
+    (marketplace.proxy), the user told, the slip printable."""
+    for_someone = actor is not None and actor.id != user.id
+    # The actor's own keys: a key of theirs never replays the resident's own redeeming (or another's).
+    key = (f"redeem:{user.id}:by:{actor.id}:{key}" if for_someone else f"redeem:{user.id}:{key}")[:100]
     with ledger.ledger_transaction():
+        if for_someone:
+            proxy.require(actor, user.id)
         earlier = Transfer.get_or_none(Transfer.idempotency_key == key)
         if earlier is not None:
             return Voucher.get(Voucher.redeem_transfer == earlier.id)
@@ -270,13 +277,16 @@ def redeem(user, offer_id: int, key: str) -> Voucher:
             raise DomainError(_("Sorry, this offer is sold out."), status=409, code="sold_out")
         transfer = ledger.post_transfer(
             ledger.user_account(user), ledger.system_account("escrow"), offer.price, "redeem",
-            f"offer:{offer.id}", key, user, memo=offer.title,
+            f"offer:{offer.id}", key, actor if for_someone else user, memo=offer.title,
         )
-        return Voucher.create(
+        voucher = Voucher.create(
             offer=offer, holder=user, code=new_code(), price=offer.price, redeem_transfer=transfer,
             expires_at=min(utcnow() + timedelta(days=settings().voucher_valid_days),
                            _end_of_local_day_utc(offer.valid_until)),
         )
+        if for_someone:
+            proxy.record(actor, user, "redeem", note=offer.title, voucher=voucher)
+        return voucher
 
 
 def _close(voucher: Voucher, status: str, actor) -> Voucher:

@@ -16,6 +16,7 @@ from marketplace.figures import charts, counting, snapshots
 from marketplace.figures.promises import promise_snapshot
 from marketplace.figures.reports import breakdown_csv, chart_columns, months_csv, round_or_blank, trend_charts
 from marketplace.notifications.figures import message_months
+from marketplace.proxy import services as proxy
 from marketplace.staff.views import bp
 from marketplace.web import csv_response
 from marketplace.workdays import calendar as workday_calendar
@@ -48,6 +49,9 @@ def dashboard():
         bar_width=charts.bar_width, month_title=charts.month_title,
         missing_year=workday_calendar.next_year_missing() if editor else None,
         message_months=stored[messages_key], promises=stored["promises:" + choice.area.key],
+        proxy_mine=proxy.acts_this_month(current_user).count(),
+        proxy_everyone=proxy.acts_this_month(current_user, everyone=True).count()
+        if proxy.sees_everyones(current_user) else None,
     )
 
 

@@ -66,3 +66,9 @@ document.addEventListener("DOMContentLoaded", function () {
     navigator.serviceWorker.register(url, { scope: "/" }).catch(function () {});
   });
 })();
+
+// A receipt's "Print" button (acting on behalf: the slip a resident without a phone keeps).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-print]");
+  if (button) window.print();
+});

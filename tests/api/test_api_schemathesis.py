@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from marketplace.timeutil import utcnow
 from tests.api.test_api_helpers import make_token
 from tests.conftest import database_url_for, demo_app, in_app, served
 
@@ -45,6 +46,16 @@ def live_url(live_app):
     """The API over HTTP, as a phone would reach it."""
     with served(live_app) as url:
         yield url
+
+
+def _family_link(person) -> int:
+    """A family link this person asked for (to act for 张阿姨), for the family operations."""
+    from marketplace.proxy.models import FamilyLink
+    from marketplace.users.models import User
+    from tests.conftest import DEMO_PHONES
+
+    resident = User.get(User.phone == DEMO_PHONES["resident"])
+    return FamilyLink.create(resident=resident.id, family=person.id, asked_at=utcnow()).id
 
 
 def known_ids(app, who) -> dict:
@@ -83,7 +94,7 @@ def known_ids(app, who) -> dict:
             old_checked_out_at=start + timedelta(minutes=30), old_minutes=30, old_points=0)
         return {"request_id": own.id, "offer_id": offer.id, "voucher_id": voucher.id, "event_id": event.id,
                 "notification_id": notify(person, "other", "schemathesis").id, "attendance_id": attendance.id,
-                "correction_id": correction.id}
+                "correction_id": correction.id, "link_id": _family_link(person)}
 
     return in_app(app, make)
 

@@ -221,9 +221,11 @@ def test_the_page_and_the_api_offer_the_same_actions_to_each_role(app):
         ("resident", "done"): ["confirm", "dispute"], ("resident", "confirmed"): ["rate"],
         ("resident", "rated"): [], ("resident", "disputed"): [], ("resident", "cancelled"): [],
         ("volunteer", "claimed"): ["finish_on_site", "mark_done", "release"], ("volunteer", "done"): [],
-        ("building_head", "open"): ["escalate"],
+        # Staff in scope may also act for the resident (issue 16: acting on behalf, marketplace.proxy).
+        ("building_head", "open"): ["cancel", "escalate"], ("building_head", "done"): ["confirm", "dispute", "escalate"],
         ("building_head", "disputed"): ["escalate", "resolve_cancel", "resolve_confirm", "resolve_redo"],
-        ("building_head", "confirmed"): [], ("community_admin", "cancelled"): [],
+        ("building_head", "confirmed"): ["rate"], ("building_head", "rated"): [],
+        ("community_admin", "cancelled"): [],
     }
     for role in ("resident", "volunteer", "building_head", "community_admin", "partner_staff"):
         client = signed_in(app, role)
