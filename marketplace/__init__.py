@@ -91,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.places.views import bp as places_bp
     from marketplace.public import data_views  # noqa: F401 - adds the open-data files to the board
     from marketplace.public.fund_views import bp as funds_bp
+    from marketplace.proposals.views import bp as proposals_bp
     from marketplace.public.views import bp as public_bp
     from marketplace.rights.views import bp as rights_bp
     from marketplace.rights.views import staff_bp as rights_staff_bp
@@ -111,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_tokens_bp)
     app.register_blueprint(rights_bp)  # my data, closing my account
     app.register_blueprint(rights_staff_bp)  # staff closing a resident's account in person
+    app.register_blueprint(proposals_bp)  # matters the residents decide together
     app.register_blueprint(shell_bp)  # favicon, manifest, service worker, offline page, header links
     api.init_app(app)  # the JSON API at /api/v1
 
