@@ -120,6 +120,7 @@ def init_app(app) -> None:
         points,
         policy,
         promises,
+        proposals,
         requests,
         shop,
     )

@@ -191,7 +191,7 @@ def decide(proposal_id, decision):
 def meeting(proposal_id):
     form = MeetingForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
         return _back(proposal_id, "meeting")
     return _act(proposal_id, lambda: services.schedule_meeting(
         current_user, proposal_id, utc_from_input(form.starts_at.data), utc_from_input(form.ends_at.data),
@@ -213,7 +213,7 @@ def minutes(proposal_id):
 def open_vote(proposal_id):
     form = OpenVoteForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
         return _back(proposal_id, "vote")
     return _act(proposal_id, lambda: votes.open_vote(
         current_user, proposal_id, form.motion.data, form.matter.data, form.vote_days.data,

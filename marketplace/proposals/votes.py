@@ -19,7 +19,14 @@ from marketplace.errors import DomainError
 from marketplace.places.models import Household
 from marketplace.proposals import thresholds
 from marketplace.proposals.models import CHOICES, MATTERS, Proposal, ProposalVote
-from marketplace.proposals.services import _changed, concerns, get_covered, get_visible, household_of, verified_households_in
+from marketplace.proposals.services import (
+    _changed,
+    concerns,
+    get_covered,
+    get_visible,
+    household_of,
+    verified_households_in,
+)
 from marketplace.timeutil import utcnow
 
 MAX_VOTE_DAYS = 60

@@ -174,7 +174,7 @@ def test_bad_input_gets_a_clear_answer_and_changes_nothing(ctx):
     services.decide(head, proposal.id, "accept")
     for motion, matter, days, participation in (("", "ordinary", 7, ""), ("同意建车棚", "x", 7, ""),
                                                 ("同意建车棚", "ordinary", 0, ""), ("同意建车棚", "ordinary", 7, "5/4")):
-        refused("invalid", lambda: votes.open_vote(head, proposal.id, motion, matter, days, participation))
+        refused("invalid", lambda m=motion, k=matter, d=days, p=participation: votes.open_vote(head, proposal.id, m, k, d, p))
     assert Proposal.get_by_id(proposal.id).status == "discussion"
     refused("invalid", lambda: services.set_floor_area(head, households()[0].id, "12.345"))
     assert Household.get_by_id(households()[0].id).floor_area is None
