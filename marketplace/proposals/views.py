@@ -42,7 +42,7 @@ def _labels():
     # Built per request: the language is the reader's.
     return {"proposed": _("Proposed: waiting for the staff"), "declined": _("Declined"),
             "discussion": _("Under discussion"), "voting": _("Being voted on"), "passed": _("Passed"),
-            "rejected": _("Not passed"), "in_action": _("Being carried out"), "done": _("Done")}
+            "rejected": _("Not passed"), "in_action": _("Being carried out"), "done": _("The work is done")}
 
 
 @bp.app_context_processor

@@ -11,9 +11,10 @@ from tests.conftest import person
 _numbers = iter(range(10_000, 99_999))
 
 
-def new_resident(household, name="居民") -> User:
+def new_resident(household, name=None) -> User:
     """A verified member of the household (staff verified it: a resident grant)."""
-    user = User.create(phone=f"139{next(_numbers):08d}", display_name=name, password_hash="x")
+    number = next(_numbers)
+    user = User.create(phone=f"139{number:08d}", display_name=name or f"邻居{number}", password_hash="x")
     RoleGrant.create(user=user, role="resident", household=household)
     return user
 
