@@ -51,7 +51,7 @@ class MeetingForm(FlaskForm):
 
 
 class MinutesForm(FlaskForm):
-    minutes = TextAreaField(_l("Minutes"), description=_l("Who took part, what was said, what was agreed."),
+    minutes = TextAreaField(_l("Meeting minutes"), description=_l("Who took part, what was said, what was agreed."),
                             validators=[Length(max=10_000)], render_kw={"rows": 5})
 
 

@@ -188,6 +188,8 @@ def create_proposal(actor, scope_kind: str, title: str, body: str, photo: bytes 
             community=building.grid.community_id, grid=building.grid_id if scope_kind != "community" else None,
             building=building.id if scope_kind == "building" else None, scope_kind=scope_kind, title=title, body=body,
             photo=photo_name, proposer=proposer, household=household, created_by=actor, created_at=now)
+        # the proposer's household supports its own matter
+        ProposalSupport.create(proposal=proposal.id, household=household.id, user=proposer.id, created_at=now)
         if proposer is not actor:
             audit.record(actor, "proposals.proposal.created_on_behalf", proposal, resident=proposer.id)
     return proposal

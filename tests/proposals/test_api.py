@@ -18,7 +18,8 @@ def test_a_matter_through_the_api(app, client):
     proposal = response.get_json()
     assert proposal["status"] == "proposed" and proposal["vote"] is None
     pid = proposal["id"]
-    assert resident.post(f"/proposals/{pid}/support").get_json()["supports"] == 1
+    assert proposal["supports"] == 1 and proposal["my_household_supports"]  # the proposer's own household
+    assert resident.post(f"/proposals/{pid}/support").get_json()["supports"] == 1  # once per household
     assert head.post(f"/proposals/{pid}/decide", {"decision": "accept"}).get_json()["status"] == "discussion"
     voters = in_app(app, lambda: [u.id for u in verify_all("bj_b1")])
     opened = head.post(f"/proposals/{pid}/vote/open", {"motion": "同意建车棚", "matter": "special", "days": 7})

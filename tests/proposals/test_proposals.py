@@ -36,7 +36,7 @@ def test_a_building_matter_through_all_five_steps(ctx):
     assert proposal.status == "proposed" and proposal.building.code == "bj_b1"
     assert services.support(voters[1], proposal.id) is True
     assert services.support(voters[1], proposal.id) is False
-    assert ProposalSupport.select().where(ProposalSupport.proposal == proposal.id).count() == 1
+    assert ProposalSupport.select().where(ProposalSupport.proposal == proposal.id).count() == 2  # with the proposer's
     # a household of another building neither sees nor supports it
     outsider = person("13900000002")
     refused("not_found", lambda: services.support(outsider, proposal.id))
