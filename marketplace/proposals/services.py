@@ -9,11 +9,13 @@ exactly one wins and the other is told the matter has moved on.
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from marketplace import access, audit
 from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.events import organising
+from marketplace.notifications.services import notify
 from marketplace.places.models import Building, Grid, Household
 from marketplace.proposals.models import Proposal, ProposalSupport, ProposalTask
 from marketplace.service_requests import services as request_services
@@ -233,6 +235,11 @@ def decide(staff, proposal_id: int, decision: str, reason: str = "", now: dateti
         _changed(proposal.id, "proposed", status="discussion" if decision == "accept" else "declined",
                  decided_by=staff.id, decided_at=now or utcnow(), decline_reason=reason if decision == "decline" else "")
         audit.record(staff, f"proposals.proposal.{decision}ed", proposal, reason=reason)
+        # the proposer is told in their own language (notify renders it so)
+        text = (_l("Your proposal “%(title)s” is accepted for the grid's discussion.", title=proposal.title)
+                if decision == "accept" else
+                _l("Your proposal “%(title)s” was declined: %(reason)s", title=proposal.title, reason=reason))
+        notify(proposal.proposer, "other", text, f"/proposals/{proposal.id}")
     return Proposal.get_by_id(proposal.id)
 
 

@@ -10,6 +10,7 @@ import pytest
 from marketplace.audit import AuditLog
 from marketplace.errors import DomainError
 from marketplace.events.models import Event
+from marketplace.notifications.models import Notification
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Household
 from marketplace.proposals import action, evaluation, services, votes
@@ -86,6 +87,8 @@ def test_declined_with_a_reason_the_proposer_reads(ctx, client, auth):
     refused("invalid", lambda: services.decide(person("building_head"), proposal.id, "decline", ""))
     assert Proposal.get_by_id(proposal.id).status == "proposed"
     services.decide(person("building_head"), proposal.id, "decline", "楼顶属消防通道，不能占用")
+    told = Notification.select().where(Notification.user == person("resident").id).order_by(Notification.id.desc()).first()
+    assert "楼顶属消防通道，不能占用" in told.text and told.link == f"/proposals/{proposal.id}"
     auth.login_as("resident")
     page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
     assert "楼顶属消防通道，不能占用" in page
