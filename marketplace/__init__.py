@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.places.views import bp as places_bp
     from marketplace.proxy.views import bp as proxy_bp
     from marketplace.proxy.views import family_bp
+    from marketplace.proposals.views import bp as proposals_bp
     from marketplace.public import data_views  # noqa: F401 - adds the open-data files to the board
     from marketplace.public.fund_views import bp as funds_bp
     from marketplace.public.views import bp as public_bp
@@ -127,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(rights_staff_bp)  # staff closing a resident's account in person
     app.register_blueprint(proxy_bp)  # acting on behalf of a resident (issue 16)
     app.register_blueprint(family_bp)  # family links: a resident's consent that a relative acts for them
+    app.register_blueprint(proposals_bp)  # matters the residents decide together
     app.register_blueprint(shell_bp)  # favicon, manifest, service worker, offline page, header links
     api.init_app(app)  # the JSON API at /api/v1
 

@@ -13,6 +13,7 @@ from marketplace.menu.services import load_menu
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid, Household
 from marketplace.places.services import load_map
+from marketplace.proposals.demo import load_demo_proposals
 from marketplace.service_requests.models import Department
 from marketplace.users import passwords
 from marketplace.users.models import ResidencyApplication, RoleGrant, User, VolunteerApplication, VolunteerSkill
@@ -138,6 +139,7 @@ def load_demo(language: str | None = None) -> list[tuple[str, str, str]]:
                 _grant(user, role)
     _load_points_and_offers(community, language)
     load_demo_events(language)
+    load_demo_proposals(in_language, language)
     return logins
 
 

@@ -140,6 +140,11 @@ CODES = {
     "scan_too_old": "The queued scan is too old to record.",
     "hours_not_counted": "The attendance's hours are not counted yet, so they cannot be corrected.",
     "correction_pending": "A correction of these hours is already waiting for an answer.",
+    # matters the residents decide together (proposals)
+    "already_voted": "The household has already voted on this matter: one vote per household.",
+    "vote_closed": "The matter is not open for voting (not yet, or no longer).",
+    "vote_still_open": "The vote is still open: it is counted when its period ends or every household has voted.",
+    "already_evaluated": "The household has already evaluated this matter.",
     # the back office
     "code_taken": "Another item already uses this code.",
     "name_taken": "Another partner already has this name.",

@@ -266,6 +266,33 @@ ROUTES = {
     "funds.funds_csv": ("/staff/funds.csv", roles("community_admin", "street_officer")),
     "funds.withdraw_fund_use": ("/staff/funds/{fund_use}/withdraw", roles("community_admin", "street_officer", ok=302)),  # "say why"
     # The public disclosure board: for everyone, signed in or not.
+    # matters the residents decide together: the demo's open matter concerns the resident's building (bj_b1)
+    "proposals.index": ("/proposals", signed_in_only(200)),
+    "proposals.new": ("/proposals/new", {**signed_in_only(302), "resident": 200, "volunteer": 200}),  # verified only
+    "proposals.show": ("/proposals/{proposal}", {**roles(*STAFF_ROLES), "resident": 200, "volunteer": 404,
+                                                 "partner_staff": 404}),
+    "proposals.photo": ("/proposals/{proposal}/photo", signed_in_only(404)),  # it has none
+    "proposals.update_photo": ("/proposals/updates/{proposal_update}/photo", signed_in_only(404)),
+    "proposals.support": ("/proposals/{proposal}/support", {**signed_in_only(302), "volunteer": 404,
+                                                            "partner_staff": 404}),
+    "proposals.decide": ("/proposals/{proposal}/decide/accept", staff_only(302)),
+    "proposals.meeting": ("/proposals/{proposal}/meeting", staff_only(302)),
+    "proposals.minutes": ("/proposals/{proposal}/minutes", staff_only(302)),
+    "proposals.open_vote": ("/proposals/{proposal}/vote/open", staff_only(302)),
+    "proposals.vote": ("/proposals/{proposal}/vote", signed_in_only(302)),  # no choice: said on the page
+    "proposals.vote_in_person": ("/proposals/{proposal}/vote/in-person", staff_only(302)),
+    "proposals.close_vote": ("/proposals/{proposal}/vote/close", staff_only(302)),
+    "proposals.start_action": ("/proposals/{proposal}/action", staff_only(302)),
+    "proposals.add_task": ("/proposals/{proposal}/tasks", staff_only(302)),
+    "proposals.close_task": ("/proposals/tasks/{proposal_task}/done", {**signed_in_only(302), "volunteer": 404}),
+    "proposals.add_spending": ("/proposals/{proposal}/spending", staff_only(302)),
+    "proposals.add_update": ("/proposals/{proposal}/updates", {**signed_in_only(302), "volunteer": 404,
+                                                               "partner_staff": 404}),
+    "proposals.finish": ("/proposals/{proposal}/finish", staff_only(302)),
+    "proposals.evaluate": ("/proposals/{proposal}/evaluate", signed_in_only(302)),
+    "proposals.areas": ("/proposals/{proposal}/areas", staff_only(200)),
+    "proposals.board": ("/board/proposals", everyone(200)),
+    "proposals.board_show": ("/board/proposals/{proposal_done}", everyone(200)),
     "public.board": ("/board", everyone(200)),
     "public.board_csv": ("/board.csv", everyone(200)),
     "public.board_funds_csv": ("/board/funds.csv", everyone(200)),
@@ -304,6 +331,18 @@ ROUTES = {
     "api.request_reopen": ("/api/v1/requests/{service_request}/reopen", api_signed_in(415)),
     "api.decide_reopen": ("/api/v1/requests/{service_request}/reopen/decide", api_roles(*STAFF_ROLES, ok=415)),
     "api.department_queue": ("/api/v1/department/requests", api_roles("street_officer")),
+    "api.list_proposals": ("/api/v1/proposals", api_signed_in(200)),
+    "api.get_proposal": ("/api/v1/proposals/{proposal}", api_scope(in_residents_scope(200))),
+    "api.create_proposal": ("/api/v1/proposals", api_signed_in(415)),
+    # staff have no household: not theirs to support (403)
+    "api.support_proposal": ("/api/v1/proposals/{proposal}/support", api_scope(in_residents_scope(403) | {"resident": 200})),
+    "api.vote_on_proposal": ("/api/v1/proposals/{proposal}/vote", api_signed_in(415)),
+    "api.evaluate_proposal": ("/api/v1/proposals/{proposal}/evaluate", api_signed_in(415)),
+    "api.decide_proposal": ("/api/v1/proposals/{proposal}/decide", api_roles(*STAFF_ROLES, ok=415)),
+    "api.open_proposal_vote": ("/api/v1/proposals/{proposal}/vote/open", api_roles(*STAFF_ROLES, ok=415)),
+    "api.record_proposal_vote": ("/api/v1/proposals/{proposal}/vote/in-person", api_roles(*STAFF_ROLES, ok=415)),
+    "api.close_proposal_vote": ("/api/v1/proposals/{proposal}/vote/close", api_roles(*STAFF_ROLES, ok=409)),  # not voting
+    "api.close_proposal_task": ("/api/v1/proposals/tasks/{proposal_task}/done", api_signed_in(415)),
     "api.job_board": ("/api/v1/jobs", api_roles("volunteer", "partner_staff")),
     "api.my_jobs": ("/api/v1/jobs/mine", api_roles("volunteer", "partner_staff")),
     # Taken by the partner above: a volunteer lacks the skill (403), the partner has it already (409);
@@ -417,6 +456,7 @@ def demo_ids(app) -> dict:
             "workday_override": WorkdayOverride.create(day=date(2027, 1, 1), is_workday=False, note="元旦").id,
             "fund_use": FundUse.create(community=partner.community_id, spent_on=date(2026, 11, 1), purpose="路灯维修",
                                        amount_fen=12000, approved_by="居委会", created_by=user("admin")).id,
+            **_proposals(),
             **_api_ids(app, user),
             **_points_and_requests(app, user),
             **_events(app),
@@ -433,6 +473,18 @@ def _on_behalf(app, user) -> dict:
         req = requests.book(User.get_by_id(user("resident")), ServiceItem.get(ServiceItem.code == "companionship_visit").id,
                             "想找人陪着聊聊天", actor=User.get_by_id(user("building_head")))
         return {"proxy_act": ProxyAct.get(ProxyAct.request == req.id).id}
+def _proposals() -> dict:
+    """The demo's matters (marketplace/proposals/demo.py): one under discussion, one done."""
+    from marketplace.proposals.demo import DONE_TITLE, OPEN_TITLE
+    from marketplace.proposals.models import Proposal, ProposalTask, ProposalUpdate
+
+    done = Proposal.get(Proposal.title.in_(DONE_TITLE))
+    return {
+        "proposal": Proposal.get(Proposal.title.in_(OPEN_TITLE)).id,
+        "proposal_done": done.id,
+        "proposal_task": ProposalTask.get(ProposalTask.proposal == done.id).id,
+        "proposal_update": ProposalUpdate.get(ProposalUpdate.proposal == done.id).id,
+    }
 
 
 def _events(app) -> dict:

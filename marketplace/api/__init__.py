@@ -130,6 +130,7 @@ def init_app(app) -> None:
         policy,
         promises,
         recovery,
+        proposals,
         requests,
         shop,
     )

@@ -41,6 +41,9 @@ class Building(BaseModel):
 class Household(BaseModel):
     building = pw.ForeignKeyField(Building, backref="households", on_delete="RESTRICT")
     unit = pw.CharField(max_length=32)  # "2-301": unit 2, room 301
+    # The floor area in dm² (1 m² = 100 dm², so 89.50 m² is exact), entered by staff; counted in
+    # the owners' votes (proposals) where every household in scope has one.
+    floor_area = pw.IntegerField(null=True)
 
     class Meta:
         indexes = ((("building", "unit"), True),)

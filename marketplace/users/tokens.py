@@ -22,6 +22,7 @@ SCOPES = {
     "points": _l("See my points balance and statement"),
     "shop": _l("Redeem offers, cancel vouchers and take vouchers at my shop's counter"),
     "events": _l("Sign up for events and check in and out"),
+    "proposals": _l("Propose matters for my building, support them, vote and evaluate for my household"),
     "staff": _l("As staff: hand matters to departments, record answers and decide reopening"),
 }
 MAX_TOKENS_PER_USER = 20

@@ -104,7 +104,7 @@ def test_a_role_the_caller_lacks_is_a_403(app):
 def test_the_session_works_with_the_csrf_header_and_never_without_it(app, client, auth):
     auth.login_as("resident")
     assert client.get("/api/v1/me").get_json()["scopes"] == sorted(
-        ["read", "requests", "jobs", "points", "shop", "events", "staff"])
+        ["read", "requests", "jobs", "points", "shop", "events", "proposals", "staff"])
     in_app(app, lambda: notifications.notify(person("resident"), "other", "你好"))
     note = client.get("/api/v1/notifications").get_json()["items"][0]
     refused = client.post(f"/api/v1/notifications/{note['id']}/read", json={}, headers=EN)

@@ -94,9 +94,19 @@ def known_ids(app, who) -> dict:
             old_checked_out_at=start + timedelta(minutes=30), old_minutes=30, old_points=0)
         return {"request_id": own.id, "offer_id": offer.id, "voucher_id": voucher.id, "event_id": event.id,
                 "notification_id": notify(person, "other", "schemathesis").id, "attendance_id": attendance.id,
-                "correction_id": correction.id, "link_id": _family_link(person)}
+                "correction_id": correction.id, "link_id": _family_link(person),
+                **_proposal_ids()}
 
     return in_app(app, make)
+
+
+def _proposal_ids() -> dict:
+    """The demo's finished matter and its task (marketplace/proposals/demo.py)."""
+    from marketplace.proposals.demo import DONE_TITLE
+    from marketplace.proposals.models import Proposal, ProposalTask
+
+    done = Proposal.get(Proposal.title.in_(DONE_TITLE))
+    return {"proposal_id": done.id, "task_id": ProposalTask.get(ProposalTask.proposal == done.id).id}
 
 
 @pytest.mark.parametrize("who", ["volunteer", "partner_staff"])
