@@ -100,9 +100,9 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.partners.views import bp as partners_bp
     from marketplace.places.views import bp as places_bp
+    from marketplace.proposals.views import bp as proposals_bp
     from marketplace.proxy.views import bp as proxy_bp
     from marketplace.proxy.views import family_bp
-    from marketplace.proposals.views import bp as proposals_bp
     from marketplace.public import data_views  # noqa: F401 - adds the open-data files to the board
     from marketplace.public.fund_views import bp as funds_bp
     from marketplace.public.views import bp as public_bp

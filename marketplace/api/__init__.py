@@ -129,8 +129,8 @@ def init_app(app) -> None:
         points,
         policy,
         promises,
-        recovery,
         proposals,
+        recovery,
         requests,
         shop,
     )
