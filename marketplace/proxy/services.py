@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from peewee import Case, fn
 
 from marketplace import access, audit, workdays
 from marketplace.db import db
@@ -103,6 +104,19 @@ def acts_this_month(viewer, everyone: bool = False):
     else:
         query = query.where(ProxyAct.actor == viewer.id)
     return query.order_by(ProxyAct.id.desc())
+
+
+def month_counts(viewer) -> tuple[int, int | None]:
+    """The dashboard's two figures in one query: the viewer's own acts this month and, for a
+    community administrator, everyone's for residents in their scope (None for others)."""
+    mine = fn.SUM(Case(None, [(ProxyAct.actor == viewer.id, 1)], 0))
+    this_month = ProxyAct.select().where(ProxyAct.created_at >= month_start())
+    if not sees_everyones(viewer):
+        return int(this_month.select(mine).scalar() or 0), None
+    in_scope = ProxyAct.resident.in_(RoleGrant.select(RoleGrant.user).where(
+        (RoleGrant.role == "resident") & RoleGrant.household.in_(access.scope_of(viewer).households())))
+    own, everyone = this_month.select(mine, fn.SUM(Case(None, [(in_scope, 1)], 0))).tuples().first()
+    return int(own or 0), int(everyone or 0)
 
 
 def sees_everyones(viewer) -> bool:

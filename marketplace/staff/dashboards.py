@@ -49,9 +49,7 @@ def dashboard():
         bar_width=charts.bar_width, month_title=charts.month_title,
         missing_year=workday_calendar.next_year_missing() if editor else None,
         message_months=stored[messages_key], promises=stored["promises:" + choice.area.key],
-        proxy_mine=proxy.acts_this_month(current_user).count(),
-        proxy_everyone=proxy.acts_this_month(current_user, everyone=True).count()
-        if proxy.sees_everyones(current_user) else None,
+        proxy_counts=proxy.month_counts(current_user),
     )
 
 
