@@ -9,6 +9,15 @@ from marketplace.menu.models import Category, ServiceItem
 from marketplace.notifications.models import CallTask, Delivery, MessagePreference, Notification
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid, Household
+from marketplace.proposals.models import (
+    Proposal,
+    ProposalEvaluation,
+    ProposalSpending,
+    ProposalSupport,
+    ProposalTask,
+    ProposalUpdate,
+    ProposalVote,
+)
 from marketplace.proxy.models import FamilyLink, PhonelessMember, ProxyAct
 from marketplace.public.models import FundUse
 from marketplace.service_requests.models import Clock, Department, HandOff, Reopening, RequestEvent, ServiceRequest
@@ -74,4 +83,11 @@ ALL_MODELS = [
     ProxyAct,
     PhonelessMember,
     FamilyLink,
+    Proposal,
+    ProposalSupport,
+    ProposalVote,
+    ProposalTask,
+    ProposalSpending,
+    ProposalUpdate,
+    ProposalEvaluation,
 ]
