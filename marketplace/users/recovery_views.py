@@ -10,7 +10,8 @@ from marketplace.errors import DomainError
 from marketplace.extensions import limiter, phone_in_form
 from marketplace.users import services
 from marketplace.users.forms import ForgotPasswordForm, IssueCodeForm, ResetPasswordForm
-from marketplace.users.views import _form_error, bp
+from marketplace.users.views import bp
+from marketplace.web import attach_error
 
 
 def _recovery_limit():
@@ -32,7 +33,7 @@ def forgot_password():
         try:
             services.request_reset_code(form.phone.data)
         except DomainError as error:
-            _form_error(form, error)
+            attach_error(form, error)
         else:
             session["reset_phone"] = form.phone.data.strip()[:20]
             flash(_("If an account uses this number, we have sent it a 6-digit code by text message. It works for "
@@ -52,7 +53,7 @@ def reset_password():
         try:
             services.reset_with_code(form.phone.data, form.code.data, form.new_password.data)
         except DomainError as error:
-            _form_error(form, error)
+            attach_error(form, error)
         else:
             session.pop("reset_phone", None)
             flash(_("Your password has been changed and every device and app was logged out. Please log in with "
@@ -77,7 +78,7 @@ def reset_code_for(user_id):
         try:
             person, code, expires = services.issue_reset_code(current_user, person.id)
         except DomainError as error:
-            _form_error(form, error)
+            attach_error(form, error)
         else:
             response = make_response(render_template("users/reset_code.html", person=person, code=code,
                                                      expires=expires))

@@ -25,7 +25,7 @@ from marketplace.users.forms import (
     SignUpForm,
     VolunteerForm,
 )
-from marketplace.web import mark_login_fresh, require_fresh_login
+from marketplace.web import attach_error, mark_login_fresh, require_fresh_login
 
 bp = Blueprint("users", __name__)
 
@@ -35,14 +35,6 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and not urlparse(target).netloc:
         return target
     return url_for("public.home")
-
-
-def _form_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 def _sign_in(user, remember: bool) -> None:
@@ -70,7 +62,7 @@ def signup():
             )
         except DomainError as error:
             if error.code != "phone_taken":
-                _form_error(form, error)
+                attach_error(form, error)
                 return render_template("users/signup.html", form=form), 422
             # The same answer as for a new account: sign-up must not tell who is registered.
             services.tell_owner_of_sign_up_attempt(form.phone.data)
@@ -190,7 +182,7 @@ def change_password():
         try:
             services.change_password(current_user, form.current_password.data, form.new_password.data)
         except DomainError as error:
-            _form_error(form, error)
+            attach_error(form, error)
         else:
             flash(_("Your password has been changed. Other devices and apps have been logged out."), "success")
             return redirect(url_for("users.account"))
@@ -209,7 +201,7 @@ def change_phone():
         try:
             services.change_phone(current_user, form.phone.data)
         except DomainError as error:
-            _form_error(form, error)
+            attach_error(form, error)
         else:
             flash(_("Your mobile number has been changed. Other devices and apps have been logged out."), "success")
             return redirect(url_for("users.account"))
@@ -256,7 +248,7 @@ def volunteer():
         try:
             services.apply_as_volunteer(current_user, form.skills.data, form.availability.data)
         except DomainError as error:
-            _form_error(form, error)
+            attach_error(form, error)
         else:
             flash(_("Thank you for offering to help! The community office will answer soon."), "success")
             return redirect(url_for("users.account"))
