@@ -6,6 +6,7 @@ from marketplace.access import SIGNED_IN
 from marketplace.api.registry import component, operation, page_of
 from marketplace.api.schema import Base64, Fields, FromForm, Integer, String, iso
 from marketplace.pagination import paginate
+from marketplace.proxy import services as proxy
 from marketplace.service_requests import clocks, promises, services, transitions
 from marketplace.service_requests.forms import BookingForm
 from marketplace.service_requests.models import (
@@ -157,15 +158,21 @@ BOOKING = FromForm(BookingForm, names=["description", "preferred_date", "preferr
     "item_id": Integer(_l("The menu item (see GET /menu)."), minimum=1, required=True,
                        required_message=_l("This service is not on the menu.")),
     "photo": Base64(_l("A JPEG, PNG or WebP picture up to 5 MB, as base64.")),
+    "for_user_id": Integer(_l("Ask for someone you may act for (a parent who consented to a family link, or a "
+                              "resident in a staff member's area): the request is theirs, recorded as made by "
+                              "you, and they are told."), minimum=1),
 })
 
 
 @operation("POST", "/requests", summary="Ask for a service", tag="requests", allow=(SIGNED_IN,), scope="requests",
            response=REQUEST, status=201, body=BOOKING, errors=(403, 404))
-def book(user, item_id, description, preferred_date, preferred_period, photo):
-    """Only verified residents may ask (403 otherwise). The description, day and time of day
-    are checked by the booking page's own form and rules."""
-    req = services.book(user, item_id, description, preferred_date, preferred_period or "any", photo or None)
+def book(user, item_id, description, preferred_date, preferred_period, photo, for_user_id):
+    """Only verified residents may ask (403 otherwise); with `for_user_id`, for a person the caller
+    may act for (404 for anyone else). The description, day and time of day are checked by the
+    booking page's own form and rules."""
+    resident = proxy.person_to_act_for(user, for_user_id) if for_user_id else user
+    req = services.book(resident, item_id, description, preferred_date, preferred_period or "any", photo or None,
+                        actor=user)
     return shown(user, req)
 
 

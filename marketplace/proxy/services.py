@@ -41,8 +41,9 @@ def household_of(user_id: int) -> int | None:
 
 
 def may_act_for(actor, resident_id: int) -> str | None:
-    """How `actor` may act for the resident: "staff" (in scope), or None. Asked afresh at every
-    request, so a change of scope counts at once."""
+    """How `actor` may act for the resident: "staff" (in scope), "family" (an active link the
+    resident consented to), or None. Asked afresh at every request, so a change of scope or an
+    ended link counts at once."""
     if actor is None or resident_id is None or actor.id == resident_id:
         return None
     scope = access.scope_of(actor)
@@ -60,6 +61,14 @@ def require(actor, resident_id: int) -> str:
     if via is None:
         raise DomainError(_("You may not act for this person (any more)."), status=403, code="not_linked")
     return via
+
+
+def person_to_act_for(actor, user_id: int) -> User:
+    """The person `actor` may act for, by id; anyone else answers as if they did not exist."""
+    person = User.get_or_none(User.id == user_id)
+    if person is None or may_act_for(actor, person.id) is None:
+        raise DomainError(_("This person was not found."), status=404, code="not_found")
+    return person
 
 
 def record(actor, resident, action: str, request=None, note: str = "", voucher=None) -> ProxyAct:

@@ -45,10 +45,10 @@ def index():
 
 
 def _person(user_id: int) -> User:
-    person = User.get_or_none(User.id == user_id)
-    if person is None or services.may_act_for(current_user, person.id) is None:
+    try:
+        return services.person_to_act_for(current_user, user_id)
+    except DomainError:
         abort(404)
-    return person
 
 
 @bp.route("/people/<int:user_id>")
