@@ -204,3 +204,22 @@ def test_weak_passwords_are_refused_with_the_reason(app, client, auth, password,
                                                     "csrf_token": csrf_token(client, "/account/password")})
     assert answer.status_code == 422 and why in answer.get_data(as_text=True)
     assert Auth(_en(app)).login(RESIDENT).status_code == 302  # unchanged
+
+
+def test_one_code_used_from_two_phones_at_once_sets_one_password(app):
+    """A code read out to a resident and typed on her phone and on her daughter's at the same
+    moment: one reset wins, the others are told the code no longer works (both databases)."""
+    from marketplace.errors import DomainError
+    from marketplace.users import recovery
+    from marketplace.users.passwords import verify_password
+    from tests.ledger_helpers import run_at_once
+
+    resident_id = in_app(app, lambda: person("resident").id)
+    _, code, _ = in_app(app, lambda: recovery.issue_reset_code(None, resident_id))
+    results = run_at_once(app, 6, lambda i: recovery.reset_with_code(RESIDENT, code, f"{NEW_PASSWORD} {i}"))
+    winners = [i for i, result in enumerate(results) if isinstance(result, User)]
+    refused = [result for result in results if isinstance(result, DomainError)]
+    assert len(winners) == 1 and len(refused) == 5, results
+    assert {error.code for error in refused} == {"wrong_one_time_code"}
+    stored = in_app(app, lambda: User.get_by_id(resident_id).password_hash)
+    assert verify_password(stored, f"{NEW_PASSWORD} {winners[0]}")
