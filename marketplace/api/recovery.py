@@ -31,9 +31,9 @@ PHONE = String(_l("The mainland mobile number of the account."), required=True, 
 
 @operation("POST", "/password/code", summary="Send a code to set a new password", tag="account",
            allow=(PUBLIC,), response=DONE, status=202, body=Fields(phone=PHONE),
-           limits=[(lambda: current_app.config.get("RECOVERY_CODES_PER_ADDRESS", "10 per hour"),
+           limits=[(lambda: current_app.config["RECOVERY_CODES_PER_ADDRESS"],
                     lambda: "api-recovery-ip:" + get_remote_address()),
-                   (lambda: current_app.config.get("RECOVERY_CODES_PER_NUMBER", "3 per hour"), _phone_key)])
+                   (lambda: current_app.config["RECOVERY_CODES_PER_NUMBER"], _phone_key)])
 def request_password_code(user, phone):
     """A 6-digit code by text message, valid 10 minutes, if an account uses the number. The
     answer is the same whether or not one does, so it tells no one which numbers are registered;

@@ -106,6 +106,16 @@ def close_task(user, task_id: int, answer: str, now: datetime | None = None) -> 
     return ProposalTask.get_by_id(task.id)
 
 
+def tasks_of(proposal: Proposal) -> list[ProposalTask]:
+    """The matter's tasks in the order they were handed over (its page and the board's)."""
+    return list(ProposalTask.select().where(ProposalTask.proposal == proposal.id).order_by(ProposalTask.id))
+
+
+def updates_of(proposal: Proposal) -> list[ProposalUpdate]:
+    """The progress updates, oldest first."""
+    return list(ProposalUpdate.select().where(ProposalUpdate.proposal == proposal.id).order_by(ProposalUpdate.id))
+
+
 def working_days_used(task: ProposalTask) -> int | None:
     return workdays.working_days_between(task.started_at, task.closed_at) if task.closed_at else None
 

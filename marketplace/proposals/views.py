@@ -126,7 +126,7 @@ def show(proposal_id):
     proposal = _visible(proposal_id)
     staff = services.staff_covers(current_user, proposal)
     household = services.household_of(current_user)
-    tasks = list(proposal.tasks.order_by(proposal.tasks.model.id))
+    tasks = action.tasks_of(proposal)
     return render_template(
         "proposals/show.html", proposal=proposal, staff=staff, concerned=services.concerns(proposal, household),
         supports=proposal.supports.count(), supported=services.supported_by(current_user, proposal),
@@ -134,7 +134,7 @@ def show(proposal_id):
         tasks=tasks, closable={t.id for t in tasks if action.may_close_task(current_user, t)},
         days_used={t.id: action.working_days_used(t) for t in tasks},
         spending=action.spending_of(proposal), spent=action.spent_fen(proposal),
-        updates=list(ProposalUpdate.select().where(ProposalUpdate.proposal == proposal.id).order_by(ProposalUpdate.id)),
+        updates=action.updates_of(proposal),
         may_update=staff or services.partner_works_on(current_user, proposal),
         evaluations=evaluation.summary(proposal), my_evaluation=evaluation.household_evaluation(current_user, proposal),
         button=EmptyForm(), decide_form=DecideForm(formdata=None), meeting_form=MeetingForm(formdata=None),
@@ -379,13 +379,13 @@ def board_show(proposal_id):
         proposal = services.public_proposal(proposal_id)
     except DomainError:
         abort(404)
-    tasks = list(proposal.tasks.order_by(proposal.tasks.model.id))
+    tasks = action.tasks_of(proposal)
     return render_template(
         "proposals/public.html", proposal=proposal, figures=votes.figures_of(proposal),
         supports=proposal.supports.count(), tasks=tasks,
         days_used={t.id: action.working_days_used(t) for t in tasks}, spending=action.spending_of(proposal),
         spent=action.spent_fen(proposal), evaluations=evaluation.summary(proposal), party_labels=PARTY_LABELS,
-        updates=list(ProposalUpdate.select().where(ProposalUpdate.proposal == proposal.id).order_by(ProposalUpdate.id)),
+        updates=action.updates_of(proposal),
         scope_labels=SCOPE_LABELS, matter_labels=MATTER_LABELS,
     )
 

@@ -15,11 +15,11 @@ from marketplace.web import attach_error
 
 
 def _recovery_limit():
-    return current_app.config.get("RECOVERY_CODES_PER_ADDRESS", "10 per hour")
+    return current_app.config["RECOVERY_CODES_PER_ADDRESS"]  # default: users/login_settings.py
 
 
 def _recovery_number_limit():
-    return current_app.config.get("RECOVERY_CODES_PER_NUMBER", "3 per hour")
+    return current_app.config["RECOVERY_CODES_PER_NUMBER"]
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
