@@ -68,6 +68,7 @@ def test_a_building_head_registers_a_phoneless_resident_books_and_rates_for_her(
     # Her timeline names both; the acts and her messages are recorded.
     history = head.get(f"/requests/{req.id}").get_data(as_text=True)
     assert history.count("done for 李奶奶 by 孙楼长") == 2  # booked and rated for her
+    assert "The resident's rating" in history and "Your rating" not in history  # hers, not his
     events = in_app(app, lambda: list(RequestEvent.select().where(RequestEvent.request == req.id)
                                        .order_by(RequestEvent.id)))
     assert [(e.action, e.actor.display_name, e.for_user_id) for e in events if e.for_user_id] == [
