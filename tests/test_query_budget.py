@@ -204,3 +204,12 @@ def test_scanning_within_budget(app, client, auth):
     # their channels, the deliveries queued (6); the page: the voucher, the unread count after a
     # POST, the offer (3).
     within(statements, 24)
+
+
+def test_registering_a_member_lists_the_households_with_their_addresses_in_one_query(client, auth):
+    auth.login_as("community_admin")
+    response, statements = get_counted(client, "/on-behalf/members/new")
+    assert response.status_code == 200 and "<option" in response.get_data(as_text=True)
+    # Session, grants and unread count (1); the households in scope with building, grid and
+    # community joined (1; one query per household's address before); the scope's own reads.
+    within(statements, 4)

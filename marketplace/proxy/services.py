@@ -19,7 +19,7 @@ from marketplace import access, audit, workdays
 from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.notifications.services import notify
-from marketplace.places.models import Household
+from marketplace.places.models import Building, Community, Grid, Household
 from marketplace.proxy.models import FamilyLink, PhonelessMember, ProxyAct
 from marketplace.timeutil import utcnow
 from marketplace.users.models import RoleGrant, User
@@ -166,6 +166,13 @@ def _placeholder_phone() -> str:
     """Keeps the unique column filled with something that is never a mobile number (it starts with
     "n"), so the account can never log in."""
     return f"n{secrets.randbelow(10**10):010d}"
+
+
+def households_to_register_in(staff, limit: int = 2000) -> list[Household]:
+    """The households a staff member may add a member to, with their buildings, grids and
+    communities read in the same query (each choice shows its full address)."""
+    return list(Household.select(Household, Building, Grid, Community).join(Building).join(Grid).join(Community)
+                .where(Household.id.in_(access.scope_of(staff).households())).order_by(Household.id).limit(limit))
 
 
 def register_member(staff, household_id, display_name: str, landline: str = "") -> User:

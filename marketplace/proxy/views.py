@@ -6,13 +6,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from marketplace import access
 from marketplace.access import SIGNED_IN, STAFF, allow
 from marketplace.errors import DomainError
 from marketplace.forms import EmptyForm, choices_of
 from marketplace.ledger import services as ledger
 from marketplace.menu.models import ServiceItem
-from marketplace.places.models import Household
 from marketplace.proxy import services
 from marketplace.proxy.forms import AskForm, LinkForm, MemberForm, SearchForm
 from marketplace.service_requests import services as requests
@@ -134,9 +132,8 @@ def redeem(user_id, offer_id):
 @allow(STAFF)
 def new_member():
     form = MemberForm()
-    households = (Household.select().where(Household.id.in_(access.scope_of(current_user).households()))
-                  .order_by(Household.id).limit(2000))
-    form.household.choices = choices_of([("", _("Choose…"))] + [(str(h.id), h.address()) for h in households])
+    form.household.choices = choices_of([("", _("Choose…"))] + [
+        (str(h.id), h.address()) for h in services.households_to_register_in(current_user)])
     if form.validate_on_submit():
         try:
             member = services.register_member(current_user, form.household.data, form.display_name.data,
