@@ -22,6 +22,8 @@ TRANSFER_KINDS = (
     "refund",  # escrow -> member, when a voucher expires or is cancelled
     "adjust",  # a staff credit or debit, with a reason
     "reversal",  # undoes an earlier transfer, pointing at it
+    "earn_care",  # a care pair's confirmed visit pays its volunteer
+    "earn_participation",  # taking part in a residents' decision (attending, voting), when staff turn it on
 )
 # What `reverse` may undo; voucher transfers are undone by cancelling the voucher instead.
 REVERSIBLE_KINDS = ("earn_request", "earn_event", "adjust")
