@@ -30,13 +30,26 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "sqlite_only: about SQLite alone (its file, locks, pragmas)")
+    config.addinivalue_line("markers", "sqlite_only: about SQLite alone (its file, locks, pragmas), or the same on "
+                            "both databases and run once (ONCE)")
     config.addinivalue_line("markers", "postgres_only: about PostgreSQL alone (its pool, pg_dump)")
+
+
+# What a browser sees does not depend on the database behind the server: the browser tests (screens,
+# journeys, the axe sweep in four layouts) run in the SQLite pass only. Every route they use is
+# also called on PostgreSQL by the access table, the security and hostile-input sweeps and the
+# domain tests, which is where the two databases differ. So is schemathesis with all its checks
+# (the document's conformance); its no-5xx run on generated data runs on both.
+ONCE = ("tests/browser/", "tests/api/test_api_schemathesis_all_checks.py")
 
 
 def pytest_collection_modifyitems(config, items):
     """A test about one database is not collected for the other: deselected, never skipped."""
-    other = "sqlite_only" if config.getoption("--db") == "postgres" else "postgres_only"
+    postgres = config.getoption("--db") == "postgres"
+    for item in items:
+        if item.nodeid.startswith(ONCE):
+            item.add_marker("sqlite_only")
+    other = "sqlite_only" if postgres else "postgres_only"
     kept = [item for item in items if other not in item.keywords]
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[item for item in items if other in item.keywords])

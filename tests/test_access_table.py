@@ -6,21 +6,34 @@ view itself) or refused (403, or the login page for anonymous visitors). A route
 or a row for a route that no longer exists, fails the test: adding a route means deciding who may
 use it. To add a row: `"blueprint.endpoint": ("/path/{demo_id}", roles("community_admin")),` and,
 if the path needs a new demo id, one line in `demo_ids()`.
+
+The same pass checks what every page must carry whoever asks (issue 9): no GET writes a row (the
+SQL each GET sends is read: no INSERT, UPDATE or DELETE but on the tables a reading may write), and
+every answer has the security headers. That was a second sweep over the same pages
+(tests/test_security.py) until it was folded in here.
 """
 
 import hashlib
+import re
+from contextlib import contextmanager
 from datetime import date, timedelta
 from urllib.parse import urlparse
 
+import peewee as pw
 import pytest
 
+from marketplace.audit import AuditHead, AuditLog
+from marketplace.db import db
+from marketplace.events.models import Badge
 from marketplace.menu.models import ServiceItem
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Grid
 from marketplace.public.models import FundUse
+from marketplace.schema import ALL_MODELS
 from marketplace.timeutil import utcnow
 from marketplace.users.models import (
     STAFF_ROLES,
+    LoginSession,
     PartnerInvite,
     ResidencyApplication,
     RoleGrant,
@@ -577,6 +590,57 @@ def _outcome(response):
     return response.status_code
 
 
+# Rows a GET may legitimately write: the audit trail of staff looking at personal data, the
+# "last seen" time of a login session, and a volunteer's badge, issued the first time they open it.
+WRITTEN_BY_READING = {AuditLog, AuditHead, LoginSession, Badge}
+
+
+def row_fingerprint() -> dict:
+    """Each table's row count and highest id, but for the tables a GET may write."""
+    return {model._meta.table_name: (model.select().count(), model.select(pw.fn.MAX(model.id)).scalar())
+            for model in ALL_MODELS if model not in WRITTEN_BY_READING}
+
+
+WRITE = re.compile(r'^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+MAY_BE_WRITTEN_BY_READING = {model._meta.table_name for model in WRITTEN_BY_READING}
+
+
+@contextmanager
+def writes_seen():
+    """The tables written by the SQL peewee sends while the block runs (but those a reading may write)."""
+    database, written = db.obj, []
+    original = database.execute_sql
+
+    def execute_sql(sql, params=None, *args, **kwargs):
+        found = WRITE.match(sql)
+        if found and found.group(1) not in MAY_BE_WRITTEN_BY_READING:
+            written.append(found.group(1))
+        return original(sql, params, *args, **kwargs)
+
+    database.execute_sql = execute_sql
+    try:
+        yield written
+    finally:
+        del database.execute_sql
+
+
+def _security_header_faults(path, response, signed_in) -> list[str]:
+    headers, faults = response.headers, []
+    if response.mimetype == "text/html":
+        csp = headers.get("Content-Security-Policy", "")
+        for part in ("default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'self'",
+                     "form-action 'self'"):
+            if part not in csp:
+                faults.append(f"{path}: CSP lacks {part}")
+        if "'unsafe-inline'" in csp:
+            faults.append(f"{path}: CSP allows inline script")
+        if headers.get("X-Content-Type-Options") != "nosniff" or not headers.get("Referrer-Policy"):
+            faults.append(f"{path}: nosniff or Referrer-Policy missing")
+    if signed_in and headers.get("Cache-Control") != "no-store":
+        faults.append(f"{path}: signed in, but may be cached ({headers.get('Cache-Control')})")
+    return faults
+
+
 @pytest.mark.parametrize("identity", IDENTITIES)
 def test_every_route_answers_every_identity_as_the_table_says(app, client, auth, identity):
     methods = {}
@@ -587,19 +651,27 @@ def test_every_route_answers_every_identity_as_the_table_says(app, client, auth,
     no_route = sorted(ROUTES.keys() - methods.keys())
 
     ids = demo_ids(app)
-    if identity != "anonymous":
+    signed_in = identity != "anonymous"
+    if signed_in:
         auth.login_as(identity)
-    wrong = {}
+    token = csrf_token(client, "/")  # one per session: Flask-WTF accepts it for every form of it
+    wrong, headers, writing = {}, [], {}
     for endpoint in sorted(ROUTES.keys() & methods.keys(), key=lambda e: (e in SIGNS_OUT, list(ROUTES).index(e))):
         template, expected = ROUTES[endpoint]
         path = template.format(**ids)
-        if endpoint in SIGNS_OUT and identity != "anonymous":
-            client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
-            auth.login_as(identity)
+        if endpoint in SIGNS_OUT:
+            if signed_in:
+                client.post("/logout", data={"csrf_token": token})
+                auth.login_as(identity)
+            token = csrf_token(client, "/")
         if "GET" in methods[endpoint]:
-            method, response = "GET", client.get(path)
+            with writes_seen() as written:
+                method, response = "GET", client.get(path)
+            headers += _security_header_faults(path, response, signed_in)
+            if written:
+                writing[path] = sorted(set(written))
         else:
-            method, response = "POST", client.post(path, data={"csrf_token": csrf_token(client, "/")})
+            method, response = "POST", client.post(path, data={"csrf_token": token})
         got = _outcome(response)
         if got != expected[identity]:
             wrong[endpoint] = f"{method} {path}: expected {expected[identity]}, got {got}"
@@ -607,4 +679,17 @@ def test_every_route_answers_every_identity_as_the_table_says(app, client, auth,
     problems = [f"no row in ROUTES for the route {e}" for e in no_row]
     problems += [f"a row in ROUTES for {e}, which is no longer a route" for e in no_route]
     problems += [f"{identity}: {e}: {message}" for e, message in wrong.items()]
+    problems += [f"{identity}: GET {path} wrote to {', '.join(tables)}" for path, tables in writing.items()]
+    problems += [f"{identity}: {fault}" for fault in headers]
     assert not problems, "\n".join(problems)
+
+
+def test_the_write_detector_sees_inserts_updates_and_deletes_but_not_the_audit_trail(ctx):
+    """The no-GET-writes check above is only as good as what it recognises."""
+    item = ServiceItem.select().first()
+    with writes_seen() as written:
+        ServiceItem.update(name_en=item.name_en).where(ServiceItem.id == item.id).execute()
+        Grid.delete().where(Grid.id == -1).execute()
+        AuditLog.select().count()
+        db.execute_sql('UPDATE "login_session" SET last_seen_at = last_seen_at WHERE id = -1')
+    assert written == ["service_item", "grid"]

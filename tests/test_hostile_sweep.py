@@ -15,15 +15,12 @@ import json
 import uuid
 from urllib.parse import quote
 
-import peewee as pw
 import pytest
 
 from marketplace.db import db
-from marketplace.schema import ALL_MODELS
 from tests.api.test_api_helpers import make_token
 from tests.conftest import DEMO_PHONES, Auth, csrf_token, database_url_for, demo_app
-from tests.test_access_table import ROUTES, demo_ids
-from tests.test_security import WRITTEN_BY_READING
+from tests.test_access_table import ROUTES, demo_ids, row_fingerprint
 
 MB = "x" * (1 << 20)
 BAD_IDS = ["9223372036854775808", "-1", "0", "%E1%A7%97"]
@@ -54,8 +51,7 @@ def sweep_app(request, tmp_path):
 
 def _fingerprint(app) -> dict:
     with app.app_context(), db.connection_context():
-        return {m._meta.table_name: (m.select().count(), m.select(pw.fn.MAX(m.id)).scalar())
-                for m in ALL_MODELS if m not in WRITTEN_BY_READING}
+        return row_fingerprint()
 
 
 def _body_fields(app) -> dict[str, list[str]]:
@@ -77,10 +73,12 @@ class Sweep:
         self.auth = Auth(client)
         self.token = make_token(app, who)
         self.count, self.failures, self.logins = 0, [], 0
+        self.csrf_token = None
 
     def login(self):
         self.logins += 1
         self.auth.login(DEMO_PHONES[self.who])
+        self.csrf_token = None  # a new session has a CSRF token of its own
 
     def send(self, method, path, **kwargs):
         api = path.startswith("/api/")
@@ -101,7 +99,10 @@ class Sweep:
         return response
 
     def csrf(self):
-        return csrf_token(self.client, "/")
+        """The session's CSRF token, read once per session (it is valid for every form of it)."""
+        if self.csrf_token is None:
+            self.csrf_token = csrf_token(self.client, "/")
+        return self.csrf_token
 
 
 def _paths(rule, valid_path, adapter):
