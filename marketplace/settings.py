@@ -71,6 +71,7 @@ class Settings:
     ledger_checkpoint_log: Path
     messages: MessageSettings
     login_limits: LoginLimitSettings
+    password_hash_profile: str  # one of argon2.profiles (users/passwords.py)
 
     @classmethod
     def from_config(cls, config: Mapping) -> "Settings":
@@ -99,6 +100,7 @@ class Settings:
                                        or Path(config["INSTANCE_PATH"]) / "ledger_checkpoints.jsonl"),
             messages=MessageSettings.from_config(config),
             login_limits=LoginLimitSettings.from_config(config),
+            password_hash_profile=config.get("PASSWORD_HASH_PROFILE") or "RFC_9106_LOW_MEMORY",
         )
 
     @cached_property

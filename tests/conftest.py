@@ -159,6 +159,10 @@ def _create_test_app(database_url: str, folder, **settings):
             # Tasks (message deliveries) run at once in the caller: huey's immediate mode.
             # tests/notifications/test_delivery.py runs real consumers where that is the point.
             "TASK_QUEUE_IMMEDIATE": True,
+            # argon2's cheapest parameters: the suite logs in thousands of times, and each login
+            # with the deployed ones costs a tenth of a second or more of both cores (the
+            # deployed profile has its own test: test_an_older_password_hash_is_upgraded...).
+            "PASSWORD_HASH_PROFILE": "CHEAPEST",
             **settings,
         }
     )

@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
 
@@ -18,9 +18,22 @@ from marketplace.errors import DomainError
 
 MIN_LENGTH = 8
 MAX_LENGTH = 64
-_hasher = PasswordHasher()  # argon2id with the library's RFC 9106 "low memory" profile
-# A hash to verify against when the phone is unknown, so both answers take as long.
-_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+
+@lru_cache(maxsize=4)
+def _hasher_for(profile: str) -> tuple[PasswordHasher, str]:
+    """argon2id with one of argon2-cffi's profiles (config PASSWORD_HASH_PROFILE): RFC 9106's "low
+    memory" one in every deployment; the test suite's "CHEAPEST", so that its thousands of logins
+    do not spend minutes hashing. With it, a hash to verify against when the phone is unknown, so
+    both answers take as long."""
+    hasher = PasswordHasher.from_parameters(getattr(profiles, profile))
+    return hasher, hasher.hash("not a real password, only for timing")
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    from marketplace.settings import settings
+
+    return _hasher_for(settings().password_hash_profile)
 
 
 @lru_cache(maxsize=1)
@@ -72,15 +85,16 @@ def check_policy(password: str, phone: str = "") -> None:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
+    hasher, dummy = _hasher()
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return hasher.verify(stored_hash or dummy, password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(stored_hash: str) -> bool:
-    return _hasher.check_needs_rehash(stored_hash)
+    return _hasher()[0].check_needs_rehash(stored_hash)
