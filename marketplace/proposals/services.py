@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from marketplace import access, audit
 from marketplace.db import db
 from marketplace.errors import DomainError
-from marketplace.events import organising
+from marketplace.events import organising, permissions
 from marketplace.notifications.services import notify
 from marketplace.places.models import Building, Grid, Household
 from marketplace.proposals.models import Proposal, ProposalSupport, ProposalTask
@@ -63,6 +63,20 @@ def concerns(proposal: Proposal, household: Household | None) -> bool:
     if proposal.scope_kind == "grid":
         return building.grid_id == proposal.grid_id
     return building.grid.community_id == proposal.community_id
+
+
+def meeting_of(event_id: int) -> Proposal | None:
+    return Proposal.get_or_none(Proposal.meeting == event_id)
+
+
+def invited_to_meeting(event, user) -> bool:
+    """A member of a household a matter concerns is invited to its grid meeting: they may sign
+    up and check in as volunteers do at any event (events.permissions.OPEN_TO)."""
+    proposal = meeting_of(event.id)
+    return proposal is not None and concerns(proposal, household_of(user))
+
+
+permissions.OPEN_TO.append(invited_to_meeting)
 
 
 def staff_covers(user, proposal: Proposal) -> bool:
@@ -303,7 +317,8 @@ def set_floor_area(staff, household_id: int, text: str) -> Household:
                           code="invalid")
     with db.atomic():
         Household.update(floor_area=area or None).where(Household.id == household.id).execute()
-        audit.record(staff, "places.household.floor_area", household, floor_area_dm2=area or None)
+        audit.record(staff, "places.household.floor_area", household, floor_area_dm2=area or None,
+                     was_dm2=household.floor_area)
     return Household.get_by_id(household.id)
 
 
