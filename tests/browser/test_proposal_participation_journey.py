@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from tests.browser.test_journeys import log_in
 from tests.conftest import in_app, person
 
-TITLE = "2号楼门口加装扶手"
+TITLE = "1号楼门口加装扶手"
 
 
 def _post(page, form, fields=None):
@@ -45,7 +45,7 @@ def test_on_behalf_points_meeting_and_floor_area(app, phone_page, screenshot):
     tomorrow = (datetime.now() + timedelta(days=1)).strftime("%Y-%m-%d")
     _post(admin, "form[action$='/meeting']", {"input[name=starts_at]": f"{tomorrow}T19:00",
                                                "input[name=ends_at]": f"{tomorrow}T20:30",
-                                               "input[name=place]": "2号楼一层活动室"})
+                                               "input[name=place]": "1号楼一层活动室"})
 
     log_in(resident, "resident")
     resident.goto(path)
