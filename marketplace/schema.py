@@ -10,6 +10,7 @@ from marketplace.notifications.models import CallTask, Delivery, MessagePreferen
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid, Household
 from marketplace.proposals.models import (
+    MeetingPay,
     Proposal,
     ProposalEvaluation,
     ProposalSpending,
@@ -90,4 +91,5 @@ ALL_MODELS = [
     ProposalSpending,
     ProposalUpdate,
     ProposalEvaluation,
+    MeetingPay,
 ]

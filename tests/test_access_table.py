@@ -304,6 +304,10 @@ ROUTES = {
     "proposals.finish": ("/proposals/{proposal}/finish", staff_only(302)),
     "proposals.evaluate": ("/proposals/{proposal}/evaluate", signed_in_only(302)),
     "proposals.areas": ("/proposals/{proposal}/areas", staff_only(200)),
+    "proposals.points": ("/proposals/{proposal}/points", staff_only(302)),
+    # 张阿姨's: the staff covering her home, and no one else (404); she does not act for herself
+    "proposals.new_for": ("/proposals/new/for/{resident}", {**in_residents_scope(200), "resident": 404}),
+    "proposals.household_area": ("/households/{resident_household}/floor-area", staff_only(302)),
     "proposals.board": ("/board/proposals", everyone(200)),
     "proposals.board_show": ("/board/proposals/{proposal_done}", everyone(200)),
     "public.board": ("/board", everyone(200)),
@@ -356,6 +360,10 @@ ROUTES = {
     "api.record_proposal_vote": ("/api/v1/proposals/{proposal}/vote/in-person", api_roles(*STAFF_ROLES, ok=415)),
     "api.close_proposal_vote": ("/api/v1/proposals/{proposal}/vote/close", api_roles(*STAFF_ROLES, ok=409)),  # not voting
     "api.close_proposal_task": ("/api/v1/proposals/tasks/{proposal_task}/done", api_signed_in(415)),
+    "api.propose_on_behalf": ("/api/v1/proposals/on-behalf", api_signed_in(415)),
+    "api.set_proposal_points": ("/api/v1/proposals/{proposal}/points", api_roles(*STAFF_ROLES, ok=415)),
+    "api.set_household_floor_area": ("/api/v1/households/{resident_household}/floor-area",
+                                     api_roles(*STAFF_ROLES, ok=415)),
     "api.job_board": ("/api/v1/jobs", api_roles("volunteer", "partner_staff")),
     "api.my_jobs": ("/api/v1/jobs/mine", api_roles("volunteer", "partner_staff")),
     # Taken by the partner above: a volunteer lacks the skill (403), the partner has it already (409);
@@ -463,6 +471,7 @@ def demo_ids(app) -> dict:
             "pending_residency": ResidencyApplication.get(ResidencyApplication.status == "pending").id,
             "volunteer_application": VolunteerApplication.get(VolunteerApplication.user == user("volunteer")).id,
             "resident": user("resident"),
+            "resident_household": RoleGrant.get(RoleGrant.user == user("resident"), RoleGrant.role == "resident").household_id,
             "volunteer": user("volunteer"),
             "volunteer_grant": RoleGrant.get(RoleGrant.user == user("volunteer"), RoleGrant.role == "volunteer").id,
             "invite_id": PartnerInvite.get(PartnerInvite.token_hash == hashlib.sha256(INVITE_TOKEN.encode()).hexdigest()).id,

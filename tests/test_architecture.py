@@ -95,7 +95,7 @@ SERVICE_MODULES = [
     PACKAGE / "public" / "open_data.py",
     PACKAGE / "rights" / "retention.py",
     PACKAGE / "rights" / "closing.py",
-    *(PACKAGE / "proposals" / f"{name}.py" for name in ("votes", "thresholds", "action", "evaluation")),
+    *(PACKAGE / "proposals" / f"{name}.py" for name in ("votes", "thresholds", "action", "evaluation", "participation")),
 ]
 REQUEST_STATE = re.compile(
     r"^\s*(from\s+flask\s+import\s+[^\n]*\b(request|session|g|current_app)\b"

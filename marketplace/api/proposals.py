@@ -8,7 +8,7 @@ from marketplace.access import SIGNED_IN, STAFF
 from marketplace.api.registry import component, operation, page_of
 from marketplace.api.schema import Base64, Fields, Integer, String, iso
 from marketplace.pagination import paginate
-from marketplace.proposals import action, evaluation, services, votes
+from marketplace.proposals import action, evaluation, participation, services, votes
 from marketplace.proposals.models import CHOICES, MATTERS, OUTCOMES, PARTY_KINDS, SCOPE_KINDS, STATES, Proposal
 
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
@@ -18,7 +18,7 @@ PROPOSAL = component("Proposal", {
     "type": "object",
     "required": ["id", "title", "body", "scope_kind", "place", "community", "status", "created_at", "supports",
                  "my_household_supports", "has_photo", "decline_reason", "meeting", "minutes", "vote", "budget_fen",
-                 "spent_fen", "tasks", "evaluation"],
+                 "spent_fen", "tasks", "evaluation", "vote_points", "meeting_points", "written_down_by_staff"],
     "properties": {
         "id": COUNT, "title": {"type": "string"}, "body": {"type": "string"},
         "scope_kind": {"type": "string", "enum": list(SCOPE_KINDS)},
@@ -33,8 +33,12 @@ PROPOSAL = component("Proposal", {
         "meeting": {"type": ["object", "null"], "required": ["event_id", "starts_at", "ends_at", "place"],
                     "properties": {"event_id": COUNT, "starts_at": {"type": "string", "format": "date-time"},
                                    "ends_at": {"type": "string", "format": "date-time"}, "place": {"type": "string"}},
-                    "description": "The grid's meeting: an event (GET /events/{event_id}), with sign-up and check-in."},
+                    "description": "The grid's meeting: an event (GET /events/{event_id}). Members of the households concerned are invited: they sign up (POST /events/{event_id}/signup) and check in with the door's QR as volunteers do."},
         "minutes": {"type": "string"},
+        "vote_points": {"type": "integer", "description": "Points the member who votes for the household earns (0: none)."},
+        "meeting_points": {"type": "integer", "description": "Points each member who checks in at the meeting earns (0: none)."},
+        "written_down_by_staff": {"type": "boolean",
+                                  "description": "Proposed on the resident's behalf (by staff or family)."},
         "vote": {"type": ["object", "null"], "required": [
             "motion", "matter", "participation", "majority", "majority_strict", "opens_at", "closes_at", "counted",
             "passed", "eligible_households", "voted_households", "yes_households", "no_households",
@@ -102,7 +106,8 @@ def proposal_json(user, proposal: Proposal) -> dict:
         "decline_reason": proposal.decline_reason,
         "meeting": {"event_id": meeting.id, "starts_at": iso(meeting.starts_at), "ends_at": iso(meeting.ends_at),
                     "place": meeting.place} if meeting else None,
-        "minutes": proposal.minutes, "vote": _vote_json(user, proposal), "budget_fen": proposal.budget_fen,
+        "minutes": proposal.minutes, "vote_points": proposal.vote_points, "meeting_points": proposal.meeting_points,
+        "written_down_by_staff": proposal.created_by_id != proposal.proposer_id, "vote": _vote_json(user, proposal), "budget_fen": proposal.budget_fen,
         "spent_fen": action.spent_fen(proposal),
         "tasks": [{"id": t.id, "title": t.title, "party_kind": t.party_kind,
                    "party": t.partner.name if t.partner_id else t.department.name if t.department_id else t.party_name,
@@ -235,3 +240,54 @@ def close_proposal_task(user, task_id, answer):
     """By the party carrying it out (a partner's staff, a department's officer) or staff in scope."""
     task = action.close_task(user, task_id, answer)
     return _shown(user, task.proposal_id)
+
+
+@operation("POST", "/proposals/on-behalf", summary="Propose a matter for a resident", tag="proposals",
+           allow=(SIGNED_IN,), scope="proposals", response=PROPOSAL, status=201, errors=(403, 404), body=Fields(
+               resident_id=Integer(_l("The resident it is written down for."), minimum=1, required=True,
+                                   required_message=_l("Please choose a resident you look after.")),
+               scope_kind=String(_l("Whom it concerns: the resident's building, grid or community."),
+                                 required=True, enum=list(SCOPE_KINDS),
+                                 required_message=_l("Please choose whom the matter concerns.")),
+               title=String(_l("A short title."), required=True, maxLength=100,
+                            required_message=_l("Please give the matter a short title (at least 4 characters).")),
+               body=String(_l("The problem and what is proposed."), required=True, maxLength=5000,
+                           required_message=_l("Please describe the matter and what you propose (at least 10 characters).")),
+               photo=Base64(_l("A JPEG, PNG or WebP picture up to 5 MB, as base64."))))
+def propose_on_behalf(user, resident_id, scope_kind, title, body, photo):
+    """A resident without a phone tells the building head: staff covering the resident's household
+    (or family the resident consented to) write the proposal down in the resident's name. Recorded
+    as an act on their behalf: both names kept, the resident told, a receipt to print."""
+    proposal = services.create_proposal(user, scope_kind, title, body, photo or None, for_user_id=resident_id)
+    return proposal_json(user, proposal)
+
+
+@operation("POST", "/proposals/<int:proposal_id>/points", summary="Set the points for taking part",
+           tag="proposals", allow=STAFF, scope="staff", response=PROPOSAL, errors=(403, 409), body=Fields(
+               vote_points=Integer(_l("Points for the member who votes for the household (0: none)."), minimum=None,
+                                   maximum=None, required=True, required_message=_l("Please give a number of points.")),
+               meeting_points=Integer(_l("Points for each member who checks in at the meeting (0: none)."),
+                                      minimum=None, maximum=None, required=True,
+                                      required_message=_l("Please give a number of points."))))
+def set_proposal_points(user, proposal_id, vote_points, meeting_points):
+    """Staff in scope, before the vote opens (409 after); paid through the ledger."""
+    participation.set_points(user, proposal_id, vote_points, meeting_points)
+    return _shown(user, proposal_id)
+
+
+HOUSEHOLD_AREA = component("HouseholdFloorArea", {
+    "type": "object", "required": ["household_id", "floor_area_dm2", "floor_area"],
+    "properties": {"household_id": COUNT, "floor_area_dm2": NULLABLE_COUNT,
+                   "floor_area": {"type": "string", "description": "In square metres, e.g. 89.5; empty when unknown."}},
+})
+
+
+@operation("POST", "/households/<int:household_id>/floor-area", summary="Set a household's floor area",
+           tag="proposals", allow=STAFF, scope="staff", response=HOUSEHOLD_AREA, errors=(404,), body=Fields(
+               floor_area=String(_l("Square metres, e.g. 89.5; 0 to clear it."), required=True, maxLength=12,
+                                 required_message=_l("Please enter the floor area in square metres, like 89.5."))))
+def set_household_floor_area(user, household_id, floor_area):
+    """Staff covering the household; audited. Votes count by area where every household has one."""
+    household = services.set_floor_area(user, household_id, floor_area)
+    return {"household_id": household.id, "floor_area_dm2": household.floor_area,
+            "floor_area": services.area_text(household.floor_area)}

@@ -23,13 +23,13 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from peewee import fn
 
-from marketplace import access
 from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.events import caps, tokens
 from marketplace.events.honour import waits_for_second_approval
 from marketplace.events.models import Attendance, Event, Scan, Signup
 from marketplace.events.organising import get_event, get_managed
+from marketplace.events.permissions import is_volunteer, may_attend  # noqa: F401 - is_volunteer: the services read it here
 from marketplace.events.timing import (
     _dt,
     _epoch,
@@ -43,7 +43,7 @@ from marketplace.events.timing import (
 from marketplace.ledger import services as ledger
 from marketplace.settings import settings
 from marketplace.timeutil import utcnow
-from marketplace.users.models import RoleGrant, User
+from marketplace.users.models import User
 
 log = logging.getLogger(__name__)
 
@@ -136,11 +136,6 @@ def _replay(scan: Scan) -> ScanResult:
                       attendance, scan.scanned_at, replay=True)
 
 
-def is_volunteer(user: User) -> bool:
-    return RoleGrant.select().where(RoleGrant.user == user.id, RoleGrant.role == "volunteer").exists() or \
-        access.has_role(user, "admin")
-
-
 def _check_in(event: Event, volunteer: User, method: str, at: datetime, actor, note: str, manual: bool,
               self_service: bool) -> ScanResult:
     refusal = _check_in_refusal(event, at)
@@ -148,7 +143,7 @@ def _check_in(event: Event, volunteer: User, method: str, at: datetime, actor, n
         raise refusal
     if not volunteer.active:
         raise DomainError(_("This account is switched off."), status=403, code="account_inactive")
-    if not is_volunteer(volunteer):
+    if not may_attend(event, volunteer):
         raise DomainError(_("Only volunteers can check in at events.") if self_service else
                           _("%(name)s is not a volunteer.", name=volunteer.display_name), status=403,
                           code="volunteers_only")

@@ -81,3 +81,21 @@ def phones_shown(user, event, user_ids) -> set[int]:
         RoleGrant.household.in_(access.scope_of(user).households()),
     )
     return {row.user_id for row in rows}
+
+
+# ---- who may take part ------------------------------------------------------------------------
+
+# Events are the volunteers'; besides them, rules other domains add may let a person sign up and
+# check in at a given event, each (event, user) -> bool. The residents' matters add one: the
+# members of the households a matter's grid meeting invites (proposals.services).
+OPEN_TO: list = []
+
+
+def is_volunteer(user) -> bool:
+    return RoleGrant.select().where(RoleGrant.user == user.id, RoleGrant.role == "volunteer").exists() or \
+        access.has_role(user, "admin")
+
+
+def may_attend(event, user) -> bool:
+    """Sign up for the event and check in at its door (as a volunteer, or invited by a rule)."""
+    return is_volunteer(user) or (event is not None and any(rule(event, user) for rule in OPEN_TO))

@@ -9,6 +9,7 @@ from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.events.models import Attendance, Event, Signup
 from marketplace.events.organising import _lock_event, _promote_waitlist
+from marketplace.events.permissions import may_attend
 from marketplace.events.timing import _now
 
 # ---- signing up ----------------------------------------------------------------------------
@@ -17,7 +18,7 @@ from marketplace.events.timing import _now
 def sign_up(user, event_id: int, now: datetime | None = None) -> Signup:
     """A place if one is free, otherwise the end of the waiting list. Signing up again is harmless."""
     now = _now(now)
-    if not access.has_role(user, "volunteer"):
+    if not access.has_role(user, "volunteer") and not may_attend(Event.get_or_none(Event.id == event_id), user):
         raise DomainError(_("Only volunteers can sign up. You can apply to be a volunteer on your account page."),
                           status=403, code="volunteers_only")
     with db.atomic():

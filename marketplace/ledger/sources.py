@@ -2,7 +2,7 @@
 
 Every transfer is made by one thing the app records beside it: a voucher (its redemption, and the
 settlement or refund that closed it), a staff adjustment, a confirmed request's payout, an event
-attendance's pay, an approved hour correction's difference, points expiring, or a reversal of an earlier transfer. Each of those rows must agree with its
+attendance's pay, a residents' vote or meeting attendance paid for taking part, an approved hour correction's difference, points expiring, or a reversal of an earlier transfer. Each of those rows must agree with its
 transfer (who, how much, which reference), and every transfer must have exactly one of them, so a
 transfer forged with a correct hash but nothing behind it is found, and so is a voucher whose
 holder, price, expiry or state was changed behind the app's back.
@@ -271,6 +271,36 @@ def _corrections(s: _Sources) -> dict:
     return net
 
 
+def _participation(s: _Sources) -> None:
+    """Points for taking part in a residents' decision (proposals/participation.py): each
+    `earn_participation` transfer is claimed by exactly one row, the household's vote that paid
+    its voter or the meeting attendance it paid, and says the matter's points for it."""
+    from marketplace.proposals.models import MeetingPay, Proposal, ProposalVote
+
+    points = {pid: (vote, meeting) for pid, vote, meeting in
+              Proposal.select(Proposal.id, Proposal.vote_points, Proposal.meeting_points).tuples()}
+    for v in ProposalVote.select().where(ProposalVote.transfer.is_null(False)).order_by(ProposalVote.id).iterator():
+        label = f"proposal vote {v.id}"
+        row = s.claim(label, v.transfer_id, "earn_participation", f"proposal:{v.proposal_id}")
+        if row is None:
+            continue
+        expected = points.get(v.proposal_id, (None, None))[0]
+        if (s.code(row.credit) != f"user:{v.voter_id}" or row.amount != expected
+                or row.key != f"proposal_vote:{v.id}:participation"):
+            s.fault(label, f"its pay of {row.amount} to {s.code(row.credit)} does not match {expected!r} points "
+                           f"for voting, for user:{v.voter_id}")
+    for m in MeetingPay.select().order_by(MeetingPay.id).iterator():
+        label = f"meeting pay {m.id}"
+        row = s.claim(label, m.transfer_id, "earn_participation", f"proposal:{m.proposal_id}")
+        if row is None:
+            continue
+        expected = points.get(m.proposal_id, (None, None))[1]
+        if (s.code(row.credit) != f"user:{m.user_id}" or row.amount != expected
+                or row.key != f"proposal:{m.proposal_id}:attendance:{m.attendance_id}"):
+            s.fault(label, f"its pay of {row.amount} to {s.code(row.credit)} does not match {expected!r} points "
+                           f"for attending, for user:{m.user_id}")
+
+
 def _expiries(s: _Sources) -> None:
     """Each expiry (ledger/policy.py) and its transfer back to the issuer: same account, amount, period."""
     from marketplace.ledger.models import PointsExpiry
@@ -311,6 +341,7 @@ def check(report, chain) -> None:
     _vouchers(s)
     _adjustments(s)
     _payouts(s)
+    _participation(s)
     _expiries(s)
     _reversals(s)
     real = False  # the demo loader's awards come first, before anything real happened
@@ -325,4 +356,4 @@ def check(report, chain) -> None:
         if row.kind in ("settle", "refund"):
             continue  # named by the voucher check
         report.faults.append(f"transfer seq {row.seq}: a {row.kind} for {row.ref!r} that nothing in the app made "
-                             "(no voucher, adjustment, payout or attendance points at it)")
+                             "(no voucher, adjustment, payout, attendance or vote points at it)")

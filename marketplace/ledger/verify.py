@@ -147,6 +147,12 @@ def _key_fault(row: Row, accounts: dict) -> str | None:
         if debit[1] != "issuer" or not (demo or corrected or (ref.startswith("event:") and key.startswith("attendance:")
                                                               and key.endswith(":pay"))):
             return "event pay comes from the issuer under the key 'attendance:<id>:pay'"
+    elif kind == "earn_participation":
+        if debit[1] != "issuer" or not ref.startswith("proposal:") or not (
+                (key.startswith("proposal_vote:") and key.endswith(":participation"))
+                or key.startswith(f"{ref}:attendance:")):
+            return ("points for taking part come from the issuer under the key 'proposal_vote:<id>:participation' "
+                    "or '<proposal>:attendance:<id>'")
     return None
 
 

@@ -13,6 +13,9 @@ Jobs:
   level, once (service_requests.promises.keep_promises);
 - `close_events` — volunteers still checked in after an event's check-out closed are checked
   out for staff review (events.services.close_finished);
+- `close_votes` — residents' votes whose period has ended are counted, frozen and their result
+  told to the proposer and the households concerned; meeting attendance is paid its participation
+  points where staff turned them on (proposals.participation.sweep);
 - `forget_api_replies` — stored API replies past their time are dropped;
 - `figures` — the stored figures of the dashboards and the public board are counted afresh,
   three times per FIGURES_MAX_AGE_SECONDS (not at all when that setting is 0);
@@ -68,6 +71,12 @@ def close_events() -> int:
     from marketplace.events.services import close_finished
 
     return close_finished()
+
+
+def close_votes() -> int:
+    from marketplace.proposals.participation import sweep
+
+    return sweep()
 
 
 def forget_api_replies() -> int:
@@ -205,6 +214,7 @@ JOBS = [
     Job("deadline_reminders", deadline_reminders, _minutes("SCHEDULER_REMINDER_MINUTES")),
     Job("promises", keep_promises, _minutes("SCHEDULER_REMINDER_MINUTES")),
     Job("close_events", close_events, _minutes("SCHEDULER_SWEEP_MINUTES")),
+    Job("close_votes", close_votes, _minutes("SCHEDULER_SWEEP_MINUTES")),
     Job("forget_api_replies", forget_api_replies, _minutes("SCHEDULER_SWEEP_MINUTES")),
     Job("figures", refresh_figures, _figures_period),
     Job("message_fallback", message_fallback, _minutes("SCHEDULER_SWEEP_MINUTES")),

@@ -113,3 +113,14 @@ class EvaluateForm(FlaskForm):
 
 class AreaForm(FlaskForm):
     floor_area = StringField(_l("Floor area (m²)"), validators=[Length(max=12)])
+
+
+class PointsForm(FlaskForm):
+    vote_points = StringField(_l("Points for voting (0: none)"), validators=[Length(max=4)],
+                              render_kw={"inputmode": "numeric"})
+    meeting_points = StringField(_l("Points for attending the meeting (0: none)"), validators=[Length(max=4)],
+                                 render_kw={"inputmode": "numeric"})
+
+
+class OnBehalfForm(ProposalForm):
+    """What a resident without a phone tells the building head, written down for them."""

@@ -4,7 +4,8 @@ spending (the board's fund uses), progress updates and the households' evaluatio
 import peewee as pw
 
 from marketplace.db import BaseModel, check_in
-from marketplace.events.models import Event
+from marketplace.events.models import Attendance, Event
+from marketplace.ledger.models import Transfer
 from marketplace.partners.models import PartnerEnterprise
 from marketplace.places.models import Building, Community, Grid, Household
 from marketplace.public.models import FundUse
@@ -64,6 +65,9 @@ class Proposal(BaseModel):
     yes_area = pw.BigIntegerField(null=True)
     no_households = pw.IntegerField(null=True)
     abstain_households = pw.IntegerField(null=True)
+    # points for taking part, paid through the ledger when staff set them (0: off), fixed once the vote opens
+    vote_points = pw.IntegerField(default=0, constraints=[pw.SQL("CHECK (vote_points >= 0)")])
+    meeting_points = pw.IntegerField(default=0, constraints=[pw.SQL("CHECK (meeting_points >= 0)")])
     budget_fen = pw.BigIntegerField(default=0, constraints=[pw.SQL("CHECK (budget_fen >= 0)")])
     done_at = pw.DateTimeField(null=True)
 
@@ -94,9 +98,21 @@ class ProposalVote(BaseModel):
     recorded_by = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
     method = pw.CharField(max_length=10, constraints=[check_in("method", VOTE_METHODS)])
     created_at = pw.DateTimeField(default=utcnow)
+    transfer = pw.ForeignKeyField(Transfer, null=True, unique=True, backref="+", on_delete="RESTRICT")  # its points
 
     class Meta:
         indexes = ((("proposal", "household"), True),)
+
+
+class MeetingPay(BaseModel):
+    """The participation points one attendance at a matter's meeting earned: one row per
+    attendance (UNIQUE), the row `ledger verify` finds behind each such transfer."""
+
+    proposal = pw.ForeignKeyField(Proposal, backref="+", on_delete="RESTRICT")
+    attendance = pw.ForeignKeyField(Attendance, unique=True, backref="+", on_delete="RESTRICT")
+    user = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    transfer = pw.ForeignKeyField(Transfer, unique=True, backref="+", on_delete="RESTRICT")
+    created_at = pw.DateTimeField(default=utcnow)
 
 
 class ProposalTask(BaseModel):

@@ -14,10 +14,11 @@ from flask_babel import lazy_gettext as _l
 from marketplace import access, audit
 from marketplace.db import db
 from marketplace.errors import DomainError
-from marketplace.events import organising
+from marketplace.events import organising, permissions
 from marketplace.notifications.services import notify
 from marketplace.places.models import Building, Grid, Household
 from marketplace.proposals.models import Proposal, ProposalSupport, ProposalTask
+from marketplace.proxy import services as proxy
 from marketplace.service_requests import services as request_services
 from marketplace.timeutil import utcnow
 from marketplace.users.models import RoleGrant, User
@@ -62,6 +63,20 @@ def concerns(proposal: Proposal, household: Household | None) -> bool:
     if proposal.scope_kind == "grid":
         return building.grid_id == proposal.grid_id
     return building.grid.community_id == proposal.community_id
+
+
+def meeting_of(event_id: int) -> Proposal | None:
+    return Proposal.get_or_none(Proposal.meeting == event_id)
+
+
+def invited_to_meeting(event, user) -> bool:
+    """A member of a household a matter concerns is invited to its grid meeting: they may sign
+    up and check in as volunteers do at any event (events.permissions.OPEN_TO)."""
+    proposal = meeting_of(event.id)
+    return proposal is not None and concerns(proposal, household_of(user))
+
+
+permissions.OPEN_TO.append(invited_to_meeting)
 
 
 def staff_covers(user, proposal: Proposal) -> bool:
@@ -169,15 +184,14 @@ def create_proposal(actor, scope_kind: str, title: str, body: str, photo: bytes 
     now = now or utcnow()
     proposer = actor
     if for_user_id is not None and for_user_id != actor.id:
+        # acting for a resident is asked of the one rule (proxy): staff in scope, or family
         proposer = User.get_or_none(User.id == for_user_id)
-        if proposer is None or not access.is_staff(actor):
-            raise DomainError(_("Please choose a resident you look after."), field="for_user", code="invalid")
+        if proposer is None or proxy.may_act_for(actor, proposer.id) is None:
+            raise DomainError(_("Please choose a resident you look after."), field="for_user", code="out_of_scope")
     household = household_of(proposer)
     if household is None:
         raise DomainError(_("Only verified residents can propose a matter. Staff verify your household first."),
                           status=403, code="not_verified")
-    if proposer is not actor and not access.scope_of(actor).covers_household(household):
-        raise DomainError(_("Please choose a resident you look after."), field="for_user", code="out_of_scope")
     if scope_kind not in ("building", "grid", "community"):
         raise DomainError(_("Please choose whom the matter concerns: your building, your grid or your community."),
                           field="scope_kind", code="invalid")
@@ -194,6 +208,8 @@ def create_proposal(actor, scope_kind: str, title: str, body: str, photo: bytes 
         ProposalSupport.create(proposal=proposal.id, household=household.id, user=proposer.id, created_at=now)
         if proposer is not actor:
             audit.record(actor, "proposals.proposal.created_on_behalf", proposal, resident=proposer.id)
+            # the same record, message and receipt as a request or the mall done for them
+            proxy.record(actor, proposer, "propose", note=title)
     return proposal
 
 
@@ -301,7 +317,8 @@ def set_floor_area(staff, household_id: int, text: str) -> Household:
                           code="invalid")
     with db.atomic():
         Household.update(floor_area=area or None).where(Household.id == household.id).execute()
-        audit.record(staff, "places.household.floor_area", household, floor_area_dm2=area or None)
+        audit.record(staff, "places.household.floor_area", household, floor_area_dm2=area or None,
+                     was_dm2=household.floor_area)
     return Household.get_by_id(household.id)
 
 

@@ -11,7 +11,7 @@ from marketplace.errors import DomainError
 from marketplace.events.forms import utc_from_input
 from marketplace.forms import EmptyForm, choices_of
 from marketplace.partners.models import PartnerEnterprise
-from marketplace.proposals import action, evaluation, services, votes
+from marketplace.proposals import action, evaluation, participation, services, votes
 from marketplace.proposals.forms import (
     CHOICE_LABELS,
     MATTER_LABELS,
@@ -25,7 +25,9 @@ from marketplace.proposals.forms import (
     InPersonVoteForm,
     MeetingForm,
     MinutesForm,
+    OnBehalfForm,
     OpenVoteForm,
+    PointsForm,
     ProposalForm,
     SpendingForm,
     TaskForm,
@@ -33,7 +35,9 @@ from marketplace.proposals.forms import (
     VoteForm,
 )
 from marketplace.proposals.models import Proposal, ProposalUpdate
+from marketplace.proxy import services as proxy
 from marketplace.service_requests.models import Department
+from marketplace.timeutil import utcnow
 from marketplace.web import attach_error, not_found_on_404
 
 bp = Blueprint("proposals", __name__)
@@ -104,6 +108,31 @@ def new():
     return render_template("proposals/new.html", form=form), 422 if form.errors else 200
 
 
+@bp.route("/proposals/new/for/<int:user_id>", methods=["GET", "POST"])
+@allow(SIGNED_IN)  # staff in scope, and family the resident consented to (404 to others)
+def new_for(user_id):
+    """A resident without a phone tells the building head, who writes the proposal down for them:
+    an act on their behalf (the proxy's record, message and receipt)."""
+    try:
+        person = proxy.person_to_act_for(current_user, user_id)
+    except DomainError:
+        abort(404)
+    form = OnBehalfForm()
+    if form.validate_on_submit():
+        upload = form.photo.data
+        photo = upload.read() if upload and getattr(upload, "filename", "") else None
+        try:
+            proposal = services.create_proposal(current_user, form.scope_kind.data, form.title.data, form.body.data,
+                                                photo, for_user_id=person.id)
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash(_("The proposal is in, in %(name)s's name; they are told and can print the receipt.",
+                    name=person.display_name), "success")
+            return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    return render_template("proposals/new.html", form=form, for_person=person), 422 if form.errors else 200
+
+
 def _in_person_form(proposal):
     form = InPersonVoteForm(formdata=None)
     form.household.choices = choices_of([(str(h.id), f"{h.building.name} {h.unit}")
@@ -143,7 +172,10 @@ def show(proposal_id):
         action_form=ActionForm(formdata=None), task_form=_task_form(proposal) if staff else None,
         close_forms={t.id: CloseTaskForm(formdata=None, prefix=f"task{t.id}") for t in tasks},
         spending_form=SpendingForm(formdata=None), update_form=UpdateForm(formdata=None),
-        evaluate_form=EvaluateForm(formdata=None), choice_labels=CHOICE_LABELS, matter_labels=MATTER_LABELS,
+        evaluate_form=EvaluateForm(formdata=None),
+        now_utc=utcnow(),
+        points_form=PointsForm(formdata=None, vote_points=proposal.vote_points, meeting_points=proposal.meeting_points),
+        choice_labels=CHOICE_LABELS, matter_labels=MATTER_LABELS,
         party_labels=PARTY_LABELS, scope_labels=SCOPE_LABELS,
         photo_url=lambda update: url_for("proposals.update_photo", update_id=update.id),
     )
@@ -196,6 +228,19 @@ def meeting(proposal_id):
     return _act(proposal_id, lambda: services.schedule_meeting(
         current_user, proposal_id, utc_from_input(form.starts_at.data), utc_from_input(form.ends_at.data),
         form.place.data), _("The meeting is on the events list; the households can sign up and check in."), "meeting")
+
+
+@bp.route("/proposals/<int:proposal_id>/points", methods=["POST"])
+@allow(STAFF)
+def points(proposal_id):
+    form = PointsForm()
+    if not form.validate_on_submit():
+        flash(_("Points for taking part are a whole number from 0 (off) to %(most)d.", most=participation.MAX_POINTS),
+              "error")
+        return _back(proposal_id, "points")
+    return _act(proposal_id, lambda: participation.set_points(current_user, proposal_id, form.vote_points.data,
+                                                              form.meeting_points.data),
+                _("The points for taking part are saved."), "points")
 
 
 @bp.route("/proposals/<int:proposal_id>/minutes", methods=["POST"])
@@ -361,6 +406,28 @@ def areas(proposal_id):
     households = list(services.households_in(proposal).order_by(services.Building.id, services.Household.unit))
     return render_template("proposals/areas.html", proposal=proposal, households=households,
                            form=AreaForm(formdata=None))
+
+
+@bp.route("/households/<int:household_id>/floor-area", methods=["POST"])
+@allow(STAFF)
+def household_area(household_id):
+    """The floor area from a person's page (staff/people): the same rule and audit entry as on a
+    matter's list of areas."""
+    person = request.form.get("person", "")
+    back = url_for("staff.person", user_id=int(person[:12])) + "#floor-area" if person.isdigit() else \
+        url_for("proposals.index")
+    form = AreaForm()
+    if not form.validate_on_submit():
+        flash(_("Please enter the floor area in square metres, like 89.5."), "error")
+        return redirect(back)
+    try:
+        services.set_floor_area(current_user, household_id, form.floor_area.data)
+    except DomainError as error:
+        not_found_on_404(error)
+        flash(error.message, "error")
+    else:
+        flash(_("The floor area is saved."), "success")
+    return redirect(back)
 
 
 # ---- the public board ---------------------------------------------------------------------------

@@ -12,10 +12,13 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from marketplace import audit
 from marketplace.db import db
 from marketplace.errors import DomainError
+from marketplace.ledger import services as ledger
+from marketplace.notifications.services import notify
 from marketplace.places.models import Household
 from marketplace.proposals import thresholds
 from marketplace.proposals.models import CHOICES, MATTERS, Proposal, ProposalVote
@@ -25,9 +28,11 @@ from marketplace.proposals.services import (
     get_covered,
     get_visible,
     household_of,
+    households_in,
     verified_households_in,
 )
 from marketplace.timeutil import utcnow
+from marketplace.users.models import RoleGrant, User
 
 MAX_VOTE_DAYS = 60
 
@@ -100,7 +105,20 @@ def _cast(proposal: Proposal, household: Household, choice: str, voter, recorded
         if method == "in_person":
             audit.record(recorded_by, "proposals.vote.recorded_in_person", proposal, household=household.id,
                          choice=choice)
-    return first
+        _pay_vote(proposal, first)
+    return ProposalVote.get_by_id(first.id)
+
+
+def _pay_vote(proposal: Proposal, vote: ProposalVote) -> None:
+    """The member who voted earns the matter's points for voting, when staff turned them on: once
+    per household's vote (the vote is one row per household, and its key names it), in the vote's
+    own transaction. A vote recorded in person for a member without an account pays nobody."""
+    if proposal.vote_points <= 0 or vote.voter_id is None:
+        return
+    transfer = ledger.award(vote.voter, vote.voter, proposal.vote_points, "earn_participation",
+                            f"proposal:{proposal.id}", f"proposal_vote:{vote.id}:participation",
+                            memo=proposal.title)
+    ProposalVote.update(transfer=transfer.id).where(ProposalVote.id == vote.id).execute()
 
 
 def cast_vote(user, proposal_id: int, choice: str, now: datetime | None = None) -> ProposalVote:
@@ -155,6 +173,13 @@ def close_vote(staff, proposal_id: int, now: datetime | None = None) -> Proposal
     proposal = get_covered(staff, proposal_id)
     if proposal.status != "voting":
         raise DomainError(_("This matter is not open for voting."), status=409, code="vote_closed")
+    return _count(proposal, staff, now)
+
+
+def _count(proposal: Proposal, actor, now: datetime) -> Proposal:
+    """The count itself, for staff closing a vote and for the periodic job alike. The conditional
+    UPDATE on the status is what makes it happen once: of two closers (two staff, two hosts
+    running the job) the second finds the matter no longer voting and changes nothing."""
     with db.atomic():
         figures = tally(proposal)
         if now < proposal.vote_closes_at and figures.voted_households < figures.eligible_households:
@@ -169,9 +194,48 @@ def close_vote(staff, proposal_id: int, now: datetime | None = None) -> Proposal
                  area_counted=figures.area_counted, voted_households=figures.voted_households,
                  voted_area=figures.voted_area, yes_households=figures.yes_households, yes_area=figures.yes_area,
                  no_households=no, abstain_households=figures.voted_households - figures.yes_households - no)
-        audit.record(staff, "proposals.vote.counted", proposal, passed=outcome.passed,
-                     eligible=figures.eligible_households, voted=figures.voted_households, yes=figures.yes_households)
+        audit.record(actor, "proposals.vote.counted", proposal, passed=outcome.passed,
+                     eligible=figures.eligible_households, voted=figures.voted_households, yes=figures.yes_households,
+                     automatic=actor is None)
+        _tell_result(proposal, outcome.passed, figures)
     return Proposal.get_by_id(proposal.id)
+
+
+def _tell_result(proposal: Proposal, passed: bool, figures: thresholds.Tally) -> None:
+    """The proposer and every verified member of the households concerned read the result (each
+    in their own language: notify renders the lazy text so)."""
+    values = {"title": proposal.title, "yes": figures.yes_households, "voted": figures.voted_households,
+              "eligible": figures.eligible_households}
+    text = (_l("The vote on “%(title)s” is counted: passed. %(voted)d of %(eligible)d households voted, "
+               "%(yes)d for.", **values) if passed else
+            _l("The vote on “%(title)s” is counted: not passed. %(voted)d of %(eligible)d households voted, "
+               "%(yes)d for.", **values))
+    members = (RoleGrant.select(RoleGrant.user).where(
+        (RoleGrant.role == "resident") & RoleGrant.household.in_(households_in(proposal).select(Household.id))))
+    users = User.select().where(User.id.in_(members) | (User.id == proposal.proposer_id)).order_by(User.id)
+    for user in users:
+        notify(user, "other", text, f"/proposals/{proposal.id}#vote")
+
+
+def due_to_close(now: datetime):
+    return Proposal.select().where((Proposal.status == "voting") & (Proposal.vote_closes_at <= now)).order_by(Proposal.id)
+
+
+def close_due_votes(now: datetime | None = None) -> int:
+    """The periodic job: every vote whose period has ended is counted, frozen and told, as staff
+    closing it would. Safe on any number of hosts at once: a vote another run counted first is
+    skipped. Returns how many this run counted."""
+    now = now or utcnow()
+    counted = 0
+    for proposal in list(due_to_close(now)):
+        try:
+            _count(proposal, None, now)
+        except DomainError as error:
+            if error.code != "conflict":
+                raise
+            continue  # counted by another run a moment ago
+        counted += 1
+    return counted
 
 
 def frozen_tally(proposal: Proposal) -> thresholds.Tally:

@@ -31,6 +31,7 @@ ACT_LABELS = {
     "dispute": _l("said something was not right"),
     "rate": _l("rated the service"),
     "redeem": _l("redeemed points at the mall"),
+    "propose": _l("proposed a matter for the households to decide"),
 }
 MEMBER_REGISTERED = "proxy.member.registered"
 

@@ -10,7 +10,8 @@ In this order, so that nobody is left waiting on a person who is gone:
    (`ledger.adjustments.close_out`); the person sees the amount on the page before confirming.
 3. personal data is anonymised in one transaction: name, phone number, password, sessions and
    tokens, household and roles, free texts they wrote (request descriptions, comments, notes,
-   volunteer availability), photos, messages and their deliveries, message preferences.
+   volunteer availability), photos (their requests', their proposals' and the progress updates
+   they posted), messages and their deliveries, message preferences.
 
 What stays: the account's number, every transfer and total of the ledger (so `ledger verify`
 stays clean), the matters' states and timelines (the board's figures), and the audit chain.
@@ -28,6 +29,7 @@ from marketplace.ledger import adjustments
 from marketplace.ledger.models import Account
 from marketplace.ledger.services import ledger_transaction
 from marketplace.notifications.models import CallTask, MessagePreference, Notification
+from marketplace.proposals.models import Proposal, ProposalUpdate
 from marketplace.service_requests.models import RequestEvent, ServiceRequest
 from marketplace.settings import settings
 from marketplace.shop.models import Voucher
@@ -112,6 +114,18 @@ def _anonymise(person: User) -> list[str]:
     """Blank the person's data; returns the photo files to delete once this has committed."""
     photos = [r.photo for r in ServiceRequest.select(ServiceRequest.photo).where(
         ServiceRequest.resident == person.id, ServiceRequest.photo.is_null(False))]
+    # The matters the residents decide together (proposals): the photos of the person's proposals
+    # and of the progress updates they posted go, files and all. None of them is on the public
+    # board (it shows the matter's words and figures, never a photo), so none must stay. The
+    # proposal's title and text stay: they are the building's record of what the households
+    # decided, read by every household concerned; the proposer is the closed account, which
+    # names no one.
+    photos += [p.photo for p in Proposal.select(Proposal.photo).where(
+        (Proposal.proposer == person.id) & Proposal.photo.is_null(False))]
+    photos += [u.photo for u in ProposalUpdate.select(ProposalUpdate.photo).where(
+        (ProposalUpdate.created_by == person.id) & ProposalUpdate.photo.is_null(False))]
+    Proposal.update(photo=None).where(Proposal.proposer == person.id).execute()
+    ProposalUpdate.update(photo=None).where(ProposalUpdate.created_by == person.id).execute()
     User.update(phone=closed_phone(person.id), display_name=CLOSED_NAME, locale=None, active=False,
                 password_hash="!closed:" + secrets.token_hex(16)).where(User.id == person.id).execute()
     LoginSession.delete().where(LoginSession.user == person.id).execute()

@@ -164,3 +164,45 @@ def test_the_person_and_staff_closing_at_once_close_it_once(app):
     assert in_app(app, lambda: AuditLog.select().where(AuditLog.action == "users.account.closed").count()) == 1
     in_app(app, assert_books_balance)
     assert not in_app(app, verify.verify_ledger).faults
+
+
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 90, 40)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def test_closing_deletes_the_photos_of_the_person_s_proposals_and_updates(app):
+    """Issue 23: a proposal's photo and a progress update's photo are the person's; none is on the
+    public board, so the files go. The matter's text stays, under the closed account's name."""
+    from marketplace.proposals import services as proposals
+    from marketplace.proposals.models import Proposal, ProposalUpdate
+    from marketplace.service_requests.services import _store_photo
+
+    folder = app.config["UPLOAD_FOLDER"]
+
+    def make():
+        resident = person("resident")
+        proposal = proposals.create_proposal(resident, "building", "电动车车棚", "楼下没有电动车车棚，建议建一个。", _jpeg())
+        mine = ProposalUpdate.create(proposal=proposal.id, text="她拍的进展", photo=_store_photo(_jpeg()),
+                                     created_by=resident.id)
+        staffs = ProposalUpdate.create(proposal=proposal.id, text="楼长拍的进展", photo=_store_photo(_jpeg()),
+                                       created_by=person("building_head").id)
+        return proposal.id, proposal.photo, mine.id, mine.photo, staffs.id, staffs.photo
+
+    proposal_id, photo, mine_id, mine_photo, staffs_id, staffs_photo = in_app(app, make)
+    assert all((folder / name).exists() for name in (photo, mine_photo, staffs_photo))
+    resident_id = in_app(app, lambda: person("resident").id)
+    in_app(app, lambda: closing.close_account(person(DEMO_PHONES["resident"]), resident_id))
+
+    assert not (folder / photo).exists() and not (folder / mine_photo).exists()
+    assert (folder / staffs_photo).exists()  # the building head's own photo is not hers
+    proposal = in_app(app, lambda: Proposal.get_by_id(proposal_id))
+    assert proposal.photo is None and proposal.title == "电动车车棚"  # the matter stays, without her photo
+    assert in_app(app, lambda: ProposalUpdate.get_by_id(mine_id).photo) is None
+    assert in_app(app, lambda: ProposalUpdate.get_by_id(staffs_id).photo) == staffs_photo
+    assert in_app(app, lambda: User.get_by_id(resident_id).display_name) == closing.CLOSED_NAME
