@@ -147,6 +147,9 @@ def _key_fault(row: Row, accounts: dict) -> str | None:
         if debit[1] != "issuer" or not (demo or corrected or (ref.startswith("event:") and key.startswith("attendance:")
                                                               and key.endswith(":pay"))):
             return "event pay comes from the issuer under the key 'attendance:<id>:pay'"
+    elif kind == "earn_care":
+        if not (ref.startswith("care_visit:") and key == f"{ref}:pay" and debit[1] == "issuer" and credit[1] == "user"):
+            return "a care visit's pay comes from the issuer to a member under the key '<care_visit>:pay'"
     return None
 
 
