@@ -281,12 +281,13 @@ def pairs_of_volunteer(volunteer) -> list[CarePair]:
                 .where(CarePair.volunteer == volunteer.id, CarePair.state != "ended").order_by(CarePair.id))
 
 
-def visits_of_volunteer(volunteer, now: datetime | None = None, days_back: int = 14) -> list[CareVisit]:
-    """The volunteer's visits from two weeks ago to the horizon, soonest first."""
+def visits_of_volunteer(volunteer, now: datetime | None = None, days_back: int = 14,
+                        days_ahead: int = HORIZON_DAYS) -> list[CareVisit]:
+    """The volunteer's visits from two weeks ago to `days_ahead` (the horizon), soonest first."""
     today = local_day(now)
     return list(CareVisit.select(CareVisit, CarePair).join(CarePair)
                 .where(CarePair.volunteer == volunteer.id, CareVisit.due_on >= today - timedelta(days=days_back),
-                       CareVisit.due_on <= today + timedelta(days=HORIZON_DAYS))
+                       CareVisit.due_on <= today + timedelta(days=days_ahead))
                 .order_by(CareVisit.due_on, CareVisit.id))
 
 

@@ -154,7 +154,7 @@ def confirm_by_phone(visit_id):
 def mine():
     """The volunteer's pairs and visits, and the resident's visitors with today's code."""
     pairs = services.pairs_of_volunteer(current_user)
-    return render_template("care/mine.html", pairs=pairs, visits=services.visits_of_volunteer(current_user),
+    return render_template("care/mine.html", pairs=pairs, visits=services.visits_of_volunteer(current_user, days_ahead=28),
                            visitors=services.visitors_of(current_user), today=services.local_day(),
                            address_of=services.address_for_volunteer, code_form=CodeForm(formdata=None))
 
