@@ -396,3 +396,14 @@ def test_the_api_lists_and_confirms_care_visits_and_staff_read_the_register_audi
     operation_ids = {op["operationId"] for path in spec["paths"].values() for op in path.values()}
     assert {"list_care_visits", "confirm_care_visit", "list_care_register", "confirm_care_visit_by_phone"} \
         <= operation_ids
+
+
+def test_care_visit_minutes_count_in_the_dashboards_volunteer_hours(ctx):
+    from marketplace.figures.counting import compute, staff_area
+
+    area = staff_area(person("community_admin"))
+    before = compute(area).total.minutes
+    pair = _pair()
+    visit = _today_visit(pair)
+    care.confirm_with_code(person("volunteer"), visit.id, visit.onsite_code)
+    assert compute(area).total.minutes == before + 60
