@@ -221,7 +221,7 @@ def test_a_missed_visit_tells_the_building_head_the_next_working_day_once(ctx):
     assert care.tell_missed(_utc(FRIDAY + timedelta(days=3), 8)) == 1  # Monday, the next working day
     told = _told(visit_id)
     assert [n.user_id for n in told] == [person("building_head").id]
-    assert "was not confirmed" in told[0].text and told[0].important
+    assert "2026-03-06" in told[0].text and "张阿姨" in told[0].text and told[0].important  # in his language
     assert care.tell_missed(_utc(FRIDAY + timedelta(days=3), 9)) == 0
     assert care.tell_missed(_utc(FRIDAY + timedelta(days=4), 9)) == 0
     assert len(_told(visit_id)) == 1
