@@ -3,7 +3,14 @@ the key-group register and pairs 王小明 with her for weekly visits from today
 on his care page, 张阿姨 sees who visits her and today's code, and 王小明 confirms the visit with it.
 Screenshots: test-artifacts/screenshots/."""
 
+from tests.browser.test_accessibility import BLOCKING, axe_violations
 from tests.browser.test_journeys import log_in
+
+
+def assert_accessible(page):
+    """axe-core on the page as filled in (the sweep sees these pages empty)."""
+    blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
+    assert not blocking, blocking
 
 
 def test_a_building_head_pairs_a_volunteer_who_then_confirms_the_visit(app, phone_page, screenshot):
@@ -30,6 +37,7 @@ def test_a_building_head_pairs_a_volunteer_who_then_confirms_the_visit(app, phon
         head.locator("form[action$='/care/pairs'] button[type=submit]").click()
     assert "王小明已与张阿姨结对" in head.content()
     screenshot(head, lang, "3-paired")
+    assert_accessible(head)
 
     resident = phone_page(lang)
     log_in(resident, "resident")
@@ -38,6 +46,7 @@ def test_a_building_head_pairs_a_volunteer_who_then_confirms_the_visit(app, phon
     code = resident.locator(".onsite-code strong.code").inner_text().strip()
     assert len(code) == 6 and code.isdigit()
     screenshot(resident, lang, "4-resident-sees-her-visitor")
+    assert_accessible(resident)
 
     volunteer = phone_page(lang)
     log_in(volunteer, "volunteer")
@@ -45,6 +54,7 @@ def test_a_building_head_pairs_a_volunteer_who_then_confirms_the_visit(app, phon
     page = volunteer.content()
     assert "我探访的居民" in page and "张阿姨" in page and "住六楼" not in page  # the register's note stays there
     screenshot(volunteer, lang, "5-volunteer-sees-the-visit")
+    assert_accessible(volunteer)
     volunteer.fill("input[name=code]", code)
     with volunteer.expect_navigation():
         volunteer.get_by_role("button", name="确认探访").click()
