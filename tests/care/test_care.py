@@ -407,3 +407,42 @@ def test_care_visit_minutes_count_in_the_dashboards_volunteer_hours(ctx):
     visit = _today_visit(pair)
     care.confirm_with_code(person("volunteer"), visit.id, visit.onsite_code)
     assert compute(area).total.minutes == before + 60
+
+
+def test_staff_pause_resume_and_end_a_pair(ctx):
+    pair = _pair(weekday=None)
+    staff = person("building_head")
+    future = lambda: CareVisit.select().where(CareVisit.pair == pair.id).count()  # noqa: E731
+    assert future() == 9  # today and the next eight weeks
+    assert care.change_pair(staff, pair.id, "pause").state == "paused"
+    assert future() == 0  # nothing falls due while paused
+    with pytest.raises(DomainError) as twice:
+        care.change_pair(staff, pair.id, "pause")
+    assert twice.value.code == "pair_state_changed" and "paused" in twice.value.message
+    assert care.change_pair(staff, pair.id, "resume").state == "active"
+    assert future() == 9
+    assert care.change_pair(staff, pair.id, "end").state == "ended"
+    assert future() == 0
+    with pytest.raises(DomainError):
+        care.change_pair(staff, pair.id, "resume")
+    with pytest.raises(DomainError) as unknown:
+        care.change_pair(staff, pair.id, "delete")
+    assert unknown.value.code == "invalid"
+    actions = [e.action for e in AuditLog.select().where(AuditLog.object_type == "CarePair").order_by(AuditLog.id)]
+    assert actions == ["care.pair.created", "care.pair.paused", "care.pair.resumed", "care.pair.ended"]
+    # The volunteer's page no longer lists the ended pair.
+    assert care.pairs_of_volunteer(person("volunteer")) == []
+
+
+def test_after_five_wrong_codes_the_code_stops_working(ctx):
+    visit = _today_visit(_pair())
+    volunteer = person("volunteer")
+    wrong = "000000" if visit.onsite_code != "000000" else "111111"
+    for left in (4, 3, 2, 1, 0):
+        with pytest.raises(DomainError) as refused:
+            care.confirm_with_code(volunteer, visit.id, wrong)
+        assert f"{left} tries left" in refused.value.message
+    with pytest.raises(DomainError) as used_up:
+        care.confirm_with_code(volunteer, visit.id, visit.onsite_code)
+    assert used_up.value.code == "too_many_wrong_codes" and "building head" in used_up.value.message
+    assert CareVisit.get_by_id(visit.id).state == "due"
