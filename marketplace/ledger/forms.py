@@ -13,6 +13,7 @@ KIND_LABELS = {
     "refund": _l("Voucher refunded"),
     "adjust": _l("Staff adjustment"),
     "reversal": _l("Correction"),
+    "earn_care": _l("Care visit"),
 }
 
 

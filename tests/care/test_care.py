@@ -446,3 +446,25 @@ def test_after_five_wrong_codes_the_code_stops_working(ctx):
         care.confirm_with_code(volunteer, visit.id, visit.onsite_code)
     assert used_up.value.code == "too_many_wrong_codes" and "building head" in used_up.value.message
     assert CareVisit.get_by_id(visit.id).state == "due"
+
+
+def test_the_volunteers_points_statement_names_a_care_visit(app, client, auth):
+    def pay():
+        visit = _today_visit(_pair())
+        care.confirm_with_code(person("volunteer"), visit.id, visit.onsite_code)
+
+    in_app(app, pay)
+    auth.login_as("volunteer")
+    page = client.get("/points/", headers=EN)
+    assert page.status_code == 200 and "Care visit" in page.get_data(as_text=True)
+    assert "结对探访" in client.get("/points/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    statement = ApiClient(app.test_client(), make_token(app, "volunteer")).get("/points/statement")
+    assert statement.status_code == 200
+    row = statement.get_json()["items"][0]
+    assert (row["kind"], row["kind_label"], row["points"]) == ("earn_care", "Care visit", 10)
+    # Staff download the statement as CSV: the kind in words there too.
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    auth.login_as("community_admin")
+    account = in_app(app, lambda: ledger.user_account(person("volunteer")).id)
+    csv = client.get(f"/points/accounts/{account}/statement.csv", headers=EN)
+    assert csv.status_code == 200 and "Care visit" in csv.get_data(as_text=True)
