@@ -92,6 +92,7 @@ def _cache_compiled_templates(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from marketplace import api
     from marketplace.audit.views import bp as audit_bp
+    from marketplace.care.views import bp as care_bp
     from marketplace.events import staff_views  # noqa: F401 - it adds its pages to the events blueprint
     from marketplace.events.views import bp as events_bp
     from marketplace.ledger.views import bp as ledger_bp
@@ -129,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(proxy_bp)  # acting on behalf of a resident (issue 16)
     app.register_blueprint(family_bp)  # family links: a resident's consent that a relative acts for them
     app.register_blueprint(proposals_bp)  # matters the residents decide together
+    app.register_blueprint(care_bp)  # care pairs for key groups (issue 16)
     app.register_blueprint(shell_bp)  # favicon, manifest, service worker, offline page, header links
     api.init_app(app)  # the JSON API at /api/v1
 

@@ -145,6 +145,12 @@ CODES = {
     "vote_closed": "The matter is not open for voting (not yet, or no longer).",
     "vote_still_open": "The vote is still open: it is counted when its period ends or every household has voted.",
     "already_evaluated": "The household has already evaluated this matter.",
+    # care for key groups
+    "already_registered": "The resident is already on the key-group register in this group.",
+    "pair_state_changed": "The care pair is no longer in a state that allows this.",
+    "visit_already_confirmed": "The care visit was already confirmed; nothing was paid again.",
+    "visit_not_due": "The care visit is due on a later day; it is confirmed on its day.",
+    "visit_day_passed": "The care visit's day has passed; staff record it after a phone call.",
     # the back office
     "code_taken": "Another item already uses this code.",
     "name_taken": "Another partner already has this name.",

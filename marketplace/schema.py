@@ -1,6 +1,7 @@
 """Every model of the application, in dependency order: what migrations must produce."""
 
 from marketplace.audit import AuditHead, AuditLog
+from marketplace.care.models import CarePair, CareVisit, KeyGroupMember
 from marketplace.events.models import Attendance, Badge, Event, Scan, Signup
 from marketplace.figures.snapshots import FiguresSnapshot
 from marketplace.idempotency import IdempotencyRecord
@@ -92,4 +93,7 @@ ALL_MODELS = [
     ProposalUpdate,
     ProposalEvaluation,
     MeetingPay,
+    KeyGroupMember,
+    CarePair,
+    CareVisit,
 ]

@@ -160,6 +160,13 @@ ROUTES = {
     "proxy.link_family": ("/on-behalf/people/{resident}/family", staff_only(302)),  # no number: said on her page
     # Family links: one's own page; answering a link that does not exist is said on the page.
     "family.index": ("/family/", signed_in_only(200)),
+    "care.register": ("/care/register", roles(*VERIFIERS)),
+    "care.add_member": ("/care/register", roles(*VERIFIERS, ok=302)),
+    "care.create_pair": ("/care/pairs", roles(*VERIFIERS, ok=302)),
+    "care.change_pair": ("/care/pairs/1/pause", roles(*VERIFIERS, ok=302)),
+    "care.confirm_by_phone": ("/care/visits/1/phone", roles(*VERIFIERS, ok=302)),
+    "care.mine": ("/care/mine", signed_in_only(200)),
+    "care.confirm": ("/care/visits/1/confirm", roles("volunteer", ok=302)),
     "family.ask": ("/family/ask", signed_in_only(302)),
     "family.consent": ("/family/links/1/consent", signed_in_only(302)),
     "family.end": ("/family/links/1/end", signed_in_only(302)),
@@ -337,6 +344,12 @@ ROUTES = {
     "api.ask_family_link": ("/api/v1/family/links", api_signed_in(415)),
     "api.consent_family_link": ("/api/v1/family/links/1/consent", api_signed_in(404)),
     "api.end_family_link": ("/api/v1/family/links/1/end", api_signed_in(404)),
+    # Care pairs (issue 16): the key-group register for the staff who keep it (not street officers);
+    # a volunteer's visits; POSTs with no input are refused by the forms (302 with a message).
+    "api.list_care_visits": ("/api/v1/care/visits", api_roles("volunteer")),
+    "api.confirm_care_visit": ("/api/v1/care/visits/1/confirm", api_roles("volunteer", ok=415)),
+    "api.list_care_register": ("/api/v1/care/register", api_roles(*VERIFIERS)),
+    "api.confirm_care_visit_by_phone": ("/api/v1/care/visits/1/phone", api_roles(*VERIFIERS, ok=415)),
     "api.cancel_request": ("/api/v1/requests/{service_request}/cancel", api_signed_in(415)),
     "api.confirm_request": ("/api/v1/requests/{service_request}/confirm", api_scope(in_residents_scope(409) | {"partner_staff": 403})),
     "api.dispute_request": ("/api/v1/requests/{service_request}/dispute", api_signed_in(415)),

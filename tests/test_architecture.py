@@ -84,6 +84,7 @@ SERVICE_MODULES = [
     PACKAGE / "service_requests" / "jobs.py",
     *(PACKAGE / "service_requests" / f"{name}.py" for name in ("clocks", "promises")),
     PACKAGE / "service_requests" / "photos.py",
+    PACKAGE / "service_requests" / "onsite.py",
     PACKAGE / "users" / "passwords.py",
     PACKAGE / "ledger" / "adjustments.py",
     PACKAGE / "ledger" / "policy.py",

@@ -117,6 +117,7 @@ _configured = False
 def init_app(app) -> None:
     """Register the API (called once from create_app)."""
     from marketplace.api import (  # noqa: F401 (each module declares its routes)
+        care,
         corrections,
         events,
         family,

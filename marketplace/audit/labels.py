@@ -11,6 +11,13 @@ from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
 ACTION_LABELS = {
+    "care.member.added": _l("Added a resident to the key-group register"),
+    "care.pair.created": _l("Paired a volunteer with a resident for care visits"),
+    "care.pair.paused": _l("Paused a care pair"),
+    "care.pair.resumed": _l("Resumed a care pair"),
+    "care.pair.ended": _l("Ended a care pair"),
+    "care.register.viewed": _l("Looked at the key-group register"),
+    "care.visit.confirmed_by_phone": _l("Recorded a care visit after a phone call"),
     "events.attendance.checked_in_by_hand": _l("Checked a volunteer in by hand"),
     "events.attendance.checked_out_by_hand": _l("Checked a volunteer out by hand"),
     "events.attendance.honour_approved": _l("Approved honour hours as the second staff member"),
@@ -93,6 +100,8 @@ DETAIL_LABELS = {
     "spent_on": _l("Spent on"), "title": _l("Title"), "units": _l("Units"), "was": _l("Was"),
     "working": _l("Working day"), "years": _l("Years"), "details": _l("Details"),
     "attendance": _l("Attendance"), "checked_in_at": _l("Arrived at"), "checked_out_at": _l("Left at"),
+    "members": _l("People on the register"), "volunteer": _l("Volunteer"), "frequency": _l("How often"),
+    "starts_on": _l("From"), "due_on": _l("Visit day"), "group": _l("Key group"),
 }
 
 VALUE_LABELS = {

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from peewee import JOIN
 
 from marketplace import access, audit
+from marketplace.care.models import care_minutes_of
 from marketplace.errors import DomainError
 from marketplace.events import honour as honour_rules
 from marketplace.events import permissions
@@ -37,6 +38,7 @@ class VolunteerRecord:
     credit_minutes: int = 0  # recorded at the door (events/honour.py)
     honour_minutes: int = 0  # added by staff by hand
     star_minutes: int = 0  # what the star levels count: credit, and honour if the setting says so
+    care_minutes: int = 0  # confirmed care visits (care/), counted in the totals above
 
     @property
     def hours(self) -> float:
@@ -64,8 +66,12 @@ def volunteer_record(volunteer: User, now: datetime | None = None) -> VolunteerR
     for event_id in {a.event_id for a in rows if a.state == "in"}:
         close_finished(now, event_id)
     attended = [a for a in rows if a.state == "out"]
-    minutes = sum(a.minutes or 0 for a in attended)
+    # A care visit confirmed with the resident's code is recorded by the system (credit hours),
+    # one recorded by staff after a phone call by hand (honour hours), as at an event's door.
+    care_credit, care_honour = care_minutes_of(volunteer.id)
+    minutes = sum(a.minutes or 0 for a in attended) + care_credit + care_honour
     credit, honour = honour_rules.split_minutes(attended)
+    credit, honour = credit + care_credit, honour + care_honour
     counted = honour_rules.star_minutes(credit, honour)
     thresholds = settings().volunteer_star_hours
     stars = star_level(counted / 60, thresholds)
@@ -80,7 +86,7 @@ def volunteer_record(volunteer: User, now: datetime | None = None) -> VolunteerR
     ) if s.event_id not in been]
     return VolunteerRecord(
         volunteer, minutes, stars, thresholds[stars] if stars < len(thresholds) else None, attended,
-        [a for a in rows if a.state != "out"], signups, credit, honour, counted,
+        [a for a in rows if a.state != "out"], signups, credit, honour, counted, care_credit + care_honour,
     )
 
 

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from peewee import JOIN, Case, fn
 
 from marketplace import access, workdays
+from marketplace.care.models import CarePair, CareVisit
 from marketplace.events.models import Attendance, Event
 from marketplace.ledger.models import Account, Transfer
 from marketplace.menu.models import Category, ServiceItem
@@ -363,11 +364,17 @@ def _points_by_month(area: Area, months: list[str]) -> tuple[dict, dict]:
 
 
 def _minutes_by_month(area: Area, months: list[str]) -> dict[str, int]:
-    query = Attendance.select().where(Attendance.state == "out", Attendance.checked_in_at >= month_start_utc(months[0]))
+    """Volunteer minutes: at events, and on confirmed care visits (care/), by the month they happened in."""
+    since = month_start_utc(months[0])
+    query = Attendance.select().where(Attendance.state == "out", Attendance.checked_in_at >= since)
+    visits = CareVisit.select().join(CarePair).where(CareVisit.state == "confirmed", CareVisit.confirmed_at >= since)
     people = area.users()
     if people is not None:
         query = query.where(Attendance.user.in_(people))
-    return _sum_by_month(query, month_of(Attendance.checked_in_at, months), Attendance.minutes)
+        visits = visits.where(CarePair.volunteer.in_(people))
+    events = _sum_by_month(query, month_of(Attendance.checked_in_at, months), Attendance.minutes)
+    care = _sum_by_month(visits, month_of(CareVisit.confirmed_at, months), CareVisit.minutes)
+    return {m: events.get(m, 0) + care.get(m, 0) for m in events.keys() | care.keys()}
 
 
 def _events_by_month(area: Area, months: list[str], now: datetime) -> dict[str, int]:

@@ -2,7 +2,7 @@
 
 Every transfer is made by one thing the app records beside it: a voucher (its redemption, and the
 settlement or refund that closed it), a staff adjustment, a confirmed request's payout, an event
-attendance's pay, a residents' vote or meeting attendance paid for taking part, an approved hour correction's difference, points expiring, or a reversal of an earlier transfer. Each of those rows must agree with its
+attendance's pay, a residents' vote or meeting attendance paid for taking part, an approved hour correction's difference, a confirmed care visit's pay, points expiring, or a reversal of an earlier transfer. Each of those rows must agree with its
 transfer (who, how much, which reference), and every transfer must have exactly one of them, so a
 transfer forged with a correct hash but nothing behind it is found, and so is a voucher whose
 holder, price, expiry or state was changed behind the app's back.
@@ -301,6 +301,34 @@ def _participation(s: _Sources) -> None:
                            f"for attending, for user:{m.user_id}")
 
 
+def _care_visits(s: _Sources) -> None:
+    """Each care visit's pay (care.services): an `earn_care` transfer for `care_visit:<id>` from
+    the issuer to the pair's volunteer, of the visit's points, made by a confirmed visit and by
+    nothing else; a visit still due has no pay."""
+    from marketplace.care.models import CarePair, CareVisit
+
+    volunteers = dict(CarePair.select(CarePair.id, CarePair.volunteer).tuples())
+    paid_or_owed = CareVisit.transfer.is_null(False) | ((CareVisit.state == "confirmed") & (CareVisit.points > 0))
+    for v in CareVisit.select().where(paid_or_owed).order_by(CareVisit.id).iterator():
+        label = f"care visit {v.id}"
+        try:
+            if v.transfer_id is None:
+                s.fault(label, f"is confirmed for {v.points!r} points but has no pay")
+                continue
+            if v.state != "confirmed":
+                s.fault(label, f"is {v.state!r} but points at a transfer")
+            row = s.claim(label, v.transfer_id, "earn_care", f"care_visit:{v.id}")
+            if row is None:
+                continue
+            volunteer = volunteers.get(v.pair_id)
+            if (s.code(row.credit) != f"user:{volunteer}" or s.code(row.debit) != "issuer" or row.amount != v.points
+                    or row.key != f"care_visit:{v.id}:pay"):
+                s.fault(label, f"its pay of {row.amount} to {s.code(row.credit)} does not match {v.points!r} points "
+                               f"for user:{volunteer}")
+        except Exception as error:  # noqa: BLE001
+            s.fault(label, f"unreadable ({type(error).__name__}: {error})")
+
+
 def _expiries(s: _Sources) -> None:
     """Each expiry (ledger/policy.py) and its transfer back to the issuer: same account, amount, period."""
     from marketplace.ledger.models import PointsExpiry
@@ -342,6 +370,7 @@ def check(report, chain) -> None:
     _adjustments(s)
     _payouts(s)
     _participation(s)
+    _care_visits(s)
     _expiries(s)
     _reversals(s)
     real = False  # the demo loader's awards come first, before anything real happened
@@ -356,4 +385,4 @@ def check(report, chain) -> None:
         if row.kind in ("settle", "refund"):
             continue  # named by the voucher check
         report.faults.append(f"transfer seq {row.seq}: a {row.kind} for {row.ref!r} that nothing in the app made "
-                             "(no voucher, adjustment, payout, attendance or vote points at it)")
+                             "(no voucher, adjustment, payout, attendance, vote or care visit points at it)")

@@ -153,6 +153,9 @@ def _key_fault(row: Row, accounts: dict) -> str | None:
                 or key.startswith(f"{ref}:attendance:")):
             return ("points for taking part come from the issuer under the key 'proposal_vote:<id>:participation' "
                     "or '<proposal>:attendance:<id>'")
+    elif kind == "earn_care":
+        if not (ref.startswith("care_visit:") and key == f"{ref}:pay" and debit[1] == "issuer" and credit[1] == "user"):
+            return "a care visit's pay comes from the issuer to a member under the key '<care_visit>:pay'"
     return None
 
 

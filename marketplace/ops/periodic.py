@@ -27,6 +27,8 @@ Jobs:
   of each period, with messages 30 and 7 days before (ledger.policy.run_expiry);
 - `retention` — daily: photos of long-closed matters and old message delivery records are
   removed (rights.retention; RETENTION_PHOTO_DAYS, RETENTION_DELIVERY_DAYS);
+- `care` — the visits of care pairs are made ahead, and each visit not confirmed by the end of
+  its day is told to the building head on the next working day, once (care.services.keep_care);
 - `ledger_checkpoint` — looked at hourly, sealing once every LEDGER_CHECKPOINT_HOURS (24): the
   whole ledger and the audit chain are verified and their heads signed (ledger.sealing).
 
@@ -156,6 +158,12 @@ def keep_promises() -> int:
     return keep()
 
 
+def keep_care() -> int:
+    from marketplace.care.services import keep_care as keep
+
+    return keep()
+
+
 def points_expiry() -> int:
     from marketplace.ledger.policy import run_expiry
 
@@ -219,6 +227,7 @@ JOBS = [
     Job("figures", refresh_figures, _figures_period),
     Job("message_fallback", message_fallback, _minutes("SCHEDULER_SWEEP_MINUTES")),
     Job("resend_stuck_messages", resend_stuck_messages, _minutes("SCHEDULER_SWEEP_MINUTES")),
+    Job("care", keep_care, _minutes("SCHEDULER_REMINDER_MINUTES")),
     Job("ledger_checkpoint", ledger_checkpoint, lambda config: 3600),
     # Looked at hourly while POINTS_EXPIRY_MONTHS is on: each notice and expiry happens once.
     Job("points_expiry", points_expiry, lambda config: 3600 if config.get("POINTS_EXPIRY_MONTHS") else 0),

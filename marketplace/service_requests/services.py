@@ -7,7 +7,6 @@ request's history.
 """
 
 import secrets
-import unicodedata
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
@@ -21,14 +20,13 @@ from marketplace.ledger import services as ledger
 from marketplace.menu.models import ServiceItem
 from marketplace.notifications.services import notify
 from marketplace.proxy import services as proxy
-from marketplace.service_requests import clocks, photos, transitions
+from marketplace.service_requests import clocks, onsite, photos, transitions
 from marketplace.service_requests.models import PERIODS, RequestEvent, ServiceRequest
 from marketplace.settings import settings
 from marketplace.timeutil import utcnow
 from marketplace.users.models import RoleGrant, VolunteerSkill
 
 AUTO_CONFIRM_WORKING_DAYS = 3
-ONSITE_CODE_ATTEMPTS = 5
 
 
 # ---- who may do what -------------------------------------------------------------------------
@@ -194,7 +192,7 @@ def book(resident, item_id: int, description: str, preferred_date: date | None =
             resident=resident, household=household_id, item=item, description=description,
             preferred_date=preferred_date, preferred_period=preferred_period, photo=photo_name,
             points=item.points, created_at=now, due_at=workdays.add_working_days(now, item.deadline_days),
-            onsite_code=f"{secrets.randbelow(10**6):06d}",
+            onsite_code=onsite.new_code(),
         )
         RequestEvent.create(request=req, actor=actor, action="book", from_state="", to_state="open", created_at=now,
                             for_user=resident.id if actor is not resident else None)
@@ -354,24 +352,20 @@ def mark_done(user, request_id: int, note: str = "") -> ServiceRequest:
 
 def finish_on_site(user, request_id: int, code: str) -> ServiceRequest:
     """The provider types (or scans) the resident's one-time code at the door: confirmed on site.
-    Wrong codes are counted, and after ONSITE_CODE_ATTEMPTS the code stops working."""
-    # Full-width digits from a Chinese keyboard count as digits; anything else is dropped.
-    code = "".join(ch for ch in unicodedata.normalize("NFKC", code or "") if ch in "0123456789")
+    Wrong codes are counted, and after onsite.ATTEMPTS the code stops working (service_requests.onsite)."""
     with ledger.ledger_transaction():
         req = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
         if req is None or not is_claimer(user, req):
             raise DomainError(_("This request was not found."), status=404, code="not_found")
         if req.state != "claimed":
             raise _refuse_state(req)
-        if req.onsite_failures >= ONSITE_CODE_ATTEMPTS:
+        if onsite.used_up(req.onsite_failures):
             raise DomainError(_("Too many wrong codes. Mark the job done instead, and the resident will confirm it."),
                               field="code", status=429, code="too_many_wrong_codes")
-        if not secrets.compare_digest(code, req.onsite_code):
+        if not onsite.matches(code, req.onsite_code):
             ServiceRequest.update(onsite_failures=ServiceRequest.onsite_failures + 1).where(
                 ServiceRequest.id == req.id).execute()
-            left = ONSITE_CODE_ATTEMPTS - req.onsite_failures - 1
-            wrong = DomainError(_("That code is not right. %(left)d tries left.", left=left), field="code",
-                                code="wrong_code")
+            wrong = onsite.wrong_code(req.onsite_failures)
         else:
             now = utcnow()
             return _transition(req, "finish_on_site", user, done_at=now, confirmed_on_site_at=now)

@@ -58,6 +58,21 @@ def _family_link(person) -> int:
     return FamilyLink.create(resident=resident.id, family=person.id, asked_at=utcnow()).id
 
 
+def _care_visit() -> int:
+    """A care visit of 王小明's to 张阿姨, due today, for the care operations."""
+    from marketplace.care import services as care
+    from marketplace.care.models import CareVisit, KeyGroupMember
+    from marketplace.users.models import User
+    from tests.conftest import DEMO_PHONES
+
+    head, resident, volunteer = (User.get(User.phone == DEMO_PHONES[who]) for who in
+                                 ("building_head", "resident", "volunteer"))
+    member = (KeyGroupMember.get_or_none(KeyGroupMember.resident == resident.id)
+              or care.add_member(head, resident.id, "elderly_alone"))
+    pair = care.create_pair(head, member.id, volunteer.id, "weekly", care.local_day())
+    return CareVisit.get(CareVisit.pair == pair.id, CareVisit.due_on == care.local_day()).id
+
+
 def known_ids(app, who) -> dict:
     """Ids of things this person may see (their request or job, a voucher, a notification, the
     demo events and offers), so the generated calls reach the services, not only the 404s."""
@@ -94,7 +109,7 @@ def known_ids(app, who) -> dict:
             old_checked_out_at=start + timedelta(minutes=30), old_minutes=30, old_points=0)
         return {"request_id": own.id, "offer_id": offer.id, "voucher_id": voucher.id, "event_id": event.id,
                 "notification_id": notify(person, "other", "schemathesis").id, "attendance_id": attendance.id,
-                "correction_id": correction.id, "link_id": _family_link(person),
+                "correction_id": correction.id, "link_id": _family_link(person), "visit_id": _care_visit(),
                 **_proposal_ids()}
 
     return in_app(app, make)

@@ -214,6 +214,17 @@ def _forged_pay(f):
     t.append_transfer(f["issuer"], f["volunteer"], 500, "earn_event", "event:1", "attendance:999:pay")
 
 
+@case("a forged care visit payment appended with a correct hash", "transfer seq 15: a earn_care for 'care_visit:1'")
+def _forged_care(f):
+    t.append_transfer(f["issuer"], f["volunteer"], 10, "earn_care", "care_visit:1", "care_visit:1:pay")
+
+
+@case("a forged care visit payment under a key the app never writes",
+      "transfer seq 15 (id 15): idempotency key 'care:1' with ref 'care_visit:1': a care visit's pay")
+def _forged_care_key(f):
+    t.append_transfer(f["issuer"], f["volunteer"], 10, "earn_care", "care_visit:1", "care:1")
+
+
 @case("a forged demo award appended with a correct hash", "transfer seq 15: a demo award after real transfers")
 def _forged_demo(f):
     t.append_transfer(f["issuer"], f["volunteer"], 500, "earn_event", "demo", "demo:award:13900000003x")
