@@ -9,7 +9,7 @@ from marketplace.rights.forms import CloseOwnAccountApiForm
 MY_DATA = component("MyData", {
     "type": "object",
     "required": ["schema_version", "account", "roles", "households", "family_links", "requests", "events", "points",
-                 "vouchers", "messages", "viewed_by_staff"],
+                 "vouchers", "messages", "viewed_by_staff", "care"],
     "properties": {
         "schema_version": {"type": "integer"},
         "account": {"type": "object"},
@@ -24,6 +24,7 @@ MY_DATA = component("MyData", {
         "messages": {"type": "array", "items": {"type": "object"}, "description": "With their deliveries per channel."},
         "viewed_by_staff": {"type": "array", "items": {"type": "object"},
                             "description": "Staff who viewed my personal data: who and when."},
+        "care": {"type": "object", "description": "My places in the key-group register, my care pairs and visits."},
     },
 })
 

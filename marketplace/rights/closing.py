@@ -11,7 +11,8 @@ In this order, so that nobody is left waiting on a person who is gone:
 3. personal data is anonymised in one transaction: name, phone number, password, sessions and
    tokens, household and roles, free texts they wrote (request descriptions, comments, notes,
    volunteer availability), photos (their requests', their proposals' and the progress updates
-   they posted), messages and their deliveries, message preferences.
+   they posted), messages and their deliveries, message preferences, family links, and their
+   place in the key-group register (care pairs end; care.services.close_for).
 
 What stays: the account's number, every transfer and total of the ledger (so `ledger verify`
 stays clean), the matters' states and timelines (the board's figures), and the audit chain.
@@ -23,6 +24,7 @@ import secrets
 from flask_babel import gettext as _
 
 from marketplace import access, audit
+from marketplace.care import services as care
 from marketplace.errors import DomainError
 from marketplace.events.models import Event, Signup
 from marketplace.ledger import adjustments
@@ -30,6 +32,7 @@ from marketplace.ledger.models import Account
 from marketplace.ledger.services import ledger_transaction
 from marketplace.notifications.models import CallTask, MessagePreference, Notification
 from marketplace.proposals.models import Proposal, ProposalUpdate
+from marketplace.proxy.models import FamilyLink
 from marketplace.service_requests.models import RequestEvent, ServiceRequest
 from marketplace.settings import settings
 from marketplace.shop.models import Voucher
@@ -140,6 +143,8 @@ def _anonymise(person: User) -> list[str]:
     CallTask.update(note="").where(CallTask.resident == person.id).execute()
     Notification.delete().where(Notification.user == person.id).execute()  # deliveries go with them
     MessagePreference.delete().where(MessagePreference.user == person.id).execute()
+    FamilyLink.delete().where((FamilyLink.resident == person.id) | (FamilyLink.family == person.id)).execute()
+    care.close_for(person)
     return photos
 
 

@@ -3,17 +3,20 @@ to see and copy one's personal information).
 
 The copy holds the person's own data and what was done with it, never another person's: a
 helper or a staff member who acted on a request is named by their part ("you", "a helper",
-"staff"), a shop by its business name; the one exception is the audit trail of staff who viewed
-the person's contact details, which the person is entitled to know (who and when).
+"staff"), a shop by its business name. Two exceptions name people: the audit trail of staff who
+viewed the person's contact details, which the person is entitled to know (who and when), and
+their family links, which the person and the family member agreed to together.
 """
 
 from marketplace.audit import AuditLog
+from marketplace.care import services as care
 from marketplace.events.models import Attendance, Event, Signup
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import Account
 from marketplace.menu.models import ServiceItem
 from marketplace.notifications.models import Delivery, Notification
 from marketplace.places.models import Household
+from marketplace.proxy.models import FamilyLink
 from marketplace.service_requests.models import RequestEvent, ServiceRequest
 from marketplace.shop.models import Offer, Voucher
 from marketplace.users.models import ResidencyApplication, RoleGrant, User
@@ -52,6 +55,17 @@ def _households(user: User) -> list[dict]:
                     .join(Household).where(ResidencyApplication.user == user.id).order_by(ResidencyApplication.id))
     return [{"household": app.household.address(), "status": app.status, "reason": app.reason,
              "applied_at": _when(app.created_at)} for app in applications]
+
+
+def _family_links(user: User) -> list[dict]:
+    """Who may act for the person and for whom they may act (proxy.models.FamilyLink): the other
+    side is named, as the person sees it on their own page, since a link needs both to agree."""
+    links = FamilyLink.select().where((FamilyLink.resident == user.id) | (FamilyLink.family == user.id))
+    return [{"as": "resident" if link.resident_id == user.id else "family",
+             "with": (link.family if link.resident_id == user.id else link.resident).display_name,
+             "relation": link.relation, "state": link.state, "asked_at": _when(link.asked_at),
+             "consented_at": _when(link.consented_at), "ended_at": _when(link.ended_at)}
+            for link in links.order_by(FamilyLink.id)]
 
 
 def _requests(user: User) -> list[dict]:
@@ -130,19 +144,20 @@ def _viewed_by_staff(user: User, request_ids: list[int]) -> list[dict]:
 
 def personal_data(user: User) -> dict:
     """The person's copy: account, household, requests with their timelines and ratings, events
-    and hours, points statement, vouchers, messages with their deliveries, and who among the
-    staff viewed their personal data."""
+    and hours, points statement, vouchers, messages with their deliveries, who among the staff
+    viewed their personal data, their family links, and what care keeps about them."""
     requests = _requests(user)
     return {
         "schema_version": SCHEMA_VERSION,
         "account": _account(user),
         "roles": _roles(user),
         "households": _households(user),
-        "family_links": [],  # the site keeps no family links yet
+        "family_links": _family_links(user),
         "requests": requests,
         "events": _events(user),
         "points": _points(user),
         "vouchers": _vouchers(user),
         "messages": _messages(user),
         "viewed_by_staff": _viewed_by_staff(user, [r["id"] for r in requests]),
+        "care": care.personal_data_of(user),
     }

@@ -206,3 +206,50 @@ def test_closing_deletes_the_photos_of_the_person_s_proposals_and_updates(app):
     assert in_app(app, lambda: ProposalUpdate.get_by_id(mine_id).photo) is None
     assert in_app(app, lambda: ProposalUpdate.get_by_id(staffs_id).photo) == staffs_photo
     assert in_app(app, lambda: User.get_by_id(resident_id).display_name) == closing.CLOSED_NAME
+
+
+def test_closing_ends_care_pairs_and_leaves_no_sensitive_fact_in_the_register(app):
+    """A key-group resident with a volunteer who already made one visit: after closing, the pair
+    has ended, the visits still to come are gone, the register says nothing of her group or
+    notes, the volunteer's confirmed visit (and its pay) stays, and the ledger verifies clean."""
+    from marketplace.care import services as care
+    from marketplace.care.models import CarePair, CareVisit, KeyGroupMember
+
+    def prepare():
+        staff, resident, volunteer = person("building_head"), person("resident"), person("volunteer")
+        member = care.add_member(staff, resident.id, "disability", "hard of hearing")
+        care.add_member(staff, resident.id, "elderly_alone", "lives on the sixth floor")
+        pair = care.create_pair(staff, member.id, volunteer.id, "weekly", care.local_day(), None, 60, 10)
+        today = CareVisit.get(CareVisit.pair == pair.id, CareVisit.due_on == care.local_day())
+        care.confirm_with_code(volunteer, today.id, today.onsite_code)
+        assert CareVisit.select().where(CareVisit.pair == pair.id, CareVisit.state == "due").count() > 0
+        closing.close_account(person("community_admin"), resident.id)
+        return pair.id, resident.id
+
+    pair_id, resident_id = in_app(app, prepare)
+
+    def after():
+        rows = list(KeyGroupMember.select().where(KeyGroupMember.resident == resident_id))
+        assert [(m.key_group, m.note) for m in rows] == [("other", "")]
+        assert CarePair.get_by_id(pair_id).state == "ended"
+        assert [v.state for v in CareVisit.select().where(CareVisit.pair == pair_id)] == ["confirmed"]
+        assert not verify.verify_ledger().faults
+
+    in_app(app, after)
+
+
+def test_a_volunteer_closing_their_account_ends_their_pairs_and_the_resident_keeps_her_place(app):
+    from marketplace.care import services as care
+    from marketplace.care.models import CarePair, CareVisit, KeyGroupMember
+
+    def run():
+        staff, resident, volunteer = person("building_head"), person("resident"), person("volunteer")
+        member = care.add_member(staff, resident.id, "elderly_alone", "lives on the sixth floor")
+        pair = care.create_pair(staff, member.id, volunteer.id, "weekly", care.local_day(), None, 60, 10)
+        closing.close_account(person("community_admin"), volunteer.id)
+        assert CarePair.get_by_id(pair.id).state == "ended"
+        assert CareVisit.select().where(CareVisit.pair == pair.id).count() == 0
+        kept = KeyGroupMember.get_by_id(member.id)
+        assert (kept.key_group, kept.note) == ("elderly_alone", "lives on the sixth floor")
+
+    in_app(app, run)

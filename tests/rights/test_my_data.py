@@ -20,7 +20,7 @@ from marketplace.users.models import User
 from tests.conftest import DEMO_PHONES, in_app, person
 
 PARTS = ("account", "roles", "households", "family_links", "requests", "events", "points", "vouchers", "messages",
-         "viewed_by_staff")
+         "viewed_by_staff", "care")
 
 
 def _a_busy_resident(app) -> int:
@@ -96,3 +96,31 @@ def test_the_page_prints_it_and_the_download_and_the_api_give_the_same(app, clie
 def test_without_logging_in_there_is_no_copy(client):
     assert client.get("/account/my-data.json").status_code == 302
     assert client.get("/api/v1/me/data").status_code == 401
+
+
+def test_the_copy_holds_her_family_links_and_what_care_keeps_about_her(app):
+    """Her son who may act for her, named (they agreed to it together); her place in the key-group
+    register with what staff wrote; her care pair and its visits, the volunteer not named."""
+    from marketplace.care import services as care
+    from marketplace.proxy import services as proxy
+
+    def prepare():
+        resident, volunteer, staff = person("resident"), person("volunteer"), person("building_head")
+        link = proxy.link_in_person(staff, resident.id, DEMO_PHONES["volunteer"], "儿子")
+        member = care.add_member(staff, resident.id, "elderly_alone", "六楼，没有电梯")
+        care.create_pair(staff, member.id, volunteer.id, "weekly", care.local_day(), None, 60, 10)
+        return link.id, volunteer.display_name
+
+    _link_id, volunteer_name = in_app(app, prepare)
+    data = in_app(app, lambda: rights.personal_data(person("resident")))
+    [link] = data["family_links"]
+    assert (link["as"], link["with"], link["relation"], link["state"]) == ("resident", volunteer_name, "儿子", "active")
+    assert data["care"]["register"] == [{"group": "elderly_alone", "note": "六楼，没有电梯",
+                                         "since": data["care"]["register"][0]["since"]}]
+    [pair] = data["care"]["pairs"]
+    assert pair["as"] == "resident" and pair["frequency"] == "weekly" and pair["state"] == "active"
+    assert data["care"]["visits"] and {v["state"] for v in data["care"]["visits"]} == {"due"}
+    assert volunteer_name not in json.dumps(data["care"], ensure_ascii=False)
+    theirs = in_app(app, lambda: rights.personal_data(person("volunteer")))
+    assert [p["as"] for p in theirs["care"]["pairs"]] == ["volunteer"] and theirs["care"]["register"] == []
+    assert [link["as"] for link in theirs["family_links"]] == ["family"]
