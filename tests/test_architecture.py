@@ -96,6 +96,7 @@ SERVICE_MODULES = [
     PACKAGE / "public" / "open_data.py",
     PACKAGE / "rights" / "retention.py",
     PACKAGE / "rights" / "closing.py",
+    PACKAGE / "care" / "personal.py",
     *(PACKAGE / "proposals" / f"{name}.py" for name in ("votes", "thresholds", "action", "evaluation", "participation")),
 ]
 REQUEST_STATE = re.compile(
@@ -114,3 +115,10 @@ def test_no_service_reaches_for_the_web_request():
         for match in REQUEST_STATE.finditer(path.read_text(encoding="utf-8")):
             offenders.append(f"{path.relative_to(ROOT)}: {match.group(0).strip()}")
     assert offenders == []
+
+
+def test_no_module_is_over_500_lines():
+    """A module longer than this holds more than one thing: split it along its seams (issue 14)."""
+    long = {str(path.relative_to(ROOT)): lines for path in PACKAGE.rglob("*.py")
+            if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 500}
+    assert long == {}

@@ -24,7 +24,7 @@ import secrets
 from flask_babel import gettext as _
 
 from marketplace import access, audit
-from marketplace.care import services as care
+from marketplace.care import personal as care
 from marketplace.errors import DomainError
 from marketplace.events.models import Event, Signup
 from marketplace.ledger import adjustments

@@ -9,7 +9,7 @@ their family links, which the person and the family member agreed to together.
 """
 
 from marketplace.audit import AuditLog
-from marketplace.care import services as care
+from marketplace.care import personal as care
 from marketplace.events.models import Attendance, Event, Signup
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import Account
