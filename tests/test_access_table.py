@@ -113,6 +113,7 @@ ROUTES = {
     "shell.service_worker": ("/sw.js", everyone(200)),
     "shell.offline": ("/offline", everyone(200)),
     "users.signup": ("/signup", anonymous_only(200)),
+    "users.signup_confirm": ("/signup/confirm", anonymous_only(200)),
     "users.login": ("/login", anonymous_only(200)),
     "users.logout": ("/logout", everyone(302)),
     # Getting back in (issue 16): for anyone; the code in person from staff covering 张阿姨.
@@ -121,11 +122,16 @@ ROUTES = {
     "users.reset_code_for": ("/staff/people/{resident}/reset-code", roles(*VERIFIERS)),
     "api.request_password_code": ("/api/v1/password/code", everyone(415)),  # no session needed; JSON only
     "api.reset_password_with_code": ("/api/v1/password/reset", everyone(415)),
+    "api.request_signup_code": ("/api/v1/signup/code", everyone(415)),
+    "api.confirm_signup": ("/api/v1/signup", everyone(415)),
+    "api.request_phone_change_code": ("/api/v1/me/phone/code", api_signed_in(415)),
+    "api.confirm_phone_change": ("/api/v1/me/phone", api_signed_in(415)),
     "users.logout_everywhere": ("/account/logout-everywhere", signed_in_only(302)),
     "users.set_language": ("/language", everyone(400)),  # no language chosen
     "users.account": ("/account", signed_in_only(200)),
     "users.change_password": ("/account/password", signed_in_only(200)),
     "users.change_phone": ("/account/phone", signed_in_only(200)),
+    "users.change_phone_confirm": ("/account/phone/confirm", signed_in_only(302)),  # no new number asked yet
     "notifications.index": ("/messages/", signed_in_only(200)),
     "notifications.open_one": ("/messages/{notification}/open", holder_only(302)),  # 张阿姨's message
     "notifications.read_all": ("/messages/read-all", signed_in_only(302)),
