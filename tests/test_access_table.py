@@ -157,6 +157,12 @@ ROUTES = {
     "family.consent": ("/family/links/1/consent", signed_in_only(302)),
     "family.end": ("/family/links/1/end", signed_in_only(302)),
     "proxy.new_member": ("/on-behalf/members/new", staff_only(200)),
+    # At events for her: she is no volunteer, so staff in scope are told so on her page (flashed).
+    "proxy.event_signup": ("/on-behalf/people/{resident}/events/{event}/signup",
+                           {**in_residents_scope(302), "resident": 404}),
+    "proxy.event_cancel": ("/on-behalf/people/{resident}/events/{event}/cancel",
+                           {**in_residents_scope(302), "resident": 404}),
+    "proxy.event_check": ("/on-behalf/people/{resident}/events/{event}/check/in", roles(*STAFF_ROLES, ok=302)),
     "proxy.receipt": ("/on-behalf/acts/{proxy_act}", in_residents_scope(200)),
     "users.household": ("/account/household", signed_in_only(200)),
     "users.volunteer": ("/account/volunteer", signed_in_only(200)),
@@ -373,6 +379,12 @@ ROUTES = {
     "api.sign_up": ("/api/v1/events/{event}/signup", api_signed_in(403) | {"volunteer": 200, "admin": 200}),
     "api.cancel_signup": ("/api/v1/events/{event}/signup/cancel", api_signed_in(409) | {"volunteer": 200, "admin": 200}),
     "api.kiosk_check": ("/api/v1/events/checkin", api_signed_in(415)),
+    "api.sign_up_for": ("/api/v1/events/{event}/for/{resident}/signup",
+                        {**api_signed_in(404), **{who: 403 for who in STAFF_ROLES}}),  # she is no volunteer
+    "api.cancel_signup_for": ("/api/v1/events/{event}/for/{resident}/signup/cancel",
+                              {**api_signed_in(404), **{who: 409 for who in STAFF_ROLES}}),  # not signed up
+    "api.check_in_for": ("/api/v1/events/{event}/for/{resident}/check-in", api_roles(*STAFF_ROLES, ok=403)),  # no volunteer
+    "api.check_out_for": ("/api/v1/events/{event}/for/{resident}/check-out", api_roles(*STAFF_ROLES, ok=409)),
     "api.code_check": ("/api/v1/events/{event}/code", api_signed_in(415)),
     "api.record": ("/api/v1/events/record", api_signed_in(200)),
     "api.request_hour_correction": ("/api/v1/events/attendances/{attendance}/correction", api_signed_in(415)),
