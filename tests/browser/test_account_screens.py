@@ -1,9 +1,12 @@
 """The pages this session added for people's own accounts, on a phone in both languages: the
 messages page, changing one's number, and a staff member revealing a number on purpose."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
+from marketplace.demo import DEMO_PASSWORD
 from tests.browser.test_journeys import log_in
 from tests.conftest import in_app
 
@@ -21,7 +24,8 @@ def no_sideways_scroll(page):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_a_message_arrives_opens_and_the_number_can_be_changed(app, phone_page, screenshot, lang):
+def test_a_message_arrives_opens_and_the_number_can_be_changed(app, phone_page, screenshot, caplog, lang):
+    caplog.set_level("INFO", logger="marketplace.messages")
     from marketplace.users.models import ResidencyApplication, User
 
     staff, resident = phone_page(lang), phone_page(lang)
@@ -46,7 +50,16 @@ def test_a_message_arrives_opens_and_the_number_can_be_changed(app, phone_page, 
     resident.goto("/account/phone")
     expect(resident.locator("h1")).to_have_text(TEXT[lang]["phone_title"])
     resident.fill("#phone", "139 8888 0004")
+    resident.fill("#password", DEMO_PASSWORD)
     screenshot(resident, lang, "2-change-number")
+    resident.locator("main form button[type=submit]").click()
+    resident.wait_for_load_state("load")
+    assert resident.url.endswith("/account/phone/confirm")  # nothing changes before the code
+    code = [m.group(1) for r in caplog.records if r.name == "marketplace.messages"
+            for m in [re.search(r"to sms: \D*(\d{6})\D", r.getMessage())] if m][-1]
+    resident.fill("#code", code)
+    no_sideways_scroll(resident)
+    screenshot(resident, lang, "2b-code-from-the-new-number")
     resident.locator("main form button[type=submit]").click()
     resident.wait_for_load_state("load")
     assert resident.url.endswith("/account")
