@@ -1,14 +1,13 @@
 """The pages this session added for people's own accounts, on a phone in both languages: the
 messages page, changing one's number, and a staff member revealing a number on purpose."""
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
 from marketplace.demo import DEMO_PASSWORD
 from tests.browser.test_journeys import log_in
 from tests.conftest import in_app
+from tests.users.test_recovery import _codes_sent
 
 LANGS = ["zh", "en"]
 TEXT = {
@@ -55,9 +54,7 @@ def test_a_message_arrives_opens_and_the_number_can_be_changed(app, phone_page, 
     resident.locator("main form button[type=submit]").click()
     resident.wait_for_load_state("load")
     assert resident.url.endswith("/account/phone/confirm")  # nothing changes before the code
-    code = [m.group(1) for r in caplog.records if r.name == "marketplace.messages"
-            for m in [re.search(r"to sms: \D*(\d{6})\D", r.getMessage())] if m][-1]
-    resident.fill("#code", code)
+    resident.fill("#code", _codes_sent(caplog)[-1])
     no_sideways_scroll(resident)
     screenshot(resident, lang, "2b-code-from-the-new-number")
     resident.locator("main form button[type=submit]").click()

@@ -3,9 +3,9 @@
 Each test saves screenshots (test-artifacts/screenshots/) for a person to look at as well.
 """
 
-import re
-
 import pytest
+
+from tests.users.test_recovery import _codes_sent
 
 LANGS = ["zh", "en"]
 
@@ -169,9 +169,7 @@ def test_signup_with_malformed_phone(phone_page, screenshot, caplog, lang):
     assert page.url.endswith("/signup/confirm")
     assert TEXT[lang]["sent"] in page.locator(".flash").first.inner_text()
     assert page.locator("input[name=phone]").input_value() == "139 1234 5678"
-    codes = [m.group(1) for r in caplog.records if r.name == "marketplace.messages"
-             for m in [re.search(r"to sms: \D*(\d{6})\D", r.getMessage())] if m]
-    page.locator("input[name=code]").fill(codes[-1])
+    page.locator("input[name=code]").fill(_codes_sent(caplog)[-1])
     page.locator("input[name=display_name]").fill(TEXT[lang]["name"])
     page.locator("input[name=password]").fill("my cat sleeps on the roof")
     no_horizontal_scroll(page)

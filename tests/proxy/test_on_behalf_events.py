@@ -17,8 +17,9 @@ from marketplace.proxy.models import ProxyAct
 from marketplace.timeutil import utcnow
 from marketplace.users.models import RoleGrant, User
 from tests.api.test_api_helpers import ApiClient, error_of, make_token
-from tests.conftest import Auth, in_app, person
+from tests.conftest import in_app, person
 from tests.events.test_events import at, community, make_event
+from tests.proxy.test_on_behalf import _client
 
 
 def _volunteer(user):
@@ -28,13 +29,6 @@ def _volunteer(user):
 
 def _outsider():
     return _volunteer(User.get(User.display_name == "李大爷"))  # building 3, not 孙楼长's
-
-
-def _client(app, role):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    Auth(client).login_as(role)
-    return client, Auth(client)
 
 
 def test_a_building_head_signs_her_up_and_checks_her_in_and_out_recorded_for_her(ctx):

@@ -2,7 +2,6 @@
 purpose and on the record; the things staff do to a person reach that person as messages."""
 
 import json
-import re
 
 from marketplace.audit import AuditLog
 from marketplace.demo import DEMO_PASSWORD
@@ -10,6 +9,7 @@ from marketplace.notifications.models import Notification
 from marketplace.users.models import ResidencyApplication, User
 from tests.api.test_api_helpers import make_token
 from tests.conftest import DEMO_PHONES, Auth, csrf_token, in_app
+from tests.users.test_recovery import _codes_sent
 
 EN = {"Accept-Language": "en"}
 
@@ -39,8 +39,7 @@ def test_changing_the_phone_needs_a_fresh_login_then_moves_the_login_and_ends_ot
     asked = auth.post("/account/phone", {"phone": "139 1234 5678", "password": DEMO_PASSWORD}, headers=EN)
     assert asked.status_code == 302 and asked.location.endswith("/account/phone/confirm")
     assert other_device.get("/account").status_code == 200  # nothing moves before the code
-    code = [m.group(1) for r in caplog.records if r.name == "marketplace.messages"
-            for m in [re.search(r"to sms: \D*(\d{6})\D", r.getMessage())] if m][-1]
+    code = _codes_sent(caplog)[-1]
     done = auth.post("/account/phone/confirm", {"phone": "13912345678", "code": code}, headers=EN,
                      token_from="/account/phone/confirm")
     assert done.status_code == 302 and done.location.endswith("/account")
