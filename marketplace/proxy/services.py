@@ -84,7 +84,8 @@ def record(actor, resident, action: str, request=None, note: str = "", voucher=N
                           action=action, request=getattr(request, "id", request), note=note[:200], created_at=utcnow(),
                           voucher=getattr(voucher, "id", voucher), event=getattr(event, "id", event))
     what = request.item.name_zh if request is not None else event.title if event is not None else note
-    notify(User.get_by_id(resident_id), "request",
+    kind = "event" if event is not None else "request"  # her message settings for events apply
+    notify(User.get_by_id(resident_id), kind,
            _l("%(name)s %(act)s for you: %(what)s. You can print the receipt.",
               name=actor.display_name, act=ACT_LABELS.get(action, action), what=what),
            f"/on-behalf/acts/{act.id}")
