@@ -18,7 +18,9 @@ EN = {"Accept-Language": "en"}
 
 
 def _texts(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "marketplace.messages" and "to sms" in r.getMessage()]
+    """The texts sent by the development SMS channel (after "to sms:", without its delivery key)."""
+    return [r.getMessage().split("to sms:", 1)[1] for r in caplog.records
+            if r.name == "marketplace.messages" and "to sms:" in r.getMessage()]
 
 
 def _ask(client, phone):
