@@ -126,6 +126,7 @@ ROUTES = {
     "shell.service_worker": ("/sw.js", everyone(200)),
     "shell.offline": ("/offline", everyone(200)),
     "users.signup": ("/signup", anonymous_only(200)),
+    "users.signup_confirm": ("/signup/confirm", anonymous_only(200)),
     "users.login": ("/login", anonymous_only(200)),
     "users.logout": ("/logout", everyone(302)),
     # Getting back in (issue 16): for anyone; the code in person from staff covering 张阿姨.
@@ -134,11 +135,16 @@ ROUTES = {
     "users.reset_code_for": ("/staff/people/{resident}/reset-code", roles(*VERIFIERS)),
     "api.request_password_code": ("/api/v1/password/code", everyone(415)),  # no session needed; JSON only
     "api.reset_password_with_code": ("/api/v1/password/reset", everyone(415)),
+    "api.request_signup_code": ("/api/v1/signup/code", everyone(415)),
+    "api.confirm_signup": ("/api/v1/signup", everyone(415)),
+    "api.request_phone_change_code": ("/api/v1/me/phone/code", api_signed_in(415)),
+    "api.confirm_phone_change": ("/api/v1/me/phone", api_signed_in(415)),
     "users.logout_everywhere": ("/account/logout-everywhere", signed_in_only(302)),
     "users.set_language": ("/language", everyone(400)),  # no language chosen
     "users.account": ("/account", signed_in_only(200)),
     "users.change_password": ("/account/password", signed_in_only(200)),
     "users.change_phone": ("/account/phone", signed_in_only(200)),
+    "users.change_phone_confirm": ("/account/phone/confirm", signed_in_only(302)),  # no new number asked yet
     "notifications.index": ("/messages/", signed_in_only(200)),
     "notifications.open_one": ("/messages/{notification}/open", holder_only(302)),  # 张阿姨's message
     "notifications.read_all": ("/messages/read-all", signed_in_only(302)),
@@ -171,6 +177,12 @@ ROUTES = {
     "family.consent": ("/family/links/1/consent", signed_in_only(302)),
     "family.end": ("/family/links/1/end", signed_in_only(302)),
     "proxy.new_member": ("/on-behalf/members/new", staff_only(200)),
+    # At events for her: she is no volunteer, so staff in scope are told so on her page (flashed).
+    "proxy.event_signup": ("/on-behalf/people/{resident}/events/{event}/signup",
+                           {**in_residents_scope(302), "resident": 404}),
+    "proxy.event_cancel": ("/on-behalf/people/{resident}/events/{event}/cancel",
+                           {**in_residents_scope(302), "resident": 404}),
+    "proxy.event_check": ("/on-behalf/people/{resident}/events/{event}/check/in", roles(*STAFF_ROLES, ok=302)),
     "proxy.receipt": ("/on-behalf/acts/{proxy_act}", in_residents_scope(200)),
     "users.household": ("/account/household", signed_in_only(200)),
     "users.volunteer": ("/account/volunteer", signed_in_only(200)),
@@ -401,6 +413,12 @@ ROUTES = {
     "api.sign_up": ("/api/v1/events/{event}/signup", api_signed_in(403) | {"volunteer": 200, "admin": 200}),
     "api.cancel_signup": ("/api/v1/events/{event}/signup/cancel", api_signed_in(409) | {"volunteer": 200, "admin": 200}),
     "api.kiosk_check": ("/api/v1/events/checkin", api_signed_in(415)),
+    "api.sign_up_for": ("/api/v1/events/{event}/for/{resident}/signup",
+                        {**api_signed_in(404), **{who: 403 for who in STAFF_ROLES}}),  # she is no volunteer
+    "api.cancel_signup_for": ("/api/v1/events/{event}/for/{resident}/signup/cancel",
+                              {**api_signed_in(404), **{who: 409 for who in STAFF_ROLES}}),  # not signed up
+    "api.check_in_for": ("/api/v1/events/{event}/for/{resident}/check-in", api_roles(*STAFF_ROLES, ok=403)),  # no volunteer
+    "api.check_out_for": ("/api/v1/events/{event}/for/{resident}/check-out", api_roles(*STAFF_ROLES, ok=409)),
     "api.code_check": ("/api/v1/events/{event}/code", api_signed_in(415)),
     "api.record": ("/api/v1/events/record", api_signed_in(200)),
     "api.request_hour_correction": ("/api/v1/events/attendances/{attendance}/correction", api_signed_in(415)),

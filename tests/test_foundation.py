@@ -8,6 +8,7 @@ from marketplace.menu.models import Category, ServiceItem
 from marketplace.schema import ALL_MODELS
 from marketplace.users.models import ResidencyApplication, RoleGrant, User
 from tests.conftest import DEMO_PHONES, csrf_token
+from tests.users.test_recovery import _codes_sent
 
 
 def test_menu_page_lists_12_categories_and_28_items(client, app):
@@ -43,22 +44,32 @@ def test_migrations_yield_the_schema_the_models_declare(app):
     assert migrated_indexes == declared_indexes
 
 
-def _signup(client, phone, password="a kind neighbour", name="测试"):
+def _signup(client, phone, password="a kind neighbour", name="测试", code="000000"):
+    """Sign-up's second step (the code from the text message, a name, a password): the first
+    step, the number alone, sends the code (tests/users/test_proof_of_number.py)."""
     return client.post(
-        "/signup",
-        data={"phone": phone, "password": password, "display_name": name, "csrf_token": csrf_token(client, "/signup")},
+        "/signup/confirm",
+        data={"phone": phone, "code": code, "password": password, "display_name": name,
+              "csrf_token": csrf_token(client, "/signup/confirm")},
         headers={"Accept-Language": "en"},
     )
+
+
+def _ask_code(client, phone):
+    return client.post("/signup", data={"phone": phone, "csrf_token": csrf_token(client, "/signup")},
+                       headers={"Accept-Language": "en"})
 
 
 def test_signup_refuses_bad_input_and_stores_nothing(client, app):
     with app.app_context():
         before = User.select().count()
+    for phone in ("1234", "23812345678"):
+        response = _ask_code(client, phone)
+        assert response.status_code == 422 and "11-digit" in response.get_data(as_text=True)
     cases = [
-        ("1234", "a kind neighbour", "11-digit"),
-        ("23812345678", "a kind neighbour", "11-digit"),
         ("13612345678", "12345678", "too easy to guess"),
         ("13612345678", "short", "at least 8"),
+        ("13612345678", "a kind neighbour", "That code is not right"),  # no code was sent
     ]
     for phone, password, message in cases:
         response = _signup(client, phone, password)
@@ -68,10 +79,11 @@ def test_signup_refuses_bad_input_and_stores_nothing(client, app):
         assert User.select().count() == before
 
 
-def test_signup_then_household_then_staff_verification(client, auth, app):
-    response = _signup(client, "+86 136-1234-5678")
-    assert response.status_code == 302 and "/login" in response.location
-    auth.login("13612345678", "a kind neighbour")
+def test_signup_then_household_then_staff_verification(client, auth, app, caplog):
+    caplog.set_level("INFO", logger="marketplace.messages")
+    assert _ask_code(client, "+86 136-1234-5678").location.endswith("/signup/confirm")
+    response = _signup(client, "+86 136-1234-5678", code=_codes_sent(caplog)[-1])
+    assert response.status_code == 302 and response.location.endswith("/account/household")  # signed in
     with app.app_context():
         from marketplace.places.models import Building, Household
 

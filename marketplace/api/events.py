@@ -1,12 +1,14 @@
 """Events: the list, signing up and cancelling, checking in and out with the kiosk's QR or its
 six digits, and the volunteer's record of hours and stars."""
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from marketplace.access import PUBLIC, SIGNED_IN, STAFF
 from marketplace.api.auth import per_user_key
 from marketplace.api.registry import component, config_limit, operation, page_of
 from marketplace.api.schema import Fields, FromForm, String, iso
+from marketplace.errors import DomainError
 from marketplace.events import permissions, services
 from marketplace.events.forms import KIND_LABELS, CodeForm
 from marketplace.events.models import (
@@ -20,6 +22,8 @@ from marketplace.events.models import (
     Signup,
 )
 from marketplace.pagination import paginate
+from marketplace.proxy import services as proxy
+from marketplace.users.models import User
 
 TIME = {"type": "string", "format": "date-time"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
@@ -232,3 +236,81 @@ def event_roster(user, event_id):
         "phone_masked": row["user"].id not in shown,
         "signup": signup_json(row["signup"]), "attendance": attendance_json(row["attendance"]),
     } for row in rows]}
+
+
+# ---- for someone: staff in scope (or a family member, for sign-ups) act for a resident ----------
+
+ACT_FOR = component("EventActForSomeone", {
+    "type": "object", "required": ["message", "act_id", "receipt", "signup", "attendance"],
+    "properties": {
+        "message": {"type": "string", "description": "What was done, in the request's language."},
+        "act_id": {"type": ["integer", "null"],
+                   "description": "The record of the act, shown on the person's timeline and told to them; null "
+                                  "when nothing changed (already signed up, already checked in)."},
+        "receipt": {"type": ["string", "null"], "description": "The printable slip's page, for the person."},
+        "signup": {"anyOf": [SIGNUP, {"type": "null"}]},
+        "attendance": {"anyOf": [ATTENDANCE, {"type": "null"}]},
+    },
+})
+
+
+def _person(user, user_id):
+    """Anyone at all, for the door: the service then says plainly when they are not in the staff
+    member's area (they stand at the door, the person before them)."""
+    person = User.get_or_none(User.id == user_id)
+    if person is None:
+        raise DomainError(_("This person was not found."), status=404, code="not_found")
+    return person
+
+
+def _for_someone(user, event_id, user_id, act, find=proxy.person_to_act_for) -> dict:
+    """Run `act(person)` for the person and answer with the act it recorded, if any."""
+    person = find(user, user_id)
+    before = proxy.last_act_at_event(user, person, event_id)
+    message = act(person)
+    done = proxy.last_act_at_event(user, person, event_id)
+    done = done if done is not None and done != before else None
+    return {"message": str(message), "act_id": done.id if done else None,
+            "receipt": f"/on-behalf/acts/{done.id}" if done else None,
+            "signup": signup_json(Signup.get_or_none(Signup.event == event_id, Signup.user == person.id)),
+            "attendance": attendance_json(Attendance.get_or_none(Attendance.event == event_id,
+                                                                 Attendance.user == person.id))}
+
+
+@operation("POST", "/events/<int:event_id>/for/<int:user_id>/signup", summary="Sign someone up, for them",
+           tag="events", allow=(SIGNED_IN,), scope="events", response=ACT_FOR, errors=(403, 404, 409))
+def sign_up_for(user, event_id, user_id):
+    """Staff whose area holds the person's home (or a family member they consented to) sign them
+    up: an elderly volunteer without a phone, say. Recorded with both names, the person told,
+    the slip printable. Anyone else: 404, as if the person did not exist."""
+    def act(person):
+        services.sign_up(person, event_id, actor=user)
+        return _l("Signed up. Print the slip for them: it says when and where.")
+    return _for_someone(user, event_id, user_id, act)
+
+
+@operation("POST", "/events/<int:event_id>/for/<int:user_id>/signup/cancel", summary="Give someone's place back",
+           tag="events", allow=(SIGNED_IN,), scope="events", response=ACT_FOR, errors=(403, 404, 409))
+def cancel_signup_for(user, event_id, user_id):
+    """As signing them up; the first person waiting moves up."""
+    def act(person):
+        services.cancel_signup(person, event_id, actor=user)
+        return _l("Their place is given back.")
+    return _for_someone(user, event_id, user_id, act)
+
+
+@operation("POST", "/events/<int:event_id>/for/<int:user_id>/check-in", summary="Check someone in at the door",
+           tag="events", allow=STAFF, scope="events", response=ACT_FOR, errors=(403, 404, 409))
+def check_in_for(user, event_id, user_id):
+    """Staff running the event's door who look after the person's home check them in now, by the
+    event's usual rules (signed up, the door open). Recorded for the person as done for them."""
+    return _for_someone(user, event_id, user_id,
+                        lambda person: services.check_for(user, event_id, person.id, "in").message, _person)
+
+
+@operation("POST", "/events/<int:event_id>/for/<int:user_id>/check-out", summary="Check someone out at the door",
+           tag="events", allow=STAFF, scope="events", response=ACT_FOR, errors=(403, 404, 409))
+def check_out_for(user, event_id, user_id):
+    """As checking them in; their hours are paid in points, once."""
+    return _for_someone(user, event_id, user_id,
+                        lambda person: services.check_for(user, event_id, person.id, "out").message, _person)

@@ -267,8 +267,10 @@ def _hours_text(minutes: int | None) -> str:
 
 
 def _record(event: Event, volunteer: User, action: str, method: str, at: datetime, actor=None, nonce: str | None = None,
-            note: str = "", manual: bool = False, self_service: bool = True) -> ScanResult:
-    """One check-in or check-out, in one transaction; a refusal is logged and raised."""
+            note: str = "", manual: bool = False, self_service: bool = True, on_done=None) -> ScanResult:
+    """One check-in or check-out, in one transaction; a refusal is logged and raised. `on_done`
+    is called with the result, in the same transaction, when someone was checked in or out (the
+    record of an act done for them stands or falls with the act)."""
     try:
         with db.atomic():
             if nonce is not None:
@@ -282,6 +284,8 @@ def _record(event: Event, volunteer: User, action: str, method: str, at: datetim
                     return _replay(Scan.get(Scan.nonce == nonce))
             work = _check_in if action == "in" else _check_out
             result = work(event, volunteer, method, at, actor, note, manual, self_service)
+            if on_done is not None and result.outcome in ("checked_in", "checked_out"):
+                on_done(result)
             values = {"outcome": result.outcome, "message": result.message[:300],
                       "attendance": result.attendance.id if result.attendance else None}
             if nonce is not None:

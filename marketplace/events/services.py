@@ -67,6 +67,7 @@ from marketplace.events.records import (  # noqa: F401
 )
 from marketplace.events.signups import (  # noqa: F401
     cancel_signup,
+    places_for,
     sign_up,
     waitlist_position,
 )
@@ -76,6 +77,7 @@ from marketplace.events.staff_door import (  # noqa: F401
     badge_holder,
     badge_of,
     badge_token_of,
+    check_for,
     check_in_by_hand,
     check_out_by_hand,
     check_with_badge,

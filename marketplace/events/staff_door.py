@@ -24,6 +24,7 @@ from marketplace.events.models import Attendance, Badge, Event, Scan
 from marketplace.events.organising import _check_may, get_managed, may_manage
 from marketplace.events.records import may_replace_badge, may_see_volunteer
 from marketplace.events.timing import _dt, _now, _t
+from marketplace.proxy import services as proxy
 from marketplace.settings import settings
 from marketplace.timeutil import utcnow
 from marketplace.users.models import User
@@ -228,3 +229,27 @@ def check_out_by_hand(staff, attendance_id: int, at: datetime | None, reason: st
         message = _("%(name)s checked out at %(time)s: %(hours)s hours, %(points)d points.",
                     name=volunteer.display_name, time=_t(at), hours=_hours_text(closed.minutes), points=closed.points)
     return ScanResult("checked_out", message, event, volunteer, closed, at)
+
+
+# ---- at the door for someone -----------------------------------------------------------------
+
+
+def check_for(staff, event_id: int, user_id: int, action: str, now: datetime | None = None) -> ScanResult:
+    """Staff helping at the door check in or out a resident they may act for (an elderly volunteer
+    without a phone), at this moment and by the event's usual rules (signed up, the door open).
+    The act is recorded with both names, the person told, the slip printable (marketplace.proxy);
+    nothing is recorded when nothing changed ("already checked in")."""
+    now = _now(now)
+    if action not in ("in", "out"):
+        raise DomainError(_("Please choose check-in or check-out."), code="invalid")
+    event = get_managed(staff, event_id, "run_door")
+    person = User.get_or_none(User.id == user_id)
+    if person is None:
+        raise DomainError(_("This person was not found."), status=404, code="not_found")
+    if proxy.may_act_for(staff, person.id) != "staff":
+        raise DomainError(_("This person lives outside the places you look after, so you cannot act for them. "
+                            "Please ask their own building head or grid administrator."), status=403,
+                          code="out_of_scope")
+    kind = "event_check_in" if action == "in" else "event_check_out"
+    return _record(event, person, action, "manual", now.replace(microsecond=0), actor=staff, self_service=False,
+                   on_done=lambda result: proxy.record(staff, person, kind, event=event))

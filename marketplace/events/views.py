@@ -33,6 +33,7 @@ from marketplace.events.forms import (
 from marketplace.events.models import Attendance, Event, Signup
 from marketplace.extensions import limiter
 from marketplace.forms import EmptyForm, ReasonForm
+from marketplace.proxy import services as proxy
 from marketplace.qr import qr_svg
 from marketplace.timeutil import utcnow
 from marketplace.web import act_and_flash, not_found_on_404
@@ -124,7 +125,9 @@ def index():
 def show(event_id):
     event = _or_404(lambda: services.get_event(_user(), event_id))
     signup = attendance = position = None
+    done_for_me = []
     if current_user.is_authenticated:
+        done_for_me = proxy.acts_for_at_event(current_user, event.id)  # "done for you by ..."
         signup = Signup.get_or_none(Signup.event == event.id, Signup.user == current_user.id)
         attendance = Attendance.get_or_none(Attendance.event == event.id, Attendance.user == current_user.id)
         if signup is not None and signup.status == "waitlisted":
@@ -132,6 +135,7 @@ def show(event_id):
     now, window = utcnow(), services.door_window(event)
     return render_template(
         "events/show.html", event=event, signup=signup, attendance=attendance, position=position,
+        done_for_me=done_for_me,
         manager=services.may_manage(_user(), event), now=now,
         checkin_open=window.is_open(now), opens_at=window.opens_at, button_form=EmptyForm(), code_form=CodeForm(formdata=None),
         reason_form=ReasonForm(formdata=None),

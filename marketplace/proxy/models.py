@@ -4,6 +4,7 @@ members staff registered who have no mobile phone and never log in."""
 import peewee as pw
 
 from marketplace.db import BaseModel, check_in
+from marketplace.events.models import Event
 from marketplace.service_requests.models import ServiceRequest
 from marketplace.shop.models import Voucher
 from marketplace.timeutil import utcnow
@@ -24,6 +25,7 @@ class ProxyAct(BaseModel):
     action = pw.CharField(max_length=30)
     request = pw.ForeignKeyField(ServiceRequest, null=True, on_delete="CASCADE", backref="+")
     voucher = pw.ForeignKeyField(Voucher, null=True, on_delete="CASCADE", backref="+")  # redeemed at the mall for them
+    event = pw.ForeignKeyField(Event, null=True, on_delete="CASCADE", backref="+")  # signed up or at the door for them
     note = pw.CharField(max_length=200, default="")
     created_at = pw.DateTimeField(default=utcnow, index=True)
 

@@ -32,6 +32,10 @@ ACT_LABELS = {
     "rate": _l("rated the service"),
     "redeem": _l("redeemed points at the mall"),
     "propose": _l("proposed a matter for the households to decide"),
+    "event_signup": _l("signed up for an event"),
+    "event_cancel": _l("gave back a place at an event"),
+    "event_check_in": _l("checked in at an event"),
+    "event_check_out": _l("checked out of an event"),
 }
 MEMBER_REGISTERED = "proxy.member.registered"
 
@@ -72,20 +76,35 @@ def person_to_act_for(actor, user_id: int) -> User:
     return person
 
 
-def record(actor, resident, action: str, request=None, note: str = "", voucher=None) -> ProxyAct:
+def record(actor, resident, action: str, request=None, note: str = "", voucher=None, event=None) -> ProxyAct:
     """Write down an act done for the resident and tell them, with a link to its receipt. The
     caller holds the transaction of the act itself, so the record and the act stand or fall together."""
     resident_id = getattr(resident, "id", resident)
     via = require(actor, resident_id)
     act = ProxyAct.create(actor=actor.id, actor_name=actor.display_name, resident=resident_id, via=via,
                           action=action, request=getattr(request, "id", request), note=note[:200], created_at=utcnow(),
-                          voucher=getattr(voucher, "id", voucher))
-    what = request.item.name_zh if request is not None else note
-    notify(User.get_by_id(resident_id), "request",
+                          voucher=getattr(voucher, "id", voucher), event=getattr(event, "id", event))
+    what = request.item.name_zh if request is not None else event.title if event is not None else note
+    kind = "event" if event is not None else "request"  # her message settings for events apply
+    notify(User.get_by_id(resident_id), kind,
            _l("%(name)s %(act)s for you: %(what)s. You can print the receipt.",
               name=actor.display_name, act=ACT_LABELS.get(action, action), what=what),
            f"/on-behalf/acts/{act.id}")
     return act
+
+
+def last_act_at_event(actor, resident, event_id: int) -> ProxyAct | None:
+    """The latest act `actor` did for the resident at this event (the slip to print after it)."""
+    return (ProxyAct.select().where((ProxyAct.actor == actor.id) & (ProxyAct.resident == resident.id)
+                                    & (ProxyAct.event == event_id))
+            .order_by(ProxyAct.id.desc()).first())
+
+
+def acts_for_at_event(resident, event_id: int) -> list[ProxyAct]:
+    """What others did for the resident at this event, oldest first: their line on the event's
+    page ("signed up for an event · done for you by 孙楼长")."""
+    return list(ProxyAct.select().where((ProxyAct.resident == resident.id) & (ProxyAct.event == event_id))
+                .order_by(ProxyAct.id))
 
 
 def act_label(action: str) -> str:

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from marketplace.access import SIGNED_IN, STAFF, allow
 from marketplace.errors import DomainError
+from marketplace.events import services as events
 from marketplace.forms import EmptyForm, choices_of
 from marketplace.ledger import services as ledger
 from marketplace.menu.models import ServiceItem
@@ -61,6 +62,7 @@ def person(user_id):
                            offers=offers, balance=ledger.user_account(person).balance,
                            redeem_keys={offer.id: new_form_key() for offer in offers},
                            phoneless=services.is_phoneless(person), phone=services.contact_phone(person),
+                           places=events.places_for(current_user, person),
                            links=services.links_of(person)["for_me"] if as_staff else [],
                            link_form=LinkForm(formdata=None), button_form=EmptyForm())
 
@@ -126,6 +128,51 @@ def redeem(user_id, offer_id):
     flash(_("Redeemed for %(name)s. Print the slip for them: the shop takes the voucher's code.",
             name=person.display_name), "success")
     return redirect(url_for("proxy.receipt", act_id=act.id))
+
+
+def _at_event(user_id, event_id, act, done_message: str):
+    """Do `act` for the person at an event, then show the slip of what was done; back to the
+    person's page when nothing was (signed up already, say) or it was refused."""
+    person = _person(user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    before = services.last_act_at_event(current_user, person, event_id)
+    try:
+        message = act(person)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("proxy.person", user_id=person.id))
+    flash(message or done_message, "success")
+    done = services.last_act_at_event(current_user, person, event_id)
+    if done is None or done == before:
+        return redirect(url_for("proxy.person", user_id=person.id))
+    return redirect(url_for("proxy.receipt", act_id=done.id))
+
+
+@bp.route("/people/<int:user_id>/events/<int:event_id>/signup", methods=["POST"])
+@allow(SIGNED_IN)  # as the person's page; the service asks may_act_for
+def event_signup(user_id, event_id):
+    def act(person):
+        signup = events.sign_up(person, event_id, actor=current_user)
+        if signup.status == "waitlisted":
+            return _("%(name)s is on the waiting list. Print the slip for them.", name=person.display_name)
+        return None
+    return _at_event(user_id, event_id, act, _("Signed up. Print the slip for them: it says when and where."))
+
+
+@bp.route("/people/<int:user_id>/events/<int:event_id>/cancel", methods=["POST"])
+@allow(SIGNED_IN)
+def event_cancel(user_id, event_id):
+    def act(person):
+        events.cancel_signup(person, event_id, actor=current_user)
+    return _at_event(user_id, event_id, act, _("Their place is given back."))
+
+
+@bp.route("/people/<int:user_id>/events/<int:event_id>/check/<any(in,out):direction>", methods=["POST"])
+@allow(STAFF)  # at the door: staff who run it and look after the person (the service asks both)
+def event_check(user_id, event_id, direction):
+    return _at_event(user_id, event_id,
+                     lambda person: events.check_for(current_user, event_id, person.id, direction).message, "")
 
 
 @bp.route("/members/new", methods=["GET", "POST"])

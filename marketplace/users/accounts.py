@@ -48,13 +48,20 @@ def normalize_phone(raw: str) -> str:
 # ---- accounts ------------------------------------------------------------------------------
 
 
-def sign_up(phone: str, display_name: str, password: str, locale: str | None = None) -> User:
+def check_new_account(phone: str, display_name: str, password: str) -> tuple[str, str, str]:
+    """A new account's number, name and password as they will be stored (the password hashed),
+    or the first thing wrong with them."""
     phone = normalize_phone(phone)
     display_name = (display_name or "").strip()
     if not display_name:
         raise DomainError(_("Please tell us your name."), "display_name", code="invalid")
+    if len(display_name) > 50:
+        raise DomainError(_("Please keep your name to 50 characters."), "display_name", code="invalid")
     passwords.check_policy(password, phone)
-    password_hash = passwords.hash_password(password)  # slow on purpose: before the write lock, not under it
+    return phone, display_name, passwords.hash_password(password)  # slow on purpose: before any write lock
+
+
+def create_account(phone: str, display_name: str, password_hash: str, locale: str | None = None) -> User:
     try:
         with db.atomic():
             user = User.create(phone=phone, display_name=display_name, password_hash=password_hash, locale=locale)
@@ -65,18 +72,10 @@ def sign_up(phone: str, display_name: str, password: str, locale: str | None = N
                           code="phone_taken") from None
 
 
-def tell_owner_of_sign_up_attempt(phone: str) -> None:
-    """Sign-up answers alike whether or not a number has an account, so it cannot be used to
-    test which numbers are registered; the number's owner hears of the attempt instead."""
-    from flask_babel import lazy_gettext as _l
-
-    from marketplace.notifications.services import notify
-
-    owner = User.get_or_none(User.phone == normalize_phone(phone))
-    if owner is not None:
-        notify(owner, "account", _l("Someone tried to open a new account with your mobile number. If it was you, "
-                                    "please just log in; if you forgot your password, ask your community office."),
-               "/login")
+def sign_up(phone: str, display_name: str, password: str, locale: str | None = None) -> User:
+    """An account without proof of the number: the operator's `create-admin` and the tests. The
+    sign-up page and the API prove the number first (recovery.confirm_sign_up)."""
+    return create_account(*check_new_account(phone, display_name, password), locale=locale)
 
 
 def authenticate(phone: str, password: str) -> User:
@@ -170,15 +169,22 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         end_all_sessions(user, keep_session_id=getattr(user, "_session_id", None))
 
 
-def change_phone(user: User, new_phone: str) -> User:
-    """The phone number is what one logs in with: other signed-in browsers are signed out, and
-    the change is in the audit log (so a stolen session cannot quietly take the account over)."""
+def new_phone_for(user: User, new_phone: str) -> str:
+    """The number a person may move their login to, or why not."""
     phone = normalize_phone(new_phone)
     if phone == user.phone:
         raise DomainError(_("That is already your mobile number."), "phone", code="invalid")
+    if User.select().where(User.phone == phone).exists():
+        raise DomainError(_("This mobile number belongs to another account."), "phone", code="phone_taken")
+    return phone
+
+
+def change_phone(user: User, new_phone: str) -> User:
+    """The phone number is what one logs in with: other signed-in browsers are signed out, and
+    the change is in the audit log (so a stolen session cannot quietly take the account over).
+    Only after the new number is proven (recovery.confirm_phone_change holds the transaction)."""
+    phone = new_phone_for(user, new_phone)
     with db.atomic():
-        if User.select().where(User.phone == phone).exists():
-            raise DomainError(_("This mobile number belongs to another account."), "phone", code="phone_taken")
         try:
             with db.atomic():
                 User.update(phone=phone).where(User.id == user.id).execute()

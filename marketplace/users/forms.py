@@ -8,7 +8,21 @@ from marketplace.forms import AtLeastOne
 
 
 class SignUpForm(FlaskForm):
+    """Step 1: the number, to which a code is sent (nothing is created yet)."""
+
+    phone = StringField(_l("Mobile number"), validators=[InputRequired(_l("Please enter your mobile number."))],
+                        description=_l("We send a 6-digit code to it by text message, to make sure it is yours."))
+
+
+class SignUpConfirmForm(FlaskForm):
+    """Step 2: the code, the name and the password; the account is created with them."""
+
     phone = StringField(_l("Mobile number"), validators=[InputRequired(_l("Please enter your mobile number."))])
+    code = StringField(
+        _l("Code from the text message"),
+        validators=[InputRequired(_l("Please enter the code.")), Length(max=12)],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"},
+    )
     display_name = StringField(
         _l("Your name"), validators=[InputRequired(_l("Please tell us your name.")), Length(max=50)]
     )
@@ -16,6 +30,7 @@ class SignUpForm(FlaskForm):
         _l("Password"),
         description=_l("At least 8 characters. A short sentence you remember is best."),
         validators=[InputRequired(_l("Please choose a password."))],
+        render_kw={"autocomplete": "new-password"},
     )
 
 
@@ -40,8 +55,18 @@ class PasswordChangeForm(FlaskForm):
 class PhoneChangeForm(FlaskForm):
     phone = StringField(
         _l("New mobile number"),
-        description=_l("You will log in with this number from now on."),
+        description=_l("We send a code to it by text message. You will log in with this number from then on."),
         validators=[InputRequired(_l("Please enter your new mobile number."))],
+    )
+    password = PasswordField(_l("Your password"), validators=[InputRequired(_l("Please enter your password."))])
+
+
+class PhoneCodeForm(FlaskForm):
+    phone = HiddenField(validators=[InputRequired(_l("Please enter your new mobile number."))])
+    code = StringField(
+        _l("Code from the text message"),
+        validators=[InputRequired(_l("Please enter the code.")), Length(max=12)],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"},
     )
 
 

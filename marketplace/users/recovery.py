@@ -12,6 +12,18 @@
 `reset_with_code` takes either code: the new password is set, and every session and API token
 ends. A code is used once (a conditional update, so two tabs cannot both use it) and burns after
 5 wrong tries. Only an HMAC of each code is stored.
+
+**Proof of the number** uses the same codes (purposes `signup` and `phone`):
+
+- **Sign-up**: `request_signup_code(phone)` texts a code to a number that has no account, and to
+  a number that has one a message that someone tried to open an account with it; the answer is
+  the same either way. `confirm_sign_up` creates the account only with the right code. Creating
+  it first and holding it "unconfirmed" was the other way: it would be an account the resident
+  cannot log in to, and a stranger's unconfirmed one would block the number's real owner; here
+  nothing exists until the number is proven, and the resident has nothing to be confused by.
+- **Phone change**: `request_phone_change_code(user, phone, password)` needs the password and
+  texts a code to the NEW number; `confirm_phone_change` moves the login only with that code
+  (bound to the account), ends the other sessions, audits it and texts the OLD number.
 """
 
 import hashlib
@@ -39,6 +51,8 @@ SMS_CODE_VALID = timedelta(minutes=10)
 STAFF_CODE_VALID = timedelta(minutes=30)
 MAX_ATTEMPTS = 5
 RESET_PURPOSES = ("reset_sms", "reset_staff")
+SIGNUP = "signup"  # proving a number before its account exists
+PHONE_CHANGE = "phone"  # proving a signed-in person's new number
 # Who may hand a reset code over in person (within their scope: roles.person_in_scope).
 ISSUERS = ("building_head", "grid_admin", "community_admin", "admin")
 
@@ -87,13 +101,15 @@ def _create(purpose: str, phone: str, user: User | None, digits: int, valid: tim
     return code, now + valid
 
 
-def _use(phone: str, purposes, code: str) -> OneTimeCode | None:
-    """The live code of this number that matches, marked used; None after counting a wrong try."""
+def _use(phone: str, purposes, code: str, user_id: int | None = None) -> OneTimeCode | None:
+    """The live code of this number that matches, marked used; None after counting a wrong try.
+    With `user_id`, only codes issued to that account count (a phone change's)."""
     code = (code or "").strip().replace(" ", "")
     now = utcnow()
-    live = list(OneTimeCode.select().where(
+    live = OneTimeCode.select().where(
         OneTimeCode.phone == phone, OneTimeCode.purpose.in_(list(purposes)), OneTimeCode.used_at.is_null(),
-        OneTimeCode.expires_at > now, OneTimeCode.attempts < MAX_ATTEMPTS))
+        OneTimeCode.expires_at > now, OneTimeCode.attempts < MAX_ATTEMPTS)
+    live = list(live.where(OneTimeCode.user == user_id) if user_id is not None else live)
     for row in live:
         if code.isdigit() and hmac.compare_digest(row.code_hash, _digest(code, phone, row.purpose)):
             used = (OneTimeCode.update(used_at=now)
@@ -186,4 +202,69 @@ def reset_with_code(phone: str, code: str, new_password: str) -> User:
 
     notify(user, "account", _l("Your password was changed with a one-time code. Every device and app was logged "
                                "out. If it was not you, please tell your community office at once."), "/account")
+    return user
+
+
+# ---- proof of the number: sign-up and phone change -------------------------------------------
+
+
+def request_signup_code(phone: str, locale: str | None = None) -> None:
+    """A code to a number with no account; to a number with one, a text telling its owner that
+    someone tried to open an account with it. The caller's answer is the same either way."""
+    phone = accounts.normalize_phone(phone)
+    owner = User.get_or_none(User.phone == phone)
+    if owner is not None:
+        _send_sms(phone, _l("Someone tried to open a new account with your mobile number. If it was you, please "
+                            "just log in; if you forgot your password, use “Forgot your password?”."),
+                  owner.locale)
+        return
+    code, _expires = _create(SIGNUP, phone, None, 6, SMS_CODE_VALID)
+    _send_sms(phone, _l("Your code to open an account is %(code)s, valid for %(minutes)d minutes. Do not tell "
+                        "anyone, not even staff.", code=code, minutes=SMS_CODE_VALID.seconds // 60), locale)
+
+
+def confirm_sign_up(phone: str, code: str, display_name: str, password: str, locale: str | None = None) -> User:
+    """The account is created only with the code sent to the number. The name and password are
+    checked before the code is tried, so a typo there does not cost one of its 5 tries."""
+    try:
+        phone = accounts.normalize_phone(phone)
+    except DomainError:
+        raise _wrong_code() from None
+    phone, display_name, password_hash = accounts.check_new_account(phone, display_name, password)
+    with db.atomic():
+        row = _use(phone, (SIGNUP,), code)
+        user = None if row is None else accounts.create_account(phone, display_name, password_hash, locale)
+    if user is None:
+        raise _wrong_code()  # after the commit: the wrong try stays counted
+    return user
+
+
+def request_phone_change_code(user: User, new_phone: str, password: str) -> None:
+    """The password, then a code texted to the NEW number (so the login cannot be moved to a
+    number that is not the person's)."""
+    if not passwords.verify_password(user.password_hash, password or ""):
+        raise DomainError(_("Your password is not right."), "password", code="wrong_password")
+    phone = accounts.new_phone_for(user, new_phone)
+    code, _expires = _create(PHONE_CHANGE, phone, user, 6, SMS_CODE_VALID)
+    _send_sms(phone, _l("Your code to make this your login number is %(code)s, valid for %(minutes)d minutes. Do "
+                        "not tell anyone, not even staff.", code=code, minutes=SMS_CODE_VALID.seconds // 60),
+              user.locale)
+
+
+def confirm_phone_change(user: User, new_phone: str, code: str) -> User:
+    """The number changes only with the code sent to it for this account; the other sessions
+    end, the change is audited (accounts.change_phone), and the old number is told by text."""
+    try:
+        phone = accounts.normalize_phone(new_phone)
+    except DomainError:
+        raise _wrong_code() from None
+    old_phone = user.phone
+    with db.atomic():
+        row = _use(phone, (PHONE_CHANGE,), code, user_id=user.id)
+        if row is not None:
+            accounts.change_phone(user, phone)
+    if row is None:
+        raise _wrong_code()  # after the commit: the wrong try stays counted
+    _send_sms(old_phone, _l("The login number of your account was changed to %(phone)s. If it was not you, please "
+                            "tell your community office at once.", phone=user.masked_phone()), user.locale)
     return user

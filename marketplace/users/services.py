@@ -14,7 +14,6 @@ from marketplace.users.accounts import (  # noqa: F401
     SESSION_TOUCH_EVERY,
     authenticate,
     change_password,
-    change_phone,
     end_all_sessions,
     end_session,
     load_session,
@@ -23,7 +22,6 @@ from marketplace.users.accounts import (  # noqa: F401
     set_locale,
     sign_up,
     start_session,
-    tell_owner_of_sign_up_attempt,
 )
 from marketplace.users.applications import (  # noqa: F401
     apply_as_volunteer,
@@ -36,9 +34,13 @@ from marketplace.users.applications import (  # noqa: F401
     verify_residency,
 )
 from marketplace.users.recovery import (  # noqa: F401
+    confirm_phone_change,
+    confirm_sign_up,
     issue_reset_code,
     may_issue_reset_code,
+    request_phone_change_code,
     request_reset_code,
+    request_signup_code,
     reset_with_code,
 )
 from marketplace.users.roles import (  # noqa: F401

@@ -22,6 +22,8 @@ from marketplace.users.forms import (
     LoginForm,
     PasswordChangeForm,
     PhoneChangeForm,
+    PhoneCodeForm,
+    SignUpConfirmForm,
     SignUpForm,
     VolunteerForm,
 )
@@ -48,28 +50,55 @@ def _sign_in(user, remember: bool) -> None:
 @bp.route("/signup", methods=["GET", "POST"])
 @allow(PUBLIC)
 @limiter.limit(lambda: current_app.config["SIGNUP_RATE_LIMIT"], methods=["POST"])
-# And per number tried, from whatever addresses: "already registered" must not become a way to
+# And per number tried, from whatever addresses, as for a password reset's codes: one text
+# message costs money and reaches a person, and "already registered" must not become a way to
 # test which numbers have accounts.
-@limiter.limit(lambda: current_app.config["SIGNUP_RATE_LIMIT"], methods=["POST"], key_func=phone_in_form)
+@limiter.limit(lambda: current_app.config["RECOVERY_CODES_PER_NUMBER"], methods=["POST"], key_func=phone_in_form)
 def signup():
+    """Step 1: the number. A code goes to it (or, if it has an account, a word to its owner);
+    the page answers the same either way."""
     if current_user.is_authenticated:
         return redirect(url_for("public.home"))
     form = SignUpForm()
     if form.validate_on_submit():
         try:
-            services.sign_up(
-                form.phone.data, form.display_name.data, form.password.data, locale=normalize(session.get("lang"))
-            )
+            services.request_signup_code(form.phone.data, locale=normalize(session.get("lang")))
         except DomainError as error:
-            if error.code != "phone_taken":
-                attach_error(form, error)
-                return render_template("users/signup.html", form=form), 422
-            # The same answer as for a new account: sign-up must not tell who is registered.
-            services.tell_owner_of_sign_up_attempt(form.phone.data)
-        flash(_("Your account is ready. Please log in with your mobile number and password; then tell us where "
-                "you live, so the community can verify you."), "success")
-        return redirect(url_for("users.login", next=url_for("users.household")))
+            attach_error(form, error)
+        else:
+            session["signup_phone"] = form.phone.data.strip()[:20]
+            flash(_("We have sent a text message to this number. Type the 6-digit code from it below; it works for "
+                    "10 minutes. If the number already has an account, the message says so: then please log in."),
+                  "info")
+            return redirect(url_for("users.signup_confirm"))
     return render_template("users/signup.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/signup/confirm", methods=["GET", "POST"])
+@allow(PUBLIC)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def signup_confirm():
+    """Step 2: the code, a name and a password; the account is created and signed in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("public.home"))
+    form = SignUpConfirmForm()
+    if not form.is_submitted():
+        form.phone.data = session.get("signup_phone", "")
+    if form.validate_on_submit():
+        try:
+            user = services.confirm_sign_up(form.phone.data, form.code.data, form.display_name.data,
+                                            form.password.data, locale=normalize(session.get("lang")))
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            lang = session.get("lang")
+            _sign_in(user, remember=False)
+            if lang:
+                session["lang"] = lang
+            flash(_("Your account is ready. Now tell us where you live, so the community can verify you."),
+                  "success")
+            return redirect(url_for("users.household"))
+    return render_template("users/signup_confirm.html", form=form), 422 if form.errors else 200
 
 
 def render_login(form=None, error=None, status=200):
@@ -191,21 +220,47 @@ def change_password():
 
 @bp.route("/account/phone", methods=["GET", "POST"])
 @allow(SIGNED_IN)
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RECOVERY_CODES_PER_ADDRESS"], methods=["POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=signed_in_user)
 def change_phone():
+    """Step 1: the new number and the password; a code goes to the new number."""
     if (response := require_fresh_login(_("To change your mobile number, please enter your password again."))) is not None:
         return response
     form = PhoneChangeForm()
     if form.validate_on_submit():
         try:
-            services.change_phone(current_user, form.phone.data)
+            services.request_phone_change_code(current_user, form.phone.data, form.password.data)
         except DomainError as error:
             attach_error(form, error)
         else:
+            session["new_phone"] = services.normalize_phone(form.phone.data)
+            flash(_("We have sent a 6-digit code to your new number. Type it below; it works for 10 minutes."),
+                  "info")
+            return redirect(url_for("users.change_phone_confirm"))
+    return render_template("users/phone.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/account/phone/confirm", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=signed_in_user)
+def change_phone_confirm():
+    """Step 2: the code sent to the new number; only then does the login move."""
+    form = PhoneCodeForm()
+    if not form.is_submitted():
+        form.phone.data = session.get("new_phone", "")
+    if not form.phone.data:
+        return redirect(url_for("users.change_phone"))
+    if form.validate_on_submit():
+        try:
+            services.confirm_phone_change(current_user, form.phone.data, form.code.data)
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            session.pop("new_phone", None)
             flash(_("Your mobile number has been changed. Other devices and apps have been logged out."), "success")
             return redirect(url_for("users.account"))
-    return render_template("users/phone.html", form=form), 422 if form.errors else 200
+    return render_template("users/phone_confirm.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/account/household", methods=["GET", "POST"])

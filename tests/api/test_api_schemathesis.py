@@ -110,6 +110,7 @@ def known_ids(app, who) -> dict:
         return {"request_id": own.id, "offer_id": offer.id, "voucher_id": voucher.id, "event_id": event.id,
                 "notification_id": notify(person, "other", "schemathesis").id, "attendance_id": attendance.id,
                 "correction_id": correction.id, "link_id": _family_link(person), "visit_id": _care_visit(),
+                "user_id": resident.id,  # someone to act for at events (not theirs: the documented refusals)
                 **_proposal_ids()}
 
     return in_app(app, make)

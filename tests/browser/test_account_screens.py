@@ -4,8 +4,10 @@ messages page, changing one's number, and a staff member revealing a number on p
 import pytest
 from playwright.sync_api import expect
 
+from marketplace.demo import DEMO_PASSWORD
 from tests.browser.test_journeys import log_in
 from tests.conftest import in_app
+from tests.users.test_recovery import _codes_sent
 
 LANGS = ["zh", "en"]
 TEXT = {
@@ -21,7 +23,8 @@ def no_sideways_scroll(page):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_a_message_arrives_opens_and_the_number_can_be_changed(app, phone_page, screenshot, lang):
+def test_a_message_arrives_opens_and_the_number_can_be_changed(app, phone_page, screenshot, caplog, lang):
+    caplog.set_level("INFO", logger="marketplace.messages")
     from marketplace.users.models import ResidencyApplication, User
 
     staff, resident = phone_page(lang), phone_page(lang)
@@ -46,7 +49,14 @@ def test_a_message_arrives_opens_and_the_number_can_be_changed(app, phone_page, 
     resident.goto("/account/phone")
     expect(resident.locator("h1")).to_have_text(TEXT[lang]["phone_title"])
     resident.fill("#phone", "139 8888 0004")
+    resident.fill("#password", DEMO_PASSWORD)
     screenshot(resident, lang, "2-change-number")
+    resident.locator("main form button[type=submit]").click()
+    resident.wait_for_load_state("load")
+    assert resident.url.endswith("/account/phone/confirm")  # nothing changes before the code
+    resident.fill("#code", _codes_sent(caplog)[-1])
+    no_sideways_scroll(resident)
+    screenshot(resident, lang, "2b-code-from-the-new-number")
     resident.locator("main form button[type=submit]").click()
     resident.wait_for_load_state("load")
     assert resident.url.endswith("/account")

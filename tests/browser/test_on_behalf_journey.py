@@ -56,3 +56,45 @@ def test_a_building_head_serves_a_resident_without_a_phone_from_his_phone(app, p
     head.goto("/on-behalf/")
     assert "我本月代办：2 件" in head.content()
     screenshot(head, lang, "6-month-count")
+
+
+def test_a_building_head_signs_her_up_for_an_event_and_checks_her_in_at_the_door(app, phone_page, screenshot):
+    """At phone size in Chinese: 张阿姨 (a volunteer, no phone with her) is signed up for the patrol
+    and checked in at the door by 孙楼长; the slip says when and where; her event page says who did it."""
+    from datetime import timedelta
+
+    from marketplace.events.models import Event
+    from marketplace.timeutil import utcnow
+    from tests.events.test_events import make_event
+    from tests.proxy.test_on_behalf_events import _volunteer
+
+    lang = "zh"
+    resident = in_app(app, lambda: _volunteer(person("resident")))
+    event = in_app(app, lambda: make_event(title="楼道消防安全巡查", place="东门岗亭"))
+    head = phone_page(lang)
+    log_in(head, "building_head")
+    head.goto(f"/on-behalf/people/{resident.id}")
+    card = head.locator("li.card", has_text="楼道消防安全巡查")
+    with head.expect_navigation():
+        card.get_by_role("button", name="为其报名").click()
+    slip = head.locator("article.receipt").inner_text()
+    assert "由 孙楼长 代为办理" in slip and "楼道消防安全巡查" in slip and "东门岗亭" in slip
+    screenshot(head, lang, "5-event-slip")
+
+    def open_the_door_now():
+        now = utcnow().replace(microsecond=0)
+        Event.update(starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(hours=2)).where(
+            Event.id == event.id).execute()
+    in_app(app, open_the_door_now)
+    head.goto(f"/on-behalf/people/{resident.id}")
+    screenshot(head, lang, "6-her-events")
+    with head.expect_navigation():
+        head.locator("li.card", has_text="楼道消防安全巡查").get_by_role("button", name="现在为其签到").click()
+    assert "签到" in head.locator("article.receipt").inner_text()
+
+    her = phone_page(lang)
+    log_in(her, "resident")
+    her.goto(f"/events/{event.id}")
+    done = her.locator("#timeline + ol").inner_text()
+    assert done.count("由 孙楼长 代为办理") == 2
+    screenshot(her, lang, "7-her-event-page")

@@ -5,6 +5,8 @@ Each test saves screenshots (test-artifacts/screenshots/) for a person to look a
 
 import pytest
 
+from tests.users.test_recovery import _codes_sent
+
 LANGS = ["zh", "en"]
 
 # What a reader of each language sees.
@@ -16,7 +18,8 @@ TEXT = {
         "signup_title": "注册",
         "bad_phone": "请输入 11 位大陆手机号",
         "name": "张小红",
-        "ready": "账号已就绪",
+        "ready": "您的账号已开通",
+        "sent": "我们已向该号码发送短信",
     },
     "en": {
         "html_lang": "en",
@@ -26,6 +29,7 @@ TEXT = {
         "bad_phone": "Please enter an 11-digit mainland mobile number",
         "name": "Mary Zhang",
         "ready": "Your account is ready",
+        "sent": "We have sent a text message to this number",
     },
 }
 
@@ -138,12 +142,11 @@ def test_signup_page(phone_page, screenshot, lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_signup_with_malformed_phone(phone_page, screenshot, lang):
+def test_signup_with_malformed_phone(phone_page, screenshot, caplog, lang):
+    caplog.set_level("INFO", logger="marketplace.messages")
     page = phone_page(lang)
     open_page(page, "/signup")
     page.locator("input[name=phone]").fill("138-1234")
-    page.locator("input[name=display_name]").fill(TEXT[lang]["name"])
-    page.locator("input[name=password]").fill("my cat sleeps on the roof")
     with page.expect_navigation() as navigation:
         page.locator("main form button[type=submit]").tap()
     assert navigation.value.status == 422
@@ -153,26 +156,28 @@ def test_signup_with_malformed_phone(phone_page, screenshot, lang):
     assert error.is_visible()
     assert TEXT[lang]["bad_phone"] in error.inner_text()
     assert_language(page, lang)
-    # What was typed is kept, so only the number needs fixing; the page still fits and works.
-    assert page.locator("input[name=display_name]").input_value() == TEXT[lang]["name"]
     no_horizontal_scroll(page)
     assert_big_enough(page.locator("main form button[type=submit]"), "sign-up button")
     assert page.locator("main form button[type=submit]").is_enabled()
     screenshot(page, lang, "1-error")
 
-    # Correcting the number signs the resident up. The answer is the same whether or not the number
-    # was registered (issue 19), so the new resident logs in once, and lands where they left off.
+    # Corrected, the number gets a code by text message (the page says the same whether or not it
+    # was registered, issue 19); the code, a name and a password open the account, signed in.
     page.locator("input[name=phone]").fill("139 1234 5678")
-    page.locator("input[name=password]").fill("my cat sleeps on the roof")
-    with page.expect_navigation() as navigation:
+    with page.expect_navigation():
         page.locator("main form button[type=submit]").tap()
-    assert navigation.value.ok
-    assert "/login" in page.url
-    assert TEXT[lang]["ready"] in page.locator(".flash.success").inner_text()
-    page.locator("input[name=phone]").fill("139 1234 5678")
+    assert page.url.endswith("/signup/confirm")
+    assert TEXT[lang]["sent"] in page.locator(".flash").first.inner_text()
+    assert page.locator("input[name=phone]").input_value() == "139 1234 5678"
+    page.locator("input[name=code]").fill(_codes_sent(caplog)[-1])
+    page.locator("input[name=display_name]").fill(TEXT[lang]["name"])
     page.locator("input[name=password]").fill("my cat sleeps on the roof")
+    no_horizontal_scroll(page)
+    assert_big_enough(page.locator("main form input:not([type=hidden])"), "form field")
+    screenshot(page, lang, "2-code")
     with page.expect_navigation():
         page.locator("main form button[type=submit]").tap()
     assert page.url.endswith("/account/household")
+    assert TEXT[lang]["ready"] in page.locator(".flash.success").inner_text()
     no_horizontal_scroll(page)
-    screenshot(page, lang, "2-corrected")
+    screenshot(page, lang, "3-signed-up")

@@ -9,6 +9,7 @@ from marketplace.notifications.models import Notification
 from marketplace.users.models import ResidencyApplication, User
 from tests.api.test_api_helpers import make_token
 from tests.conftest import DEMO_PHONES, Auth, csrf_token, in_app
+from tests.users.test_recovery import _codes_sent
 
 EN = {"Accept-Language": "en"}
 
@@ -22,7 +23,9 @@ def _confirm(auth, next_path):
     return auth.post("/account/confirm", {"password": DEMO_PASSWORD, "next": next_path}, token_from="/account/confirm")
 
 
-def test_changing_the_phone_needs_a_fresh_login_then_moves_the_login_and_ends_other_sessions(app, client, auth):
+def test_changing_the_phone_needs_a_fresh_login_then_moves_the_login_and_ends_other_sessions(app, client, auth,
+                                                                                             caplog):
+    caplog.set_level("INFO", logger="marketplace.messages")
     other_device = app.test_client()
     auth.login_as("resident")
     other_auth = Auth(other_device)
@@ -33,7 +36,12 @@ def test_changing_the_phone_needs_a_fresh_login_then_moves_the_login_and_ends_ot
     assert stale.status_code == 302 and "/account/confirm" in stale.location and "account/phone" in stale.location
     assert _confirm(auth, "/account/phone").location.endswith("/account/phone")
 
-    done = auth.post("/account/phone", {"phone": "139 1234 5678"}, headers=EN)
+    asked = auth.post("/account/phone", {"phone": "139 1234 5678", "password": DEMO_PASSWORD}, headers=EN)
+    assert asked.status_code == 302 and asked.location.endswith("/account/phone/confirm")
+    assert other_device.get("/account").status_code == 200  # nothing moves before the code
+    code = _codes_sent(caplog)[-1]
+    done = auth.post("/account/phone/confirm", {"phone": "13912345678", "code": code}, headers=EN,
+                     token_from="/account/phone/confirm")
     assert done.status_code == 302 and done.location.endswith("/account")
     assert "Your mobile number has been changed" in client.get("/account", headers=EN).get_data(as_text=True)
     assert other_device.get("/account").status_code == 302  # the other phone's session is over
@@ -54,7 +62,7 @@ def test_a_bad_or_taken_phone_number_is_refused_with_a_clear_message_and_changes
         (DEMO_PHONES["volunteer"], "This mobile number belongs to another account."),
         (DEMO_PHONES["resident"], "That is already your mobile number."),
     ):
-        refused = auth.post("/account/phone", {"phone": typed}, headers=EN)
+        refused = auth.post("/account/phone", {"phone": typed, "password": DEMO_PASSWORD}, headers=EN)
         assert refused.status_code == 422 and message in refused.get_data(as_text=True)
     assert in_app(app, lambda: User.select().where(User.phone == DEMO_PHONES["resident"]).count()) == 1
     assert in_app(app, lambda: AuditLog.select().where(AuditLog.action == "users.phone.changed").count()) == 0
@@ -212,17 +220,16 @@ def test_an_idle_session_ends_on_the_server_unless_kept_signed_in_and_none_outli
 
 
 def test_sign_up_attempts_for_one_number_are_limited_whatever_the_address(app, client):
-    app.config["SIGNUP_RATE_LIMIT"] = "3 per hour"
+    app.config["RECOVERY_CODES_PER_NUMBER"] = "3 per hour"  # the text messages one number may be sent
     answers = []
     for attempt in range(5):
         address = {"REMOTE_ADDR": f"10.0.0.{attempt + 1}"}  # a new address each time
         token = csrf_token(client, "/signup")
-        answers.append(client.post("/signup", data={
-            "phone": DEMO_PHONES["resident"], "display_name": "试探", "password": "a long sentence here",
-            "csrf_token": token}, environ_base=address, headers=EN).status_code)
+        answers.append(client.post("/signup", data={"phone": DEMO_PHONES["resident"], "csrf_token": token},
+                                   environ_base=address, headers=EN).status_code)
     assert answers[:3] == [302, 302, 302] and answers[3:] == [429, 429]  # as if it worked, then refused
-    other = client.post("/signup", data={"phone": "13912340000", "display_name": "新邻居", "password": "a long sentence here",
-                                         "csrf_token": csrf_token(client, "/signup")}, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    other = client.post("/signup", data={"phone": "13912340000", "csrf_token": csrf_token(client, "/signup")},
+                        environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert other.status_code == 302  # another number from a new address is not held up
 
 

@@ -2,6 +2,8 @@
 address; per number only a growing delay, never a refusal of the right password from an address
 that has not failed."""
 
+import pytest
+
 from marketplace.users import login_limits
 from tests.conftest import DEMO_PHONES, csrf_token
 
@@ -77,3 +79,44 @@ def test_the_totals_go_to_redis_when_configured_and_an_unreachable_store_does_no
     app.config["LOGIN_LIMITS_STORAGE_URI"] = "redis://127.0.0.1:1/0"  # nothing listens there
     assert _login(app, "10.7.7.7", RESIDENT, "wrong password")[1].status_code == 401
     assert _login(app, "10.7.7.7", RESIDENT, "beiyuan-demo-2026")[1].status_code == 302
+
+
+def test_the_totals_hold_across_two_app_instances_sharing_a_live_redis(app, database_url, tmp_path, monkeypatch):
+    """Two instances (two workers or hosts) on one Redis: failures counted by either count for
+    both. With memory:// each instance would count alone and the 6th and 7th tries would pass."""
+    import uuid
+
+    import redis
+
+    from marketplace.demo import DEMO_PASSWORD
+    from tests.conftest import _close_connections, _create_test_app
+
+    store = redis.Redis(host="127.0.0.1", port=6379, db=0)
+    try:
+        store.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.fail("Redis is not running on 127.0.0.1:6379; this test needs it (CI has it).")
+    prefix = f"test-login-limits-{uuid.uuid4().hex}"  # this run's keys only: nothing collides
+    shared = {"LOGIN_LIMITS_STORAGE_URI": "redis://127.0.0.1:6379/0", "RATELIMIT_KEY_PREFIX": prefix}
+    waits = []
+    monkeypatch.setattr(login_limits, "pause", waits.append)
+    app.config.update(shared)
+    second = _create_test_app(database_url, tmp_path / "second", **shared)
+    try:
+        instances = (app, second)
+        answers = [_login(instances[i % 2], "10.8.8.8", RESIDENT, "wrong password")[1].status_code for i in range(7)]
+        assert answers == [401] * 5 + [429] * 2  # 5 in total, not 5 on each
+        assert list(store.scan_iter(f"*{prefix}/login-failures/*"))  # kept in Redis, under this run's prefix
+        # The number's total is shared too: the next wrong try from anywhere waits, on either.
+        assert _login(second, "10.8.9.9", RESIDENT, "wrong password")[1].status_code == 401
+        assert waits == [0.25]
+        # The owner from another address still gets in, through either instance.
+        assert _login(app, "10.1.1.1", RESIDENT, DEMO_PASSWORD)[1].status_code == 302
+        assert _login(second, "10.8.8.8", RESIDENT, DEMO_PASSWORD)[1].status_code == 429  # that address waits
+    finally:
+        keys = list(store.scan_iter(f"*{prefix}*"))
+        if keys:
+            store.delete(*keys)
+        with second.app_context():
+            _close_connections()
+    assert not list(store.scan_iter(f"*{prefix}*"))
