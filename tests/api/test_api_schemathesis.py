@@ -122,7 +122,8 @@ def _proposal_ids() -> dict:
     from marketplace.proposals.models import Proposal, ProposalTask
 
     done = Proposal.get(Proposal.title.in_(DONE_TITLE))
-    return {"proposal_id": done.id, "task_id": ProposalTask.get(ProposalTask.proposal == done.id).id}
+    return {"proposal_id": done.id, "task_id": ProposalTask.get(ProposalTask.proposal == done.id).id,
+            "household_id": done.household_id}  # a real household, for its floor area
 
 
 @pytest.mark.parametrize("who", ["volunteer", "partner_staff"])
