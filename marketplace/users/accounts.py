@@ -103,23 +103,47 @@ def start_session(user: User, user_agent: str = "", remembered: bool = False) ->
     return user._session_id
 
 
+def _session_query(key_hash: str, user_id: int) -> pw.ModelSelect:
+    """The session, the person, their role grants (one row each) and their unread count in one
+    query, as every signed-in page needs all of them (issue 20: the per-request budget):
+    `access.grants` and the navigation's count (notifications.views) read them from here."""
+    from marketplace.notifications.models import Notification
+
+    unread = Notification.unread_of(User.id).select(pw.fn.COUNT(Notification.id))
+    return (LoginSession.select(LoginSession, User, RoleGrant, unread.alias("unread"))
+            .join(User)
+            .join(RoleGrant, pw.JOIN.LEFT_OUTER, on=(RoleGrant.user == User.id), attr="grant")
+            .where(LoginSession.key_hash == key_hash, LoginSession.user == user_id)
+            .order_by(RoleGrant.id))
+
+
+# Placeholders the session query is compiled with once per kind of database, then replaced by
+# each request's values: peewee builds a query's SQL anew on every execution, which for this
+# join of four tables cost more than running it (a third of a signed-in page's time).
+_KEY_PLACEHOLDER, _USER_PLACEHOLDER = "\x00session key", -7_391_017
+_compiled_sessions: dict[type, tuple] = {}
+
+
+def _session_rows(key_hash: str, user_id: int) -> list:
+    database = db.obj
+    compiled = _compiled_sessions.get(type(database))
+    if compiled is None:
+        prototype = _session_query(_KEY_PLACEHOLDER, _USER_PLACEHOLDER)
+        sql, params = prototype.sql()
+        compiled = _compiled_sessions[type(database)] = (
+            prototype, sql, tuple(params), params.index(_KEY_PLACEHOLDER), params.index(_USER_PLACEHOLDER))
+    prototype, sql, params, key_at, user_at = compiled
+    values = list(params)
+    values[key_at], values[user_at] = key_hash, user_id
+    # The prototype turns the rows into the same objects as running the query would.
+    return list(prototype._get_cursor_wrapper(database.execute_sql(sql, values)))
+
+
 def load_session(session_id: str) -> User | None:
     user_id, _sep, key = (session_id or "").partition(":")
     if not user_id.isdigit() or not key:
         return None
-    from marketplace.notifications.models import Notification
-
-    # The session, the person, their role grants (one row each) and their unread count in one
-    # query, as every signed-in page needs all of them (issue 20: the per-request budget):
-    # `access.grants` and the navigation's count (notifications.views) read them from here.
-    unread = Notification.unread_of(User.id).select(pw.fn.COUNT(Notification.id))
-    rows = list(
-        LoginSession.select(LoginSession, User, RoleGrant, unread.alias("unread"))
-        .join(User)
-        .join(RoleGrant, pw.JOIN.LEFT_OUTER, on=(RoleGrant.user == User.id), attr="grant")
-        .where(LoginSession.key_hash == _sha256(key), LoginSession.user == int(user_id))
-        .order_by(RoleGrant.id)
-    )
+    rows = _session_rows(_sha256(key), int(user_id))
     row = rows[0] if rows else None
     if row is None or not row.user.active:
         return None
