@@ -192,6 +192,25 @@ def served(app):
         thread.join(timeout=10)
 
 
+@contextmanager
+def sql_sent():
+    """Every SQL statement peewee sends while the block runs (the query budgets count them, the
+    access table reads the writes among them)."""
+    database = db.obj
+    statements = []
+    original = database.execute_sql
+
+    def execute_sql(sql, params=None, *args, **kwargs):
+        statements.append(sql)
+        return original(sql, params, *args, **kwargs)
+
+    database.execute_sql = execute_sql
+    try:
+        yield statements
+    finally:
+        del database.execute_sql
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     with demo_app(database_url, tmp_path) as app:

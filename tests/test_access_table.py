@@ -15,7 +15,6 @@ every answer has the security headers. That was a second sweep over the same pag
 
 import hashlib
 import re
-from contextlib import contextmanager
 from datetime import date, timedelta
 from urllib.parse import urlparse
 
@@ -41,7 +40,7 @@ from marketplace.users.models import (
     VolunteerApplication,
 )
 from marketplace.workdays import WorkdayOverride
-from tests.conftest import DEMO_PHONES, csrf_token
+from tests.conftest import DEMO_PHONES, csrf_token, sql_sent
 
 IDENTITIES = (
     "anonymous",
@@ -645,23 +644,10 @@ WRITE = re.compile(r'^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE|DELETE\s+FROM)\
 MAY_BE_WRITTEN_BY_READING = {model._meta.table_name for model in WRITTEN_BY_READING}
 
 
-@contextmanager
-def writes_seen():
-    """The tables written by the SQL peewee sends while the block runs (but those a reading may write)."""
-    database, written = db.obj, []
-    original = database.execute_sql
-
-    def execute_sql(sql, params=None, *args, **kwargs):
-        found = WRITE.match(sql)
-        if found and found.group(1) not in MAY_BE_WRITTEN_BY_READING:
-            written.append(found.group(1))
-        return original(sql, params, *args, **kwargs)
-
-    database.execute_sql = execute_sql
-    try:
-        yield written
-    finally:
-        del database.execute_sql
+def tables_written(statements) -> list[str]:
+    """The tables the statements write, but those a reading may write."""
+    return [found.group(1) for sql in statements if (found := WRITE.match(sql))
+            and found.group(1) not in MAY_BE_WRITTEN_BY_READING]
 
 
 def _security_header_faults(path, response, signed_in) -> list[str]:
@@ -705,10 +691,10 @@ def test_every_route_answers_every_identity_as_the_table_says(app, client, auth,
                 auth.login_as(identity)
             token = csrf_token(client, "/")
         if "GET" in methods[endpoint]:
-            with writes_seen() as written:
+            with sql_sent() as statements:
                 method, response = "GET", client.get(path)
             headers += _security_header_faults(path, response, signed_in)
-            if written:
+            if written := tables_written(statements):
                 writing[path] = sorted(set(written))
         else:
             method, response = "POST", client.post(path, data={"csrf_token": token})
@@ -727,9 +713,9 @@ def test_every_route_answers_every_identity_as_the_table_says(app, client, auth,
 def test_the_write_detector_sees_inserts_updates_and_deletes_but_not_the_audit_trail(ctx):
     """The no-GET-writes check above is only as good as what it recognises."""
     item = ServiceItem.select().first()
-    with writes_seen() as written:
+    with sql_sent() as statements:
         ServiceItem.update(name_en=item.name_en).where(ServiceItem.id == item.id).execute()
         Grid.delete().where(Grid.id == -1).execute()
         AuditLog.select().count()
         db.execute_sql('UPDATE "login_session" SET last_seen_at = last_seen_at WHERE id = -1')
-    assert written == ["service_item", "grid"]
+    assert tables_written(statements) == ["service_item", "grid"]

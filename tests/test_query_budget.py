@@ -9,13 +9,11 @@ first request has warmed what is kept between requests.
 """
 
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 
-from marketplace.db import db
-from tests.conftest import csrf_token, demo_app, in_app, person
+from tests.conftest import csrf_token, demo_app, in_app, person, sql_sent
 
 EN = {"Accept-Language": "en"}
 
@@ -27,24 +25,6 @@ def app(database_url, tmp_path):
         yield app
 
 
-@contextmanager
-def counted():
-    """Every SQL statement peewee sends while the block runs."""
-    database = db.obj
-    statements = []
-    original = database.execute_sql
-
-    def execute_sql(sql, params=None, *args, **kwargs):
-        statements.append(sql)
-        return original(sql, params, *args, **kwargs)
-
-    database.execute_sql = execute_sql
-    try:
-        yield statements
-    finally:
-        del database.execute_sql
-
-
 def within(statements, budget):
     assert len(statements) <= budget, f"{len(statements)} statements, budget {budget}:\n" + "\n".join(
         s[:200] for s in statements)
@@ -52,13 +32,13 @@ def within(statements, budget):
 
 def get_counted(client, path):
     client.get(path, headers=EN)  # warm: the session touched, snapshots stored
-    with counted() as statements:
+    with sql_sent() as statements:
         response = client.get(path, headers=EN)
     return response, statements
 
 
 def post_counted(client, path, data):
-    with counted() as statements:
+    with sql_sent() as statements:
         response = client.post(path, data=data, headers=EN)
     return response, statements
 

@@ -139,16 +139,22 @@ def get_proposal(user, proposal_id):
     return _shown(user, proposal_id)
 
 
+# What a proposal says, the same whoever writes it down.
+MATTER_FIELDS = {
+    "title": String(_l("A short title."), required=True, maxLength=100,
+                    required_message=_l("Please give the matter a short title (at least 4 characters).")),
+    "body": String(_l("The problem and what is proposed."), required=True, maxLength=5000,
+                   required_message=_l("Please describe the matter and what you propose (at least 10 characters).")),
+    "photo": Base64(_l("A JPEG, PNG or WebP picture up to 5 MB, as base64.")),
+}
+
+
 @operation("POST", "/proposals", summary="Propose a matter", tag="proposals", allow=(SIGNED_IN,), scope="proposals",
            response=PROPOSAL, status=201, errors=(403,), body=Fields(
                scope_kind=String(_l("Whom it concerns: building, grid or community (the caller's own)."),
                                  required=True, enum=list(SCOPE_KINDS),
                                  required_message=_l("Please choose whom the matter concerns.")),
-               title=String(_l("A short title."), required=True, maxLength=100,
-                            required_message=_l("Please give the matter a short title (at least 4 characters).")),
-               body=String(_l("The problem and what is proposed."), required=True, maxLength=5000,
-                           required_message=_l("Please describe the matter and what you propose (at least 10 characters).")),
-               photo=Base64(_l("A JPEG, PNG or WebP picture up to 5 MB, as base64."))))
+               **MATTER_FIELDS))
 def create_proposal(user, scope_kind, title, body, photo):
     """Only verified residents (403 otherwise); the households concerned see it and may support it."""
     proposal = services.create_proposal(user, scope_kind, title, body, photo or None)
@@ -249,11 +255,7 @@ def close_proposal_task(user, task_id, answer):
                scope_kind=String(_l("Whom it concerns: the resident's building, grid or community."),
                                  required=True, enum=list(SCOPE_KINDS),
                                  required_message=_l("Please choose whom the matter concerns.")),
-               title=String(_l("A short title."), required=True, maxLength=100,
-                            required_message=_l("Please give the matter a short title (at least 4 characters).")),
-               body=String(_l("The problem and what is proposed."), required=True, maxLength=5000,
-                           required_message=_l("Please describe the matter and what you propose (at least 10 characters).")),
-               photo=Base64(_l("A JPEG, PNG or WebP picture up to 5 MB, as base64."))))
+               **MATTER_FIELDS))
 def propose_on_behalf(user, resident_id, scope_kind, title, body, photo):
     """A resident without a phone tells the building head: staff covering the resident's household
     (or family the resident consented to) write the proposal down in the resident's name. Recorded

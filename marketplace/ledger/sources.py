@@ -279,26 +279,20 @@ def _participation(s: _Sources) -> None:
 
     points = {pid: (vote, meeting) for pid, vote, meeting in
               Proposal.select(Proposal.id, Proposal.vote_points, Proposal.meeting_points).tuples()}
-    for v in ProposalVote.select().where(ProposalVote.transfer.is_null(False)).order_by(ProposalVote.id).iterator():
-        label = f"proposal vote {v.id}"
-        row = s.claim(label, v.transfer_id, "earn_participation", f"proposal:{v.proposal_id}")
+    votes = ProposalVote.select().where(ProposalVote.transfer.is_null(False)).order_by(ProposalVote.id)
+    pays = [(f"proposal vote {v.id}", v.transfer_id, v.proposal_id, v.voter_id, 0,
+             f"proposal_vote:{v.id}:participation", "voting") for v in votes.iterator()]
+    pays += [(f"meeting pay {m.id}", m.transfer_id, m.proposal_id, m.user_id, 1,
+              f"proposal:{m.proposal_id}:attendance:{m.attendance_id}", "attending")
+             for m in MeetingPay.select().order_by(MeetingPay.id).iterator()]
+    for label, transfer_id, proposal_id, user_id, which, key, what in pays:
+        row = s.claim(label, transfer_id, "earn_participation", f"proposal:{proposal_id}")
         if row is None:
             continue
-        expected = points.get(v.proposal_id, (None, None))[0]
-        if (s.code(row.credit) != f"user:{v.voter_id}" or row.amount != expected
-                or row.key != f"proposal_vote:{v.id}:participation"):
+        expected = points.get(proposal_id, (None, None))[which]
+        if s.code(row.credit) != f"user:{user_id}" or row.amount != expected or row.key != key:
             s.fault(label, f"its pay of {row.amount} to {s.code(row.credit)} does not match {expected!r} points "
-                           f"for voting, for user:{v.voter_id}")
-    for m in MeetingPay.select().order_by(MeetingPay.id).iterator():
-        label = f"meeting pay {m.id}"
-        row = s.claim(label, m.transfer_id, "earn_participation", f"proposal:{m.proposal_id}")
-        if row is None:
-            continue
-        expected = points.get(m.proposal_id, (None, None))[1]
-        if (s.code(row.credit) != f"user:{m.user_id}" or row.amount != expected
-                or row.key != f"proposal:{m.proposal_id}:attendance:{m.attendance_id}"):
-            s.fault(label, f"its pay of {row.amount} to {s.code(row.credit)} does not match {expected!r} points "
-                           f"for attending, for user:{m.user_id}")
+                           f"for {what}, for user:{user_id}")
 
 
 def _care_visits(s: _Sources) -> None:
