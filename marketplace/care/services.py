@@ -18,7 +18,6 @@
 """
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import peewee as pw
 from flask_babel import gettext as _
@@ -37,7 +36,7 @@ from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.ledger import services as ledger
 from marketplace.notifications.services import notify
-from marketplace.places.models import Building, Household
+from marketplace.places.models import Building, Community, Grid, Household
 from marketplace.proxy.services import household_of
 from marketplace.service_requests import onsite
 from marketplace.timeutil import utcnow
@@ -69,14 +68,7 @@ def _now(now: datetime | None) -> datetime:
 
 def local_day(now: datetime | None = None) -> date:
     """The community's date at `now` (naive UTC): the day a visit is due on."""
-    return _now(now).replace(tzinfo=ZoneInfo("UTC")).astimezone(workdays.local_zone()).date()
-
-
-def next_working_day(day: date) -> date:
-    day += timedelta(days=1)
-    while not workdays.is_workday(day):
-        day += timedelta(days=1)
-    return day
+    return workdays.local_date(_now(now))
 
 
 # ---- who may see what ------------------------------------------------------------------------
@@ -276,8 +268,17 @@ def change_pair(staff, pair_id, action: str, now: datetime | None = None) -> Car
 # ---- the volunteer's and the resident's view ----------------------------------------------------
 
 
+def _with_resident_and_address(query):
+    """A pairs query joined to the member, the resident and the address, so a page listing pairs
+    reads each name and address from its row instead of one query per pair."""
+    return (query.switch(CarePair).join(KeyGroupMember)
+            .join(User, on=(KeyGroupMember.resident == User.id), attr="resident")
+            .switch(KeyGroupMember).join(Household).join(Building).join(Grid).join(Community))
+
+
 def pairs_of_volunteer(volunteer) -> list[CarePair]:
-    return list(CarePair.select(CarePair, KeyGroupMember).join(KeyGroupMember)
+    query = CarePair.select(CarePair, KeyGroupMember, User, Household, Building, Grid, Community)
+    return list(_with_resident_and_address(query)
                 .where(CarePair.volunteer == volunteer.id, CarePair.state != "ended").order_by(CarePair.id))
 
 
@@ -285,7 +286,8 @@ def visits_of_volunteer(volunteer, now: datetime | None = None, days_back: int =
                         days_ahead: int = HORIZON_DAYS) -> list[CareVisit]:
     """The volunteer's visits from two weeks ago to `days_ahead` (the horizon), soonest first."""
     today = local_day(now)
-    return list(CareVisit.select(CareVisit, CarePair).join(CarePair)
+    query = CareVisit.select(CareVisit, CarePair, KeyGroupMember, User, Household, Building, Grid, Community)
+    return list(_with_resident_and_address(query.join(CarePair))
                 .where(CarePair.volunteer == volunteer.id, CareVisit.due_on >= today - timedelta(days=days_back),
                        CareVisit.due_on <= today + timedelta(days=days_ahead))
                 .order_by(CareVisit.due_on, CareVisit.id))
@@ -295,15 +297,17 @@ def visitors_of(resident, now: datetime | None = None) -> list[dict]:
     """Who visits the resident: each active pair's volunteer, the next visit, and the code the
     resident shows the volunteer at the door on the visit's day."""
     today = local_day(now)
-    pairs = (CarePair.select(CarePair, KeyGroupMember).join(KeyGroupMember)
-             .where(KeyGroupMember.resident == resident.id, CarePair.state == "active").order_by(CarePair.id))
-    rows = []
-    for pair in pairs:
-        upcoming = (CareVisit.select().where(CareVisit.pair == pair.id, CareVisit.due_on >= today,
-                                             CareVisit.state == "due").order_by(CareVisit.due_on).first())
-        rows.append({"pair": pair, "volunteer": pair.volunteer, "next": upcoming,
-                     "code": upcoming.onsite_code if upcoming is not None and upcoming.due_on == today else None})
-    return rows
+    pairs = list(CarePair.select(CarePair, User).join(User, on=(CarePair.volunteer == User.id), attr="volunteer")
+                 .switch(CarePair).join(KeyGroupMember)
+                 .where(KeyGroupMember.resident == resident.id, CarePair.state == "active").order_by(CarePair.id))
+    upcoming: dict[int, CareVisit] = {}
+    if pairs:
+        for visit in (CareVisit.select().where(CareVisit.pair.in_([p.id for p in pairs]), CareVisit.due_on >= today,
+                                               CareVisit.state == "due").order_by(CareVisit.due_on, CareVisit.id)):
+            upcoming.setdefault(visit.pair_id, visit)  # the soonest of each pair
+    return [{"pair": pair, "volunteer": pair.volunteer, "next": upcoming.get(pair.id),
+             "code": upcoming[pair.id].onsite_code if pair.id in upcoming and upcoming[pair.id].due_on == today
+             else None} for pair in pairs]
 
 
 def address_for_volunteer(pair: CarePair) -> str:
@@ -428,14 +432,14 @@ def tell_missed(now: datetime | None = None) -> int:
     working day (or the first run after it), once: the conditional UPDATE of `missed_told_at`
     and the message are one transaction, so of two runs at once (two hosts) exactly one tells."""
     now = _now(now)
-    today = local_day(now)
+    # Told on the first working day after the visit's day: a visit is missed-and-told once a
+    # working day has begun since it, i.e. when it was due before the latest working day so far.
+    told_before = workdays.last_working_day(local_day(now))
     told = 0
-    candidates = (CareVisit.select(CareVisit.id, CareVisit.due_on)
-                  .where(CareVisit.state == "due", CareVisit.missed_told_at.is_null(), CareVisit.due_on < today)
+    candidates = (CareVisit.select(CareVisit.id)
+                  .where(CareVisit.state == "due", CareVisit.missed_told_at.is_null(), CareVisit.due_on < told_before)
                   .order_by(CareVisit.due_on, CareVisit.id).tuples())
-    for visit_id, due_on in list(candidates):
-        if next_working_day(due_on) > today:
-            continue
+    for (visit_id,) in list(candidates):
         with db.atomic():
             moved = (CareVisit.update(missed_told_at=now)
                      .where(CareVisit.id == visit_id, CareVisit.state == "due", CareVisit.missed_told_at.is_null())

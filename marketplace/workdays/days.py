@@ -57,10 +57,25 @@ def local_zone() -> ZoneInfo:
     return settings().timezone
 
 
+def local_date(moment: datetime) -> date:
+    """The community's date at `moment` (naive UTC)."""
+    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(local_zone()).date()
+
+
+def last_working_day(on_or_before: date) -> date:
+    """The latest working day on or before a day (one query for the overrides of the weeks
+    before it: the longest run of days off, the Spring Festival, is under two weeks)."""
+    overrides = overrides_between(on_or_before - timedelta(days=30), on_or_before)
+    day = on_or_before
+    while not (overrides[day] if day in overrides else _default_is_workday(day)):
+        day -= timedelta(days=1)
+    return day
+
+
 def add_working_days(start: datetime, days: int) -> datetime:
     """The deadline `days` working days after `start` (naive UTC): the end of that local working
     day, as naive UTC. A request made on Friday evening with 5 days is due the next Friday."""
-    local_start = start.replace(tzinfo=ZoneInfo("UTC")).astimezone(local_zone()).date()
+    local_start = local_date(start)
     # Long holidays (Spring Festival, National Day) add at most ~10 non-working days per 5.
     horizon = local_start + timedelta(days=days * 3 + 20)
     overrides = overrides_between(local_start, horizon)
