@@ -19,6 +19,13 @@ def attach_error(form, error: DomainError) -> None:
         form.form_errors.append(error.message)
 
 
+def flash_form_errors(form) -> None:
+    """A posted form that did not validate, on a page that redirects back: each field's first
+    complaint, flashed."""
+    for errors in form.errors.values():
+        flash(errors[0], "error")
+
+
 def not_found_on_404(error: DomainError) -> None:
     """Out-of-scope objects answer 404 like missing ones, so nothing leaks about them."""
     if error.status == 404:
@@ -74,12 +81,14 @@ def page_number() -> int:
 
 
 def optional_id(value):
-    """A form's `coerce` for a place chosen from a list, or None: the service says which one is
-    missing, in words."""
+    """A form's `coerce` for a place (or person) chosen from a list, or None: the service says
+    which one is missing, in words. A number no row can have (0, negative, past 64 bits) is None
+    too, so it never reaches a query that PostgreSQL would refuse."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 < number < 2**63 else None
 
 
 FRESH_FOR_SECONDS = 15 * 60

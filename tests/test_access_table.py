@@ -168,7 +168,9 @@ ROUTES = {
     "care.register": ("/care/register", roles(*VERIFIERS)),
     "care.add_member": ("/care/register", roles(*VERIFIERS, ok=302)),
     "care.create_pair": ("/care/pairs", roles(*VERIFIERS, ok=302)),
-    "care.change_pair": ("/care/pairs/1/pause", roles(*VERIFIERS, ok=302)),
+    # The demo has no care pair: a keeper is let in and told there is no such pair (404, as
+    # for any object that is missing or outside one's scope); everyone else is refused first.
+    "care.change_pair": ("/care/pairs/1/pause", roles(*VERIFIERS, ok=404)),
     "care.confirm_by_phone": ("/care/visits/1/phone", roles(*VERIFIERS, ok=302)),
     "care.mine": ("/care/mine", signed_in_only(200)),
     "care.confirm": ("/care/visits/1/confirm", roles("volunteer", ok=302)),
@@ -361,6 +363,10 @@ ROUTES = {
     "api.confirm_care_visit": ("/api/v1/care/visits/1/confirm", api_roles("volunteer", ok=415)),
     "api.list_care_register": ("/api/v1/care/register", api_roles(*VERIFIERS)),
     "api.confirm_care_visit_by_phone": ("/api/v1/care/visits/1/phone", api_roles(*VERIFIERS, ok=415)),
+    "api.list_my_care_visitors": ("/api/v1/care/visitors", api_signed_in(200)),
+    "api.add_care_member": ("/api/v1/care/register", api_roles(*VERIFIERS, ok=415)),
+    "api.create_care_pair": ("/api/v1/care/pairs", api_roles(*VERIFIERS, ok=415)),
+    "api.change_care_pair": ("/api/v1/care/pairs/1", api_roles(*VERIFIERS, ok=415)),
     "api.cancel_request": ("/api/v1/requests/{service_request}/cancel", api_signed_in(415)),
     "api.confirm_request": ("/api/v1/requests/{service_request}/confirm", api_scope(in_residents_scope(409) | {"partner_staff": 403})),
     "api.dispute_request": ("/api/v1/requests/{service_request}/dispute", api_signed_in(415)),

@@ -16,6 +16,7 @@ from marketplace.care.models import FREQUENCIES, KEY_GROUPS
 from marketplace.errors import DomainError
 from marketplace.extensions import limiter
 from marketplace.forms import EmptyForm, choices_of
+from marketplace.web import act_and_flash, flash_form_errors, optional_id
 
 bp = Blueprint("care", __name__, url_prefix="/care")
 KEEPERS = services.KEEPERS
@@ -53,11 +54,6 @@ def _pair_form(rows, formdata=None) -> PairForm:
     return form
 
 
-def _int_or_none(text):
-    text = (text or "").strip()
-    return int(text) if text.isdigit() and len(text) < 12 else None
-
-
 @bp.route("/register")
 @allow(KEEPERS)
 def register():
@@ -80,7 +76,7 @@ def add_member():
     form = _member_form(request.form)
     if form.validate_on_submit():
         try:
-            member = services.add_member(current_user, _int_or_none(form.resident.data), form.group.data,
+            member = services.add_member(current_user, optional_id(form.resident.data), form.group.data,
                                          form.note.data)
         except DomainError as error:
             flash(error.message, "error")
@@ -88,8 +84,7 @@ def add_member():
             flash(_("%(name)s is on the register.", name=member.resident.display_name), "success")
             return redirect(url_for("care.register"))
     else:
-        for errors in form.errors.values():
-            flash(errors[0], "error")
+        flash_form_errors(form)
     return redirect(url_for("care.register"))
 
 
@@ -102,8 +97,8 @@ def create_pair():
     form.volunteer.validate_choice = False
     if form.validate_on_submit():
         try:
-            pair = services.create_pair(current_user, _int_or_none(form.member.data),
-                                        _int_or_none(form.volunteer.data), form.frequency.data, form.starts_on.data,
+            pair = services.create_pair(current_user, optional_id(form.member.data),
+                                        optional_id(form.volunteer.data), form.frequency.data, form.starts_on.data,
                                         form.weekday.data, form.minutes.data, form.points.data)
         except DomainError as error:
             flash(error.message, "error")
@@ -111,24 +106,19 @@ def create_pair():
             flash(_("%(volunteer)s is paired with %(resident)s. The volunteer was told.",
                     volunteer=pair.volunteer.display_name, resident=pair.member.resident.display_name), "success")
     else:
-        for errors in form.errors.values():
-            flash(errors[0], "error")
+        flash_form_errors(form)
     return redirect(url_for("care.register"))
 
 
 @bp.route("/pairs/<int:pair_id>/<any(pause, resume, end):action>", methods=["POST"])
 @allow(KEEPERS)
 def change_pair(pair_id, action):
-    if EmptyForm().validate_on_submit():
-        try:
-            services.change_pair(current_user, pair_id, action)
-        except DomainError as error:
-            flash(error.message, "error")
-        else:
-            flash({"pause": _("The pair is paused: no visits fall due until it is resumed."),
-                   "resume": _("The pair is active again: its visits fall due from today."),
-                   "end": _("The pair has ended.")}[action], "success")
-    return redirect(url_for("care.register"))
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("care.register"))
+    return act_and_flash(lambda: services.change_pair(current_user, pair_id, action),
+                         {"pause": _("The pair is paused: no visits fall due until it is resumed."),
+                          "resume": _("The pair is active again: its visits fall due from today."),
+                          "end": _("The pair has ended.")}[action], url_for("care.register"))
 
 
 @bp.route("/visits/<int:visit_id>/phone", methods=["POST"])
@@ -144,8 +134,7 @@ def confirm_by_phone(visit_id):
             flash(_("Recorded: the visit of %(day)s took place. The volunteer's hours and points were credited.",
                     day=visit.due_on.isoformat()), "success")
     else:
-        for errors in form.errors.values():
-            flash(errors[0], "error")
+        flash_form_errors(form)
     return redirect(url_for("care.register"))
 
 
@@ -173,6 +162,5 @@ def confirm(visit_id):
             flash(_("Visit confirmed: %(minutes)d minutes and %(points)d points were credited.",
                     minutes=visit.minutes, points=visit.points), "success")
     else:
-        for errors in form.errors.values():
-            flash(errors[0], "error")
+        flash_form_errors(form)
     return redirect(url_for("care.mine"))

@@ -20,7 +20,7 @@ from marketplace.service_requests.models import ServiceRequest
 from marketplace.shop import services as shop
 from marketplace.shop.forms import RedeemForm
 from marketplace.users.models import User
-from marketplace.web import attach_error, new_form_key
+from marketplace.web import attach_error, flash_form_errors, new_form_key
 
 bp = Blueprint("proxy", __name__, url_prefix="/on-behalf")
 family_bp = Blueprint("family", __name__, url_prefix="/family")
@@ -81,8 +81,7 @@ def link_family(user_id):
             flash(_("Recorded: %(name)s consented before you. The family member may now act for them.",
                     name=person.display_name), "success")
     else:
-        for errors in form.errors.values():
-            flash(errors[0], "error")
+        flash_form_errors(form)
     return redirect(url_for("proxy.person", user_id=person.id))
 
 
@@ -229,8 +228,7 @@ def ask():
             flash(_("If this number is a verified resident's, they are asked now. They can say yes on their phone, "
                     "or in person before their building head."), "success")
     else:
-        for errors in form.errors.values():
-            flash(errors[0], "error")
+        flash_form_errors(form)
     return redirect(url_for("family.index"))
 
 
