@@ -462,3 +462,89 @@ def test_the_volunteers_points_statement_names_a_care_visit(app, client, auth):
     account = in_app(app, lambda: ledger.user_account(person("volunteer")).id)
     csv = client.get(f"/points/accounts/{account}/statement.csv", headers=EN)
     assert csv.status_code == 200 and "Care visit" in csv.get_data(as_text=True)
+
+
+def test_the_care_page_reads_the_same_few_queries_for_one_pair_or_three(app, client, auth):
+    """Names, addresses and next visits come with the page's own queries, not one per pair or
+    per visit: the volunteer's page, and the resident's list of who visits her."""
+    from tests.conftest import sql_sent
+
+    def pages() -> tuple[int, int]:
+        counts = []
+        for who in ("volunteer", "resident"):
+            auth.login_as(who)
+            client.get("/care/mine", headers=EN)  # warm: the session touched
+            with sql_sent() as statements:
+                assert client.get("/care/mine", headers=EN).status_code == 200
+            counts.append(len(statements))
+            client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+        return tuple(counts)
+
+    in_app(app, lambda: _pair())
+    one = pages()
+
+    def two_more():
+        resident = person("resident")
+        for group in ("disability", "retired_soldier"):
+            member = care.add_member(person("building_head"), resident.id, group, "")
+            care.create_pair(person("building_head"), member.id, person("volunteer").id, "weekly",
+                             care.local_day(), None, 60, 10)
+
+    in_app(app, two_more)
+    assert pages() == one
+
+
+def test_a_made_up_resident_or_member_number_is_refused_plainly_and_makes_nothing(app, client, auth):
+    auth.login_as("building_head")
+    today = in_app(app, care.local_day).isoformat()
+    volunteer = str(in_app(app, lambda: person("volunteer").id))
+    for number in ("9223372036854775808", "-1", "0", "x"):
+        auth.post("/care/register", {"resident": number, "group": "elderly_alone", "note": ""},
+                  token_from="/care/register", headers=EN)
+        assert "Not a valid choice" in client.get("/care/register", headers=EN).get_data(as_text=True)
+        auth.post("/care/pairs", {"member": number, "volunteer": volunteer, "frequency": "weekly",
+                                  "starts_on": today, "minutes": "45", "points": "8"},
+                  token_from="/care/register", headers=EN)
+        page = client.get("/care/register", headers=EN).get_data(as_text=True)
+        assert "This person is not on the register you keep." in page, number
+    assert in_app(app, lambda: (KeyGroupMember.select().count(), CarePair.select().count())) == (0, 0)
+
+
+def test_staff_register_pair_and_pause_through_the_api_and_the_resident_reads_her_visitors(app):
+    """What the register's page does, a phone app does too; bad input gets a clear answer and
+    changes nothing."""
+    head = ApiClient(app.test_client(), make_token(app, "building_head"))
+    resident_id, volunteer_id = in_app(app, lambda: (person("resident").id, person("volunteer").id))
+    bad = head.post("/care/register", {"resident_id": resident_id, "group": "nobody"})
+    assert bad.status_code == 422 and "group" in error_of(bad)["fields"]
+    outside = head.post("/care/register", {"resident_id": 999_999, "group": "elderly_alone"})
+    assert outside.status_code == 422 and "Please choose a resident of a household you are responsible for." in \
+        str(error_of(outside))
+    assert in_app(app, lambda: KeyGroupMember.select().count()) == 0
+
+    added = head.post("/care/register", {"resident_id": resident_id, "group": "elderly_alone", "note": "六楼"})
+    assert added.status_code == 201
+    today = in_app(app, care.local_day).isoformat()
+    no_volunteer = head.post("/care/pairs", {"member_id": added.get_json()["id"], "volunteer_id": resident_id,
+                                            "frequency": "weekly", "starts_on": today})
+    assert no_volunteer.status_code == 422 and in_app(app, lambda: CarePair.select().count()) == 0
+    paired = head.post("/care/pairs", {"member_id": added.get_json()["id"], "volunteer_id": volunteer_id,
+                                       "frequency": "weekly", "starts_on": today})
+    assert paired.status_code == 201 and paired.get_json()["state"] == "active"
+
+    her = ApiClient(app.test_client(), make_token(app, "resident"))
+    [visitor] = her.get("/care/visitors").get_json()["items"]
+    code = in_app(app, lambda: CareVisit.get(CareVisit.pair == paired.get_json()["id"],
+                                             CareVisit.due_on == care.local_day()).onsite_code)
+    assert visitor["next_visit_on"] == today and visitor["code_today"] == code
+
+    paused = head.post(f"/care/pairs/{paired.get_json()['id']}", {"action": "pause"})
+    assert paused.status_code == 200 and paused.get_json()["state"] == "paused"
+    again = head.post(f"/care/pairs/{paired.get_json()['id']}", {"action": "pause"})
+    assert again.status_code == 409
+    assert her.get("/care/visitors").get_json()["items"] == []
+    stranger = ApiClient(app.test_client(), make_token(app, "volunteer"))
+    assert stranger.post(f"/care/pairs/{paired.get_json()['id']}", {"action": "end"}).status_code == 403
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    operation_ids = {op["operationId"] for path in spec["paths"].values() for op in path.values()}
+    assert {"list_my_care_visitors", "add_care_member", "create_care_pair", "change_care_pair"} <= operation_ids
