@@ -58,8 +58,8 @@ def _family_link(person) -> int:
     return FamilyLink.create(resident=resident.id, family=person.id, asked_at=utcnow()).id
 
 
-def _care_visit() -> int:
-    """A care visit of 王小明's to 张阿姨, due today, for the care operations."""
+def _care_visit() -> tuple[int, int]:
+    """A care visit of 王小明's to 张阿姨, due today, and its pair, for the care operations."""
     from marketplace.care import services as care
     from marketplace.care.models import CareVisit, KeyGroupMember
     from marketplace.users.models import User
@@ -70,7 +70,7 @@ def _care_visit() -> int:
     member = (KeyGroupMember.get_or_none(KeyGroupMember.resident == resident.id)
               or care.add_member(head, resident.id, "elderly_alone"))
     pair = care.create_pair(head, member.id, volunteer.id, "weekly", care.local_day())
-    return CareVisit.get(CareVisit.pair == pair.id, CareVisit.due_on == care.local_day()).id
+    return CareVisit.get(CareVisit.pair == pair.id, CareVisit.due_on == care.local_day()).id, pair.id
 
 
 def known_ids(app, who) -> dict:
@@ -109,7 +109,8 @@ def known_ids(app, who) -> dict:
             old_checked_out_at=start + timedelta(minutes=30), old_minutes=30, old_points=0)
         return {"request_id": own.id, "offer_id": offer.id, "voucher_id": voucher.id, "event_id": event.id,
                 "notification_id": notify(person, "other", "schemathesis").id, "attendance_id": attendance.id,
-                "correction_id": correction.id, "link_id": _family_link(person), "visit_id": _care_visit(),
+                "correction_id": correction.id, "link_id": _family_link(person),
+                **dict(zip(("visit_id", "pair_id"), _care_visit(), strict=True)),
                 "user_id": resident.id,  # someone to act for at events (not theirs: the documented refusals)
                 **_proposal_ids()}
 
