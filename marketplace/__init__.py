@@ -84,7 +84,7 @@ def _cache_compiled_templates(app: Flask) -> None:
     by an earlier one instead of compiling it again (issue 20)."""
     from jinja2 import FileSystemBytecodeCache
 
-    folder = os.path.join(app.instance_path, "jinja-cache")
+    folder = app.config.get("TEMPLATE_CACHE_FOLDER") or os.path.join(app.instance_path, "jinja-cache")
     os.makedirs(folder, exist_ok=True)
     app.jinja_env.bytecode_cache = FileSystemBytecodeCache(folder)
 

@@ -62,6 +62,9 @@ def from_environment() -> dict:
         # per process. See marketplace/cache.py.
         "PAGE_CACHE_SECONDS": int(os.environ.get("PAGE_CACHE_SECONDS", "60")),
         "PAGE_CACHE_STORAGE_URI": os.environ.get("PAGE_CACHE_STORAGE_URI", ""),
+        # Templates compiled once and kept here, so a worker that starts loads them compiled
+        # ("" for instance/jinja-cache). Any process may share it: files are replaced whole.
+        "TEMPLATE_CACHE_FOLDER": os.environ.get("TEMPLATE_CACHE_FOLDER", ""),
         # All attempts from one address, right or wrong: a flood guard only, loose enough for a
         # room of volunteers on one Wi-Fi. Failures are counted by users/login_limits.py.
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "60 per minute"),
