@@ -12,11 +12,15 @@ from marketplace.config import PROJECT_ROOT
 log = logging.getLogger(__name__)
 
 
+class MarketplaceApp(Flask):
+    config_class = settings.Config  # counts its changes, so settings() is built once per change
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     values = config.from_environment()
     if test_config:
         values.update(test_config)
-    app = Flask(
+    app = MarketplaceApp(
         __name__,
         instance_path=values["INSTANCE_PATH"],
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -141,9 +145,10 @@ def _register_blueprints(app: Flask) -> None:
     def _template_helpers():
         from flask_login import current_user
 
+        user = current_user._get_current_object()  # once per render, not through the proxy at every call
         return {
-            "has_role": lambda *r: access.has_role(current_user, *r),
-            "is_staff": lambda: access.is_staff(current_user),
+            "has_role": lambda *r: access.has_role(user, *r),
+            "is_staff": lambda: access.is_staff(user),
             "locales": i18n.LABELS,
             "current_locale": i18n.select_locale(),
             "community_name": app.config["COMMUNITY_NAME"],

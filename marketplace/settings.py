@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import flask
 from flask import current_app, has_app_context
 
 from marketplace.notifications.settings import MessageSettings
@@ -109,12 +110,55 @@ class Settings:
         return ZoneInfo(self.timezone_name)
 
 
+class Config(flask.Config):
+    """Flask's config that counts its changes, so the Settings read from it are built once and
+    again only after a change (a test's, or an operator's at start-up), not at every call: a
+    page of 20 jobs asked for the time zone 20 times, each time building all of them."""
+
+    changes = 0
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        self.changes += 1
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        self.changes += 1
+
+    def update(self, *args, **kwargs):
+        super().update(*args, **kwargs)
+        self.changes += 1
+
+    def setdefault(self, key, default=None):
+        self.changes += key not in self
+        return super().setdefault(key, default)
+
+    def pop(self, *args):
+        self.changes += 1
+        return super().pop(*args)
+
+
 def settings() -> Settings:
     if has_app_context():
-        return Settings.from_config(current_app.config)
+        return _of(current_app.config)
     if _last_config is None:
         raise RuntimeError("No settings yet: create the app (marketplace.create_app) first.")
-    return Settings.from_config(_last_config)
+    return _of(_last_config)
+
+
+def _of(config: Mapping) -> Settings:
+    changes = getattr(config, "changes", None)
+    built = _BUILT.get(id(config))
+    if changes is None or built is None or built[0] != changes or built[1] is not config:
+        built = (changes, config, Settings.from_config(config))
+        if changes is not None:
+            if len(_BUILT) > 32:  # the apps of a test run come and go; a deployed process has one
+                _BUILT.clear()
+            _BUILT[id(config)] = built
+    return built[2]
+
+
+_BUILT: dict[int, tuple] = {}  # id(config) -> (its changes, the config, its Settings)
 
 
 def init_app(app) -> None:
