@@ -44,11 +44,13 @@ run: seed
 	QUEUE_IN_PROCESS=1 $(FLASK) run --host $(HOST) --port $(PORT)
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set, spread over
-# TEST_WORKERS processes (pytest-xdist; each has its own copy of the demo database).
+# TEST_WORKERS processes (pytest-xdist; each has its own copy of the demo database). One test at a
+# time to each worker, longest first (tests/conftest.py LONGEST_FIRST), so neither waits idle at the end.
 TEST_WORKERS ?= 2
+XDIST := -n $(TEST_WORKERS) --dist load --maxschedchunk 1
 test: install-dev
-	$(PY) -m pytest -q -n $(TEST_WORKERS)
-	if [ -n "$$TEST_DATABASE_URL" ]; then $(PY) -m pytest -q -n $(TEST_WORKERS) --db=postgres; fi
+	$(PY) -m pytest -q $(XDIST)
+	if [ -n "$$TEST_DATABASE_URL" ]; then $(PY) -m pytest -q $(XDIST) --db=postgres; fi
 
 # Style, then the architecture: the import contracts in pyproject.toml ([tool.importlinter]).
 lint: install-dev

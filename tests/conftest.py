@@ -65,8 +65,37 @@ _compile_url_rules_once()
 ONCE = ("tests/browser/", "tests/api/test_api_schemathesis_all_checks.py")
 
 
+# The tests that take a minute or more, then those of ten seconds or more (`--durations`), run
+# first: `make test` hands each worker one test at a time (--maxschedchunk 1), so the longest
+# are spread over both workers and the many short ones fill in after them. In collection order
+# (pytest's default) they used to come last, with one worker idle while the other ran them.
+LONGEST_FIRST = (
+    "tests/browser/test_accessibility.py::test_no_serious",
+    "tests/api/test_api_schemathesis.py",
+    "tests/test_hostile_sweep.py::test_hostile_input_sweep",
+    "tests/api/test_api_schemathesis_all_checks.py",
+    "tests/browser/test_dashboard_screens.py",
+    "tests/browser/test_shell_screens.py",
+    "tests/browser/test_proposal_journey.py",
+    "tests/browser/test_accessibility.py",
+    "tests/browser/test_walkthrough_screens.py",
+    "tests/browser/test_recovery_journey.py",
+    "tests/test_access_table.py",
+    "tests/ops/test_crash_safety.py",
+    "tests/notifications/test_consumers.py",
+    "tests/browser/",
+)
+
+
+def _longest_first(item) -> int:
+    return next((rank for rank, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)),
+                len(LONGEST_FIRST))
+
+
 def pytest_collection_modifyitems(config, items):
-    """A test about one database is not collected for the other: deselected, never skipped."""
+    """A test about one database is not collected for the other: deselected, never skipped. The
+    longest tests are put first (LONGEST_FIRST); the rest keep their order."""
+    items.sort(key=_longest_first)
     postgres = config.getoption("--db") == "postgres"
     for item in items:
         if item.nodeid.startswith(ONCE):
