@@ -202,3 +202,23 @@ def test_an_unexpected_error_shows_no_stack_trace_or_sql(app, client, monkeypatc
     response = client.get("/menu/", headers={"Accept-Language": "en"})
     page = response.get_data(as_text=True)
     assert response.status_code == 500 and "SELECT" not in page and "Traceback" not in page
+
+
+def test_settings_are_read_once_and_again_as_soon_as_a_setting_changes(app):
+    """settings() is kept between calls (a page asks for it once per row), but a changed setting
+    is seen by the very next call: assigned, updated, given a default or removed."""
+    from marketplace.settings import settings
+
+    with app.app_context():
+        first = settings()
+        assert settings() is first and first.voucher_valid_days == 30
+        app.config["VOUCHER_VALID_DAYS"] = 7
+        assert settings().voucher_valid_days == 7
+        app.config.update(VOUCHER_VALID_DAYS=9)
+        assert settings().voucher_valid_days == 9
+        app.config.pop("HONOUR_APPROVAL_MINUTES", None)
+        assert settings().honour_approval_minutes == 240  # the default when the setting is absent
+        app.config.setdefault("HONOUR_APPROVAL_MINUTES", 60)
+        assert settings().honour_approval_minutes == 60
+    with app.test_request_context():  # the same inside a request
+        assert settings().voucher_valid_days == 9
