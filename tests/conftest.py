@@ -188,14 +188,14 @@ class _SpareCopy(threading.Thread):
     def __init__(self, database_url: str, template: str):
         super().__init__(name="spare-database", daemon=True)
         self.url, self.template = database_url, template
-        self.name = f"{_database_name(database_url)}_spare"
+        self.database = f"{_database_name(database_url)}_spare"
         self.made = False
         self.start()
 
     def run(self):
         try:
-            _maintenance(self.url, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)',
-                         f'CREATE DATABASE "{self.name}" TEMPLATE "{self.template}"')
+            _maintenance(self.url, f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)',
+                         f'CREATE DATABASE "{self.database}" TEMPLATE "{self.template}"')
             self.made = True
         except psycopg2.Error:  # made at the moment it is needed instead
             pass
@@ -214,7 +214,7 @@ def copy_demo_database(database_url: str) -> None:
             spare.join()
         if spare is not None and spare.made:
             _maintenance(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
-                         f'ALTER DATABASE "{spare.name}" RENAME TO "{name}"')
+                         f'ALTER DATABASE "{spare.database}" RENAME TO "{name}"')
         else:
             _maintenance(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
                          f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
