@@ -169,8 +169,8 @@ def add_care_member(user, resident_id, group, note):
                points=Integer(_l("Points a visit earns: 0 to 100."), minimum=None, maximum=None)))
 def create_care_pair(user, member_id, volunteer_id, frequency, starts_on, weekday, minutes, points):
     """The volunteer and the resident are told; the visits of the next eight weeks are made."""
-    pair = services.create_pair(user, member_id, volunteer_id, frequency, starts_on, weekday,
-                                60 if minutes is None else minutes, 10 if points is None else points)
+    given = {name: value for name, value in (("minutes", minutes), ("points", points)) if value is not None}
+    pair = services.create_pair(user, member_id, volunteer_id, frequency, starts_on, weekday, **given)
     return pair_json(pair)
 
 

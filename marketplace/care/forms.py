@@ -4,6 +4,8 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Length
 from wtforms.validators import Optional as OptionalValue
 
+from marketplace.care.models import VISIT_MINUTES, VISIT_POINTS
+
 
 class MemberForm(FlaskForm):
     """A resident added to the key-group register."""
@@ -23,9 +25,9 @@ class PairForm(FlaskForm):
     starts_on = DateField(_l("First visit from"), validators=[InputRequired(_l(
         "Please choose a start day from today on, within a year."))])
     weekday = SelectField(_l("On (optional)"), validators=[OptionalValue()])
-    minutes = StringField(_l("Minutes a visit counts"), default="60", validators=[InputRequired(_l(
+    minutes = StringField(_l("Minutes a visit counts"), default=str(VISIT_MINUTES), validators=[InputRequired(_l(
         "A visit lasts 15 to 480 minutes.")), Length(max=4)])
-    points = StringField(_l("Points a visit earns"), default="10", validators=[InputRequired(_l(
+    points = StringField(_l("Points a visit earns"), default=str(VISIT_POINTS), validators=[InputRequired(_l(
         "A visit earns 0 to 100 points.")), Length(max=4)])
 
 

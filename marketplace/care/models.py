@@ -24,6 +24,9 @@ from marketplace.users.models import User
 
 KEY_GROUPS = ("elderly_alone", "disability", "retired_soldier", "other")
 FREQUENCIES = ("weekly", "fortnightly", "monthly")
+# What a visit counts for when the staff pairing say nothing else (the page, the API).
+VISIT_MINUTES = 60
+VISIT_POINTS = 10
 PAIR_STATES = ("active", "paused", "ended")
 VISIT_STATES = ("due", "confirmed")
 CONFIRM_METHODS = ("code", "phone")
@@ -47,8 +50,8 @@ class CarePair(BaseModel):
     frequency = pw.CharField(max_length=12, constraints=[check_in("frequency", FREQUENCIES)])
     weekday = pw.IntegerField(null=True, constraints=[pw.SQL("CHECK (weekday BETWEEN 0 AND 6)")])  # 0 = Monday
     starts_on = pw.DateField()
-    minutes = pw.IntegerField(default=60, constraints=[pw.SQL("CHECK (minutes > 0)")])
-    points = pw.IntegerField(default=10, constraints=[pw.SQL("CHECK (points >= 0)")])
+    minutes = pw.IntegerField(default=VISIT_MINUTES, constraints=[pw.SQL("CHECK (minutes > 0)")])
+    points = pw.IntegerField(default=VISIT_POINTS, constraints=[pw.SQL("CHECK (points >= 0)")])
     state = pw.CharField(max_length=10, default="active", constraints=[check_in("state", PAIR_STATES)])
     created_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     created_at = pw.DateTimeField(default=utcnow)

@@ -27,6 +27,8 @@ from marketplace import access, audit, workdays
 from marketplace.care.models import (
     FREQUENCIES,
     KEY_GROUPS,
+    VISIT_MINUTES,
+    VISIT_POINTS,
     CarePair,
     CareVisit,
     KeyGroupMember,
@@ -198,7 +200,7 @@ def _int(value, low: int, high: int, field: str, message: str) -> int:
 
 
 def create_pair(staff, member_id, volunteer_id, frequency: str, starts_on: date | None, weekday=None,
-                minutes=60, points=10, now: datetime | None = None) -> CarePair:
+                minutes=VISIT_MINUTES, points=VISIT_POINTS, now: datetime | None = None) -> CarePair:
     """Pair a volunteer with a member of the register; the first visits are made at once."""
     member = KeyGroupMember.get_or_none(KeyGroupMember.id == member_id) if isinstance(member_id, int) else None
     if member is None or not covers(staff, member.household_id):

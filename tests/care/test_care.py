@@ -8,7 +8,7 @@ import pytest
 
 from marketplace.audit import AuditLog
 from marketplace.care import services as care
-from marketplace.care.models import CarePair, CareVisit, KeyGroupMember, due_dates
+from marketplace.care.models import VISIT_MINUTES, VISIT_POINTS, CarePair, CareVisit, KeyGroupMember, due_dates
 from marketplace.db import db
 from marketplace.errors import DomainError
 from marketplace.events.records import volunteer_record
@@ -531,6 +531,9 @@ def test_staff_register_pair_and_pause_through_the_api_and_the_resident_reads_he
     paired = head.post("/care/pairs", {"member_id": added.get_json()["id"], "volunteer_id": volunteer_id,
                                        "frequency": "weekly", "starts_on": today})
     assert paired.status_code == 201 and paired.get_json()["state"] == "active"
+    # Minutes and points not given: a visit counts what the page's form proposes.
+    made = in_app(app, lambda: CarePair.get_by_id(paired.get_json()["id"]))
+    assert (made.minutes, made.points) == (VISIT_MINUTES, VISIT_POINTS) == (60, 10)
 
     her = ApiClient(app.test_client(), make_token(app, "resident"))
     [visitor] = her.get("/care/visitors").get_json()["items"]
