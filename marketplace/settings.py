@@ -147,18 +147,12 @@ def settings() -> Settings:
 
 
 def _of(config: Mapping) -> Settings:
-    changes = getattr(config, "changes", None)
-    built = _BUILT.get(id(config))
-    if changes is None or built is None or built[0] != changes or built[1] is not config:
-        built = (changes, config, Settings.from_config(config))
-        if changes is not None:
-            if len(_BUILT) > 32:  # the apps of a test run come and go; a deployed process has one
-                _BUILT.clear()
-            _BUILT[id(config)] = built
-    return built[2]
-
-
-_BUILT: dict[int, tuple] = {}  # id(config) -> (its changes, the config, its Settings)
+    if not isinstance(config, Config):  # a plain mapping: nothing tells when it changes
+        return Settings.from_config(config)
+    built = config.__dict__.get("_settings")
+    if built is None or built[0] != config.changes:
+        built = config._settings = (config.changes, Settings.from_config(config))
+    return built[1]
 
 
 def init_app(app) -> None:
