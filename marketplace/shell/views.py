@@ -8,6 +8,7 @@ from flask_login import current_user
 from marketplace.access import PUBLIC, allow
 from marketplace.config import PROJECT_ROOT
 from marketplace.i18n import select_locale
+from marketplace.shell import header
 from marketplace.shell.navigation import quick_links
 
 bp = Blueprint("shell", __name__)
@@ -18,6 +19,10 @@ THEME = "#0b5cad"
 @bp.app_context_processor
 def _header_links():
     return {"quick_links": lambda: [(url_for(endpoint), label) for endpoint, label in quick_links(current_user)]}
+
+
+for _fragment in (header.site_head, header.site_header, header.site_footer):
+    bp.add_app_template_global(_fragment)
 
 
 @bp.app_template_global()
