@@ -29,6 +29,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Hashable
 from contextlib import contextmanager
 from functools import wraps
 
@@ -48,10 +49,10 @@ class MemoryStore:
 
     def __init__(self, max_entries: int = MEMORY_ENTRIES):
         self.max_entries = max_entries
-        self._pages: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._pages: OrderedDict[Hashable, tuple[float, bytes | str]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: Hashable) -> bytes | str | None:
         with self._lock:
             found = self._pages.get(key)
             if found is None:
@@ -61,7 +62,7 @@ class MemoryStore:
                 return None
             return found[1]
 
-    def set(self, key: str, value: bytes, seconds: int) -> None:
+    def set(self, key: Hashable, value: bytes | str, seconds: int) -> None:
         with self._lock:
             self._pages[key] = (time.monotonic() + seconds, value)
             self._pages.move_to_end(key)
@@ -232,3 +233,26 @@ def _build_and_store(view, args, kwargs, store, key: str, placeholder: str, seco
     ):
         store.set(key, response.content_type.encode() + b"\n" + response.get_data(), seconds)
     return _with_own_token(response, placeholder)
+
+
+# ---- fragments of signed-in pages ---------------------------------------------------------------
+
+FRAGMENT_ENTRIES = 1024
+FRAGMENT_SECONDS = 24 * 3600  # a key no longer asked for (a snapshot replaced) ages out
+
+
+def fragment(key: tuple, render) -> str:
+    """A piece of a page rendered once per key and kept in this process, for the parts of
+    signed-in pages that many people see alike (the header per language and roles, a dashboard's
+    figures per snapshot). `key` must hold everything else the piece depends on: the language,
+    the path the site is mounted at and the settings' version are added here. Nothing personal may
+    go into such a piece; a visitor's own values are put in afterwards (shell/header.py)."""
+    store = current_app.extensions.get("fragments")
+    if store is None:
+        store = current_app.extensions.setdefault("fragments", MemoryStore(FRAGMENT_ENTRIES))
+    full_key = (str(get_locale()), request.script_root, current_app.config.changes, *key)
+    found = store.get(full_key)
+    if found is None:
+        found = render()
+        store.set(full_key, found, FRAGMENT_SECONDS)
+    return found

@@ -3,6 +3,7 @@
 import peewee as pw
 
 from marketplace import access
+from marketplace.db import STAND_INS, PreparedQuery
 from marketplace.menu.models import ServiceItem
 from marketplace.service_requests.models import ServiceRequest
 from marketplace.users.models import VolunteerSkill
@@ -44,11 +45,8 @@ def job_board(user, category_id: int | None = None, grid_id: int | None = None):
     return query.order_by(*(column.asc() if way == "asc" else column.desc() for column, way in JOB_BOARD_ORDER))
 
 
-def board_filters() -> tuple[list, list]:
-    """The board's filter choices, (category id, name) and (grid id, "community grid"), read in one
-    query (a UNION ALL of the menu's categories and the street's grids): the board is a hot page
-    with a budget of queries (issue 20, tests/test_query_budget.py)."""
-    from marketplace.i18n import localized
+def _filter_choices_query():
+    """The menu's categories and the street's grids in one UNION ALL (see board_filters)."""
     from marketplace.menu.models import Category
     from marketplace.places.models import Community, Grid
 
@@ -57,9 +55,19 @@ def board_filters() -> tuple[list, list]:
                                  Category.position, Category.id)
     grids = (Grid.select(pw.Value("g"), Grid.id, Grid.name_zh, Grid.name_en, Community.name_zh, Community.name_en,
                          Community.id, Grid.id).join(Community))
-    rows = (categories + grids).order_by(pw.SQL("1"), pw.SQL("7"), pw.SQL("8")).tuples()
+    return (categories + grids).order_by(pw.SQL("1"), pw.SQL("7"), pw.SQL("8")).tuples()
+
+
+_FILTER_CHOICES = PreparedQuery(_filter_choices_query)
+
+
+def board_filters() -> tuple[list, list]:
+    """The board's filter choices, (category id, name) and (grid id, "community grid"), read in one
+    query: the board is a hot page with a budget of queries (issue 20, tests/test_query_budget.py)."""
+    from marketplace.i18n import localized
+
     found: dict[str, list] = {"c": [], "g": []}
-    for kind, row_id, zh, en, community_zh, community_en, _first, _second in rows:
+    for kind, row_id, zh, en, community_zh, community_en, _first, _second in _FILTER_CHOICES.rows():
         # Grids are named per community (第一网格 in each): say whose.
         label = localized(zh, en) if kind == "c" else f"{localized(community_zh, community_en)} {localized(zh, en)}"
         found[kind].append((row_id, label))
@@ -77,15 +85,21 @@ def my_jobs(user):
 # ---- ratings -----------------------------------------------------------------------------------
 
 
+def _rating_query(whose):
+    return (ServiceRequest.select(pw.fn.AVG(ServiceRequest.rating).alias("avg"),
+                                  pw.fn.COUNT(ServiceRequest.rating).alias("n"))
+            .where(whose, ServiceRequest.rating.is_null(False)).dicts())
+
+
+# Asked on every view of the board: compiled once (db.PreparedQuery).
+_PARTNER_RATING = PreparedQuery(lambda partner_id: _rating_query(ServiceRequest.claimer_partner == partner_id),
+                                STAND_INS[0])
+_VOLUNTEER_RATING = PreparedQuery(
+    lambda user_id: _rating_query((ServiceRequest.claimer == user_id) & ServiceRequest.claimer_partner.is_null()),
+    STAND_INS[0])
+
+
 def provider_rating(user=None, partner_id: int | None = None) -> tuple[float | None, int]:
     """(average stars, number of ratings) for a volunteer or a partner."""
-    where = (ServiceRequest.claimer_partner == partner_id) if partner_id else (
-        (ServiceRequest.claimer == user.id) & ServiceRequest.claimer_partner.is_null()
-    )
-    row = (
-        ServiceRequest.select(pw.fn.AVG(ServiceRequest.rating).alias("avg"), pw.fn.COUNT(ServiceRequest.rating).alias("n"))
-        .where(where, ServiceRequest.rating.is_null(False))
-        .dicts()
-        .get()
-    )
+    row = _PARTNER_RATING.rows(partner_id)[0] if partner_id else _VOLUNTEER_RATING.rows(user.id)[0]
     return (round(float(row["avg"]), 1) if row["avg"] is not None else None), row["n"]

@@ -9,9 +9,11 @@ from flask import abort, render_template, request
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from marketplace import access
 from marketplace.access import STAFF, allow
+from marketplace.cache import fragment
 from marketplace.figures import charts, counting, snapshots
 from marketplace.figures.promises import promise_snapshot
 from marketplace.figures.reports import breakdown_csv, chart_columns, months_csv, round_or_blank, trend_charts
@@ -43,10 +45,15 @@ def dashboard():
     })
     data = stored[choice.area.key]
     editor = access.has_role(current_user, *workday_calendar.EDITORS)
+    # The figures and charts are the same for everyone looking at this snapshot: drawn once per
+    # snapshot (its area and the time it was counted) and language.
+    figures = fragment(("dashboard figures", choice.key, data.as_of.isoformat()), lambda: render_template(
+        "staff/_dashboard_figures.html", data=data, choice=choice, charts=trend_charts(data), columns=chart_columns(),
+        percent=charts.percent, stars=charts.stars, number=charts.plain_number, bar_width=charts.bar_width,
+        month_title=charts.month_title))
     return render_template(
-        "staff/dashboard.html", data=data, choice=choice, choices=choices,
-        charts=trend_charts(data), columns=chart_columns(), percent=charts.percent, stars=charts.stars, number=charts.plain_number,
-        bar_width=charts.bar_width, month_title=charts.month_title,
+        "staff/dashboard.html", data=data, choice=choice, choices=choices, figures=Markup(figures),
+        percent=charts.percent, month_title=charts.month_title,
         missing_year=workday_calendar.next_year_missing() if editor else None,
         message_months=stored[messages_key], promises=stored["promises:" + choice.area.key],
         proxy_counts=proxy.month_counts(current_user),

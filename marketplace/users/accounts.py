@@ -9,7 +9,7 @@ import peewee as pw
 from flask_babel import gettext as _
 
 from marketplace import audit
-from marketplace.db import db
+from marketplace.db import STAND_INS, TEXT_STAND_INS, PreparedQuery, db
 from marketplace.errors import DomainError
 from marketplace.ledger import services as ledger
 from marketplace.settings import settings
@@ -117,26 +117,12 @@ def _session_query(key_hash: str, user_id: int) -> pw.ModelSelect:
             .order_by(RoleGrant.id))
 
 
-# Placeholders the session query is compiled with once per kind of database, then replaced by
-# each request's values: peewee builds a query's SQL anew on every execution, which for this
-# join of four tables cost more than running it (a third of a signed-in page's time).
-_KEY_PLACEHOLDER, _USER_PLACEHOLDER = "\x00session key", -7_391_017
-_compiled_sessions: dict[type, tuple] = {}
+# Compiled once: for this join of four tables peewee's writing of the SQL cost more than running it.
+_SESSION_ROWS = PreparedQuery(_session_query, TEXT_STAND_INS[0], STAND_INS[0])
 
 
 def _session_rows(key_hash: str, user_id: int) -> list:
-    database = db.obj
-    compiled = _compiled_sessions.get(type(database))
-    if compiled is None:
-        prototype = _session_query(_KEY_PLACEHOLDER, _USER_PLACEHOLDER)
-        sql, params = prototype.sql()
-        compiled = _compiled_sessions[type(database)] = (
-            prototype, sql, tuple(params), params.index(_KEY_PLACEHOLDER), params.index(_USER_PLACEHOLDER))
-    prototype, sql, params, key_at, user_at = compiled
-    values = list(params)
-    values[key_at], values[user_at] = key_hash, user_id
-    # The prototype turns the rows into the same objects as running the query would.
-    return list(prototype._get_cursor_wrapper(database.execute_sql(sql, values)))
+    return _SESSION_ROWS.rows(key_hash, user_id)
 
 
 def load_session(session_id: str) -> User | None:

@@ -5,9 +5,11 @@ them, and each page says when its figures were counted.
 The rest of the suite runs with the snapshots off (max age 0); these tests turn them on.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
+from flask import template_rendered
 from flask_babel import format_datetime
 
 from marketplace.db import db
@@ -156,3 +158,30 @@ def test_one_snapshot_reads_in_either_language(stored):
         assert FiguresSnapshot.select().count() == 1
     assert len(english) > 1 and [r[1:] for r in english[1:]] == [r[1:] for r in chinese[1:]]
     assert english[1][0] != chinese[1][0]  # the category's English name, then its Chinese one
+
+
+def made_on_the_page(page: str) -> int:
+    return int(re.search(r'<span class="kpi-value">([\d,]+)</span><span class="kpi-label">Requests made</span>',
+                         page).group(1).replace(",", ""))
+
+
+def test_the_dashboards_charts_are_drawn_once_per_snapshot_and_again_for_a_new_one(stored):
+    client = officer(stored)
+    drawn = []
+
+    def record(sender, template, context, **extra):
+        if template.name == "staff/_dashboard_figures.html":
+            drawn.append(context["data"].as_of)
+
+    with template_rendered.connected_to(record, stored):
+        first = client.get("/staff/dashboard", headers=EN).get_data(as_text=True)
+        again = client.get("/staff/dashboard", headers=EN).get_data(as_text=True)
+        assert len(drawn) == 1 and made_on_the_page(again) == made_on_the_page(first)
+        # Another person looking at the same area and snapshot gets the same drawing.
+        assert made_on_the_page(officer(stored).get("/staff/dashboard", headers=EN).get_data(as_text=True)) == \
+            made_on_the_page(first) and len(drawn) == 1
+        new_request(stored)
+        age(stored, "all", 901)  # the snapshot is recounted: the page draws the new figures
+        fresh = client.get("/staff/dashboard", headers=EN).get_data(as_text=True)
+    assert len(drawn) == 2 and drawn[1] > drawn[0]
+    assert made_on_the_page(fresh) == made_on_the_page(first) + 1
