@@ -62,16 +62,19 @@ def _local_times(rows) -> dict:
 def _statement_page(account: Account, shop_accounts=()):
     form = StatementFilterForm(request.args)
     form.validate()
-    rows = statements.statement(account, form.kind.data or None, form.since.data, form.until.data)
     page = page_number()
     # One row more than the page shows tells whether there is a next page, without a second query.
-    fetched = list(rows.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
+    fetched = statements.statement_page(account, (page - 1) * PAGE_SIZE, PAGE_SIZE + 1, form.kind.data or None,
+                                        form.since.data, form.until.data)
     shown, has_more = fetched[:PAGE_SIZE], len(fetched) > PAGE_SIZE
     labels = statements.account_labels({account.id} | {statements.counterparty(t, account) for t in shown}
                                         | {a.id for a in shop_accounts})
     owner = labels[account.id]
+    # Each kind's words once per page, not once per row (they are translated at every use).
+    kinds = {kind: str(KIND_LABELS[kind]) for kind in {t.kind for t in shown}}
     return render_template(
         "ledger/statement.html", account=account, owner=owner, rows=shown, labels=labels, form=form, page=page,
+        kinds=kinds,
         times=_local_times(shown), has_more=has_more, counterparty=statements.counterparty, shop_accounts=shop_accounts,
         filters={k: v for k, v in request.args.items() if k != "page"},
         can_adjust=access.has_role(current_user, *adjustments.ADJUSTERS) and account.kind in ("user", "partner")

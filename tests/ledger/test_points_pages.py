@@ -199,3 +199,20 @@ def test_a_long_statement_comes_in_pages_of_50_with_older_and_newer(app, client,
     second = client.get("/points/?page=2", headers=EN).get_data(as_text=True)
     assert first.count("<tr") - 1 == 50 and "Older" in first and "Newer" not in first
     assert second.count("<tr") - 1 == 5 and "Newer" in second and "Older" not in second
+
+
+def test_the_compiled_unfiltered_statement_reads_what_the_query_reads(app):
+    """statements.statement_page runs the unfiltered page from SQL compiled once (db.PreparedQuery):
+    each page of it holds the same rows, amounts and running balances as the query built afresh."""
+    from marketplace.ledger import statements
+
+    def pages():
+        account = Account.get(Account.kind == "issuer")  # the community fund: every award moves its points
+        built = [(t.id, t.signed, t.running) for t in statements.statement(account)]
+        compiled = [(t.id, t.signed, t.running) for offset in range(0, len(built) + 2, 2)
+                    for t in statements.statement_page(account, offset, 2)]
+        return built, compiled, account.balance
+
+    built, compiled, balance = in_app(app, pages)
+    assert len(built) >= 3 and compiled == built
+    assert built[0][2] == balance  # the newest row's running balance is the balance
