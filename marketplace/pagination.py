@@ -80,7 +80,12 @@ def paginate(query, columns, cursor: str | None, limit: int, key=None):
     query = query.order_by(*order)
     if cursor:
         query = query.where(_after(columns, _decode(cursor, columns)))
-    rows = list(query.limit(limit + 1))
+    return split_page(list(query.limit(limit + 1)), columns, limit, key)
+
+
+def split_page(rows: list, columns, limit: int, key=None):
+    """(the page, the next page's cursor or None) from up to `limit + 1` rows read in the order of
+    `columns`: for callers that read the page themselves (a query compiled once)."""
     more = len(rows) > limit
     rows = rows[:limit]
     if not more or not rows:

@@ -19,30 +19,56 @@ JOB_BOARD_ORDER = ((ServiceRequest.due_at, "asc"), (ServiceRequest.id, "asc"))
 
 def job_board(user, category_id: int | None = None, grid_id: int | None = None):
     """Open requests this volunteer or partner may take, in JOB_BOARD_ORDER. Unbounded: callers
-    take one page of it (marketplace.pagination.paginate)."""
+    take one page of it (marketplace.pagination.paginate, or first_page)."""
+    return _board_query(user.id, *_provider_kind(user), category_id, grid_id)
+
+
+def _provider_kind(user) -> tuple[bool, bool]:
+    """(takes jobs for a partner, takes jobs as a volunteer)."""
+    return bool(access.scope_of(user).partners), access.has_role(user, "volunteer")
+
+
+def _board_query(user_id, for_partner: bool, as_volunteer: bool, category_id, grid_id):
     from marketplace.menu.models import Category
     from marketplace.places.models import Building, Household
 
-    fulfilments, skills = [], None
-    if access.scope_of(user).partners:
-        fulfilments += ["partner", "either"]
-    if access.has_role(user, "volunteer"):
-        fulfilments += ["volunteer", "either"]
-        skills = VolunteerSkill.select(VolunteerSkill.category).where(VolunteerSkill.user == user.id)
+    fulfilments = (["partner", "either"] if for_partner else []) + (["volunteer", "either"] if as_volunteer else [])
     query = (
         ServiceRequest.select(ServiceRequest, ServiceItem, Category, Household, Building)
         .join(ServiceItem).join(Category).switch(ServiceRequest)
         .join(Household).join(Building)
         .where(ServiceRequest.state == "open", ServiceItem.fulfilment.in_(fulfilments or ["none"]),
-               ServiceRequest.resident != user.id)
+               ServiceRequest.resident != user_id)
     )
-    if skills is not None and not access.scope_of(user).partners:
+    if as_volunteer and not for_partner:  # a volunteer sees the jobs of their skills
+        skills = VolunteerSkill.select(VolunteerSkill.category).where(VolunteerSkill.user == user_id)
         query = query.where(ServiceItem.category.in_(skills))
     if category_id:
         query = query.where(ServiceItem.category == category_id)
     if grid_id:
         query = query.where(Building.grid == grid_id)
     return query.order_by(*(column.asc() if way == "asc" else column.desc() for column, way in JOB_BOARD_ORDER))
+
+
+# The board's first page, the one nearly every visit reads, compiled to SQL once per shape (what
+# kind of provider, which filters, how many rows): peewee's writing of this five-table join's SQL
+# cost more than running it (issue 20).
+_FIRST_PAGES: dict[tuple, PreparedQuery] = {}
+
+
+def first_page(user, category_id: int | None, grid_id: int | None, rows: int) -> list[ServiceRequest]:
+    """The first `rows` jobs of job_board(user, category_id, grid_id)."""
+    kind = _provider_kind(user)
+    shape = (*kind, bool(category_id), bool(grid_id), rows)
+    prepared = _FIRST_PAGES.get(shape)
+    if prepared is None:
+        def build(user_id, *chosen):  # the chosen filters' values, in the order category, grid
+            values = iter(chosen)
+            category, grid = next(values) if category_id else None, next(values) if grid_id else None
+            return _board_query(user_id, *kind, category, grid).limit(rows)
+
+        prepared = _FIRST_PAGES[shape] = PreparedQuery(build, *STAND_INS[:1 + bool(category_id) + bool(grid_id)])
+    return prepared.rows(user.id, *[value for value in (category_id, grid_id) if value])
 
 
 def _filter_choices_query():

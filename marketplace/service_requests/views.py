@@ -26,7 +26,7 @@ from marketplace.errors import DomainError
 from marketplace.extensions import limiter
 from marketplace.forms import EmptyForm, ReasonForm, choices_of
 from marketplace.menu.models import ServiceItem
-from marketplace.pagination import InvalidCursor, paginate
+from marketplace.pagination import InvalidCursor, paginate, split_page
 from marketplace.qr import qr_svg
 from marketplace.service_requests import clocks, promises, services
 from marketplace.service_requests import jobs as open_jobs
@@ -232,13 +232,17 @@ def board():
     form.validate()
     category, grid = form.category.data or None, form.grid.data or None
     # One page at a time, after the last job of the page before (the same cursor as the API's).
-    query, after, status = open_jobs.job_board(current_user, category, grid), request.args.get("after") or None, 200
-    try:
-        jobs, next_cursor = paginate(query, open_jobs.JOB_BOARD_ORDER, after, JOBS_PER_PAGE)
-    except InvalidCursor as error:  # an edited link: say so, and show the first page
-        flash(error.message, "error")
-        after, status = None, 400
-        jobs, next_cursor = paginate(query, open_jobs.JOB_BOARD_ORDER, None, JOBS_PER_PAGE)
+    after, status = request.args.get("after") or None, 200
+    if after:
+        try:
+            jobs, next_cursor = paginate(open_jobs.job_board(current_user, category, grid), open_jobs.JOB_BOARD_ORDER,
+                                         after, JOBS_PER_PAGE)
+        except InvalidCursor as error:  # an edited link: say so, and show the first page
+            flash(error.message, "error")
+            after, status = None, 400
+    if not after:
+        jobs, next_cursor = split_page(open_jobs.first_page(current_user, category, grid, JOBS_PER_PAGE + 1),
+                                       open_jobs.JOB_BOARD_ORDER, JOBS_PER_PAGE)
     partners = access.scope_of(current_user).partners
     stars = open_jobs.provider_rating(current_user, partners[0] if partners else None)
     return render_template("service_requests/board.html", jobs=jobs, form=form, stars=stars,

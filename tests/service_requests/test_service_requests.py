@@ -250,6 +250,23 @@ def test_job_board_matches_skills_and_fulfilment(ctx):
         services.claim(p["volunteer"], tutoring.id)
 
 
+def test_the_boards_compiled_first_page_reads_what_the_board_query_reads(ctx):
+    """jobs.first_page runs SQL compiled once per shape (db.PreparedQuery): for each kind of
+    provider and each filter, its jobs are the board query's first jobs, in the same order."""
+    p = people()
+    requests = [new_request(code) for code in ("smartphone_basics", "plumbing_electrical") for _ in range(3)]
+    grid = requests[0].household.building.grid_id
+    for who in ("volunteer", "partner_staff"):
+        shapes = 0
+        for category in (None, *{r.item.category_id for r in requests}):
+            for grid_id in (None, grid):
+                built = [r.id for r in open_jobs.job_board(p[who], category, grid_id)]
+                for rows in (2, 50):
+                    assert [r.id for r in open_jobs.first_page(p[who], category, grid_id, rows)] == built[:rows]
+                shapes += bool(built)
+        assert shapes >= 2  # the provider has jobs to see with and without filters
+
+
 def test_deadlines_count_official_working_days_and_staff_corrections(ctx):
     # Booked Tue 29 Sep 2026, 10:00 in Beijing: National Day week is off, Sat 10 Oct is a make-up day.
     booked = datetime(2026, 9, 29, 2, 0)
