@@ -63,7 +63,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from marketplace.extensions import babel, csrf, limiter, login_manager
-    from marketplace.users import services as user_services
 
     babel.init_app(
         app,
@@ -80,7 +79,22 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "users.login"
     login_manager.login_message = None  # the login page itself says why it is shown
     login_manager.session_protection = "basic"
-    login_manager.user_loader(user_services.load_session)
+    login_manager.user_loader(_load_user)
+
+
+def _load_user(session_id: str):
+    """The signed-in person of this request (users.accounts.load_session). The session cookie is
+    signed again only when the server moved the session's idle clock (every few minutes), not on
+    every request (SESSION_REFRESH_EACH_REQUEST is off): its expiry still slides with the server's
+    idle limit, and a page no longer pays for signing a cookie that did not change (issue 20)."""
+    from flask import session
+
+    from marketplace.users import services as user_services
+
+    user = user_services.load_session(session_id)
+    if user is not None and user.session_touched:
+        session.modified = True
+    return user
 
 
 def _cache_compiled_templates(app: Flask) -> None:

@@ -86,6 +86,8 @@ def from_environment() -> dict:
         # days at most from login; see README "Sessions".
         "SESSION_IDLE_HOURS": int(os.environ.get("SESSION_IDLE_HOURS", "12")),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(os.environ.get("SESSION_IDLE_HOURS", "12"))),
+        # The cookie is signed again when the server moves the session's idle clock (marketplace._load_user).
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         # Points: a staff adjustment above this many points waits for a second staff member.

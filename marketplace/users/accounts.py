@@ -140,9 +140,10 @@ def load_session(session_id: str) -> User | None:
     if now - row.created_at > SESSION_MAX_AGE or now - row.last_seen_at > idle_limit:
         row.delete_instance()
         return None
-    if now - row.last_seen_at > SESSION_TOUCH_EVERY:
-        LoginSession.update(last_seen_at=now).where(LoginSession.id == row.id).execute()
     user = row.user
+    user.session_touched = now - row.last_seen_at > SESSION_TOUCH_EVERY  # the idle clock moves on
+    if user.session_touched:
+        LoginSession.update(last_seen_at=now).where(LoginSession.id == row.id).execute()
     user._session_id = session_id
     user.unread_at_load = row.unread
     user.grants_at_load = [r.user.grant for r in rows if r.user.grant is not None]

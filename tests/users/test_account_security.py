@@ -219,6 +219,36 @@ def test_an_idle_session_ends_on_the_server_unless_kept_signed_in_and_none_outli
     assert kept.get("/account").status_code == 302
 
 
+def test_the_session_cookie_is_renewed_when_the_server_moves_the_idle_clock_not_on_every_page(app):
+    """The cookie's expiry slides with the server's idle limit, signed again only when the server
+    records activity (every few minutes), not at every page (issue 20: a page's cost)."""
+    from marketplace.timeutil import utcnow
+    from marketplace.users.accounts import SESSION_TOUCH_EVERY
+    from marketplace.users.models import LoginSession
+
+    browser = app.test_client()
+    Auth(browser).login_as("volunteer")
+    session_id = in_app(app, lambda: LoginSession.select().order_by(LoginSession.id.desc()).get().id)
+
+    def seen():
+        return in_app(app, lambda: LoginSession.get_by_id(session_id).last_seen_at)
+
+    def cookie_renewed(response) -> bool:
+        return any(h.startswith("session=") for h in response.headers.getlist("Set-Cookie"))
+
+    assert browser.get("/account").status_code == 200
+    quiet = browser.get("/account")
+    assert quiet.status_code == 200 and not cookie_renewed(quiet)
+    before = utcnow() - SESSION_TOUCH_EVERY - SESSION_TOUCH_EVERY
+    in_app(app, lambda: LoginSession.update(last_seen_at=before).where(LoginSession.id == session_id).execute())
+    touched = browser.get("/account")
+    assert touched.status_code == 200 and cookie_renewed(touched) and seen() > before
+    renewed = next(h for h in touched.headers.getlist("Set-Cookie") if h.startswith("session="))
+    assert "Expires=" in renewed  # a lasting cookie, its expiry counted from now
+    assert not cookie_renewed(browser.get("/account"))
+    assert browser.get("/account").status_code == 200  # the renewed cookie still signs them in
+
+
 def test_sign_up_attempts_for_one_number_are_limited_whatever_the_address(app, client):
     app.config["RECOVERY_CODES_PER_NUMBER"] = "3 per hour"  # the text messages one number may be sent
     answers = []
