@@ -9,10 +9,16 @@ from marketplace.ledger.models import Account, Transfer
 from marketplace.settings import settings
 from marketplace.timeutil import utc_end_of_day, utc_start_of_day
 
+# What a statement's page shows of each transfer (not the chain's hashes and keys).
+SHOWN_COLUMNS = (Transfer.id, Transfer.seq, Transfer.created_at, Transfer.debit, Transfer.credit, Transfer.amount,
+                 Transfer.kind, Transfer.ref, Transfer.memo)
 
-def statement(account: Account, kind: str | None = None, since: date | None = None, until: date | None = None):
+
+def statement(account: Account, kind: str | None = None, since: date | None = None, until: date | None = None,
+              columns=(Transfer,)):
     """The account's transfers, newest first, each with `signed` (+ in, - out) and
-    `running` (the balance right after it). Filters narrow the rows, never the running balance."""
+    `running` (the balance right after it). Filters narrow the rows, never the running balance.
+    `columns`: the Transfer columns to read (all by default)."""
     # (amount * -1), not -amount: peewee reads unary minus as "order descending".
     signed = pw.Case(None, [(Transfer.credit == account.id, Transfer.amount)], Transfer.amount * -1)
     inner = (
@@ -24,7 +30,7 @@ def statement(account: Account, kind: str | None = None, since: date | None = No
     )
     running = inner.alias("r")
     query = (
-        Transfer.select(Transfer, running.c.signed.alias("signed"), running.c.running.alias("running"))
+        Transfer.select(*columns, running.c.signed.alias("signed"), running.c.running.alias("running"))
         .join(running, on=(running.c.id == Transfer.id))
         .order_by(Transfer.seq.desc())
         .objects()  # signed and running land on each Transfer
@@ -40,15 +46,15 @@ def statement(account: Account, kind: str | None = None, since: date | None = No
 
 # The page everyone opens (no filter) is compiled to SQL once: for this window-function join
 # peewee's writing of the SQL cost more than the database's running of it (issue 20).
-_UNFILTERED_PAGE = PreparedQuery(lambda account_id, limit, offset: statement(Account(id=account_id))
+_UNFILTERED_PAGE = PreparedQuery(lambda account_id, limit, offset: statement(Account(id=account_id), columns=SHOWN_COLUMNS)
                                  .limit(limit).offset(offset), *STAND_INS[:3])
 
 
 def statement_page(account: Account, offset: int, limit: int, kind: str | None = None, since: date | None = None,
                    until: date | None = None) -> list[Transfer]:
-    """`limit` rows of the statement from `offset` on (see statement)."""
+    """`limit` rows of the statement from `offset` on (see statement), their SHOWN_COLUMNS."""
     if kind or since or until:
-        return list(statement(account, kind, since, until).limit(limit).offset(offset))
+        return list(statement(account, kind, since, until, SHOWN_COLUMNS).limit(limit).offset(offset))
     return _UNFILTERED_PAGE.rows(account.id, limit, offset)
 
 
@@ -81,17 +87,14 @@ def account_labels(account_ids) -> dict[int, str]:
               "flea_market": _("Flea market")}
     labels = {}
     query = (
-        Account.select(Account, User, PartnerEnterprise)
+        Account.select(Account.id, Account.kind, Account.code, User.display_name, PartnerEnterprise.name)
         .join(User, pw.JOIN.LEFT_OUTER, on=(Account.user == User.id))
         .switch(Account)
         .join(PartnerEnterprise, pw.JOIN.LEFT_OUTER, on=(Account.partner == PartnerEnterprise.id))
         .where(Account.id.in_(list(account_ids) or [0]))
+        .tuples()
     )
-    for account in query:
-        if account.user_id:
-            labels[account.id] = account.user.display_name
-        elif account.partner_id:
-            labels[account.id] = account.partner.name
-        else:
-            labels[account.id] = system.get(account.kind, account.code)
+    for account_id, kind, code, person, shop in query:
+        # A member's name, else a shop's, else what the system account is for.
+        labels[account_id] = person if person is not None else shop if shop is not None else system.get(kind, code)
     return labels
