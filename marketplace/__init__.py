@@ -161,6 +161,7 @@ def _register_blueprints(app: Flask) -> None:
 
         user = current_user._get_current_object()  # once per render, not through the proxy at every call
         return {
+            **i18n.template_translations(),
             "has_role": lambda *r: access.has_role(user, *r),
             "is_staff": lambda: access.is_staff(user),
             "locales": i18n.LABELS,
