@@ -1,6 +1,7 @@
 """Reading the ledger: an account's transfers with the balance after each one."""
 
 from datetime import date
+from typing import NamedTuple
 
 import peewee as pw
 
@@ -74,6 +75,20 @@ def memo_text(transfer: Transfer) -> str:
 
 def counterparty(transfer: Transfer, account: Account) -> int:
     return transfer.debit_id if transfer.credit_id == account.id else transfer.credit_id
+
+
+class Line(NamedTuple):
+    """One transfer as the statement page shows it."""
+
+    transfer: Transfer
+    other_side: str  # who or what the points came from or went to
+    note: str  # the memo in words, or ""
+
+
+def page_lines(rows: list[Transfer], account: Account, labels: dict[int, str]) -> list[Line]:
+    """The page's rows with their other side named and their note in words, worked out here in
+    one loop rather than by three template calls per row (issue 20: the statement's cost)."""
+    return [Line(t, labels.get(counterparty(t, account), ""), memo_text(t) if t.memo else "") for t in rows]
 
 
 def account_labels(account_ids) -> dict[int, str]:

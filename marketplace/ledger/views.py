@@ -35,8 +35,7 @@ SETTLEMENT_READERS = ("community_admin", "street_officer")
 
 @bp.app_context_processor
 def _ledger_helpers():
-    return {"transfer_kind_labels": KIND_LABELS, "transfer_memo": statements.memo_text,
-            "points_policy_words": policy.plain_words, "points_policy_figures": policy.figures,
+    return {"points_policy_words": policy.plain_words, "points_policy_figures": policy.figures,
             "points_capped_for": policy.capped_for}
 
 
@@ -73,9 +72,10 @@ def _statement_page(account: Account, shop_accounts=()):
     # Each kind's words once per page, not once per row (they are translated at every use).
     kinds = {kind: str(KIND_LABELS[kind]) for kind in {t.kind for t in shown}}
     return render_template(
-        "ledger/statement.html", account=account, owner=owner, rows=shown, labels=labels, form=form, page=page,
+        "ledger/statement.html", account=account, owner=owner, labels=labels, form=form, page=page,
         kinds=kinds,
-        times=_local_times(shown), has_more=has_more, counterparty=statements.counterparty, shop_accounts=shop_accounts,
+        lines=statements.page_lines(shown, account, labels), times=_local_times(shown), has_more=has_more,
+        shop_accounts=shop_accounts,
         filters={k: v for k, v in request.args.items() if k != "page"},
         can_adjust=access.has_role(current_user, *adjustments.ADJUSTERS) and account.kind in ("user", "partner")
         and account.user_id != current_user.id,
