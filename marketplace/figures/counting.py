@@ -30,6 +30,7 @@ from peewee import JOIN, Case, fn
 
 from marketplace import access, workdays
 from marketplace.care.models import CarePair, CareVisit
+from marketplace.db import PreparedQuery
 from marketplace.events.models import Attendance, Event
 from marketplace.ledger.models import Account, Transfer
 from marketplace.menu.models import Category, ServiceItem
@@ -146,38 +147,50 @@ def area_choices(user) -> list[AreaChoice]:
 
     scope = staff_area(user)
     choices = [AreaChoice("all", _("Everything I cover"), scope, 0)]
-    if scope.everything:
-        # Each community with its grids in one query (a community without grids comes once, alone).
-        communities, grids, buildings = [], [], []
-        for row in (Community.select(Community, Grid).join(Grid, JOIN.LEFT_OUTER, attr="grid")
-                    .order_by(Community.id, Grid.id)):
-            if not communities or communities[-1].id != row.id:
-                communities.append(row)
-            if row.grid is not None:
-                row.grid.community = communities[-1]
-                grids.append(row.grid)
-    else:
-        communities = list(Community.select().where(Community.id.in_(sorted(scope.communities) or [0])).order_by(Community.id))
-        grids = list(
-            Grid.select(Grid, Community).join(Community)
-            .where(Grid.community.in_(sorted(scope.communities) or [0]) | Grid.id.in_(sorted(scope.grids) or [0]))
-            .order_by(Community.id, Grid.id)
-        )
-        buildings = list(
-            Building.select(Building, Grid, Community).join(Grid).join(Community)
-            .where(Grid.community.in_(sorted(scope.communities) or [0]) | Building.grid.in_(sorted(scope.grids) or [0])
-                   | Building.id.in_(sorted(scope.buildings) or [0]))
-            .order_by(Community.id, Grid.id, Building.id)
-        )
-    choices += [AreaChoice(f"c{c.id}", c.name, Area(communities=frozenset([c.id])), 1) for c in communities]
-    choices += [AreaChoice(f"g{g.id}", f"{g.community.name} {g.name}", Area(grids=frozenset([g.id])), 2) for g in grids]
-    choices += [
-        AreaChoice(f"b{b.id}", f"{b.grid.community.name} {b.grid.name} {b.name}", Area(buildings=frozenset([b.id])), 3)
-        for b in buildings
-    ]
+    choices += _street_choices() if scope.everything else _choices_within(scope)
     if len(choices) == 2:  # one community, grid or building: "everything" is the same thing
         return choices[1:]
     return choices
+
+
+# Each community with its grids in one query (a community without grids comes once, alone),
+# compiled once: the street-wide dashboard asks on every view.
+_COMMUNITIES_AND_GRIDS = PreparedQuery(lambda: (
+    Community.select(Community.id, Community.name_zh, Community.name_en, Grid.id, Grid.name_zh, Grid.name_en)
+    .join(Grid, JOIN.LEFT_OUTER).order_by(Community.id, Grid.id).tuples()))
+
+
+def _street_choices() -> list[AreaChoice]:
+    """Each community, then each grid ("community grid": grids are named per community)."""
+    from marketplace.i18n import localized
+
+    communities, grids = {}, []
+    for community_id, community_zh, community_en, grid_id, grid_zh, grid_en in _COMMUNITIES_AND_GRIDS.rows():
+        community = communities.setdefault(community_id, localized(community_zh, community_en))
+        if grid_id is not None:
+            grids.append(AreaChoice(f"g{grid_id}", f"{community} {localized(grid_zh, grid_en)}",
+                                    Area(grids=frozenset([grid_id])), 2))
+    return [AreaChoice(f"c{key}", name, Area(communities=frozenset([key])), 1) for key, name in communities.items()] + grids
+
+
+def _choices_within(scope: Area) -> list[AreaChoice]:
+    """The communities, grids and buildings of a scope below the street's."""
+    communities = list(Community.select().where(Community.id.in_(sorted(scope.communities) or [0])).order_by(Community.id))
+    grids = list(
+        Grid.select(Grid, Community).join(Community)
+        .where(Grid.community.in_(sorted(scope.communities) or [0]) | Grid.id.in_(sorted(scope.grids) or [0]))
+        .order_by(Community.id, Grid.id)
+    )
+    buildings = list(
+        Building.select(Building, Grid, Community).join(Grid).join(Community)
+        .where(Grid.community.in_(sorted(scope.communities) or [0]) | Building.grid.in_(sorted(scope.grids) or [0])
+               | Building.id.in_(sorted(scope.buildings) or [0]))
+        .order_by(Community.id, Grid.id, Building.id)
+    )
+    return ([AreaChoice(f"c{c.id}", c.name, Area(communities=frozenset([c.id])), 1) for c in communities]
+            + [AreaChoice(f"g{g.id}", f"{g.community.name} {g.name}", Area(grids=frozenset([g.id])), 2) for g in grids]
+            + [AreaChoice(f"b{b.id}", f"{b.grid.community.name} {b.grid.name} {b.name}",
+                          Area(buildings=frozenset([b.id])), 3) for b in buildings])
 
 
 def choose_area(user, key: str | None, choices: list[AreaChoice] | None = None) -> AreaChoice | None:

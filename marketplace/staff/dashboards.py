@@ -51,11 +51,15 @@ def dashboard():
         "staff/_dashboard_figures.html", data=data, choice=choice, charts=trend_charts(data), columns=chart_columns(),
         percent=charts.percent, stars=charts.stars, number=charts.plain_number, bar_width=charts.bar_width,
         month_title=charts.month_title))
+    promises = stored["promises:" + choice.area.key]
+    # The promises' table, keyed by its figures themselves (a dozen rows: their repr is cheap).
+    promises_table = fragment(("promises kept", repr(promises)), lambda: render_template(
+        "figures/_promises.html", promises=promises, percent=charts.percent, month_title=charts.month_title))
     return render_template(
         "staff/dashboard.html", data=data, choice=choice, choices=choices, figures=Markup(figures),
-        percent=charts.percent, month_title=charts.month_title,
+        promises_table=Markup(promises_table),
         missing_year=workday_calendar.next_year_missing() if editor else None,
-        message_months=stored[messages_key], promises=stored["promises:" + choice.area.key],
+        message_months=stored[messages_key],
         proxy_counts=proxy.month_counts(current_user),
     )
 

@@ -169,14 +169,19 @@ def test_the_dashboards_charts_are_drawn_once_per_snapshot_and_again_for_a_new_o
     client = officer(stored)
     drawn = []
 
+    promise_tables = []
+
     def record(sender, template, context, **extra):
         if template.name == "staff/_dashboard_figures.html":
             drawn.append(context["data"].as_of)
+        if template.name == "figures/_promises.html":
+            promise_tables.append(template.name)
 
     with template_rendered.connected_to(record, stored):
         first = client.get("/staff/dashboard", headers=EN).get_data(as_text=True)
         again = client.get("/staff/dashboard", headers=EN).get_data(as_text=True)
         assert len(drawn) == 1 and made_on_the_page(again) == made_on_the_page(first)
+        assert len(promise_tables) == 1 and 'id="promises-title"' in again  # its table too, while its figures hold
         # Another person looking at the same area and snapshot gets the same drawing.
         assert made_on_the_page(officer(stored).get("/staff/dashboard", headers=EN).get_data(as_text=True)) == \
             made_on_the_page(first) and len(drawn) == 1
